@@ -1,0 +1,320 @@
+//! `renewal`: the command line over the Renewal libraries. Glue only: every decision about data
+//! lives in a library crate.
+
+mod output;
+mod progress;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use renewal_geo::Vintage;
+use renewal_query::{SummaryLevel, SummaryRequest};
+use renewal_schema::Catalog;
+use renewal_warehouse::{PublishOptions, Published, Warehouse};
+
+/// Renewal: a warehouse and query service for neighbourhood deprivation statistics in England.
+#[derive(Debug, Parser)]
+#[command(name = "renewal", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Warehouse directory.
+    #[arg(long, global = true, env = "RENEWAL_WAREHOUSE", default_value = "warehouse")]
+    warehouse: PathBuf,
+
+    /// Read dataset formats from this data-schemas/ directory instead of the built-in set.
+    #[arg(long, global = true, env = "RENEWAL_SCHEMAS")]
+    schemas: Option<PathBuf>,
+
+    /// Log more (-v info, -vv debug). RENEWAL_LOG takes a tracing filter for finer control.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read published files, validate them and publish a new warehouse version.
+    #[command(subcommand)]
+    Ingest(Ingest),
+    /// IoD summaries (average score, average rank, extent, local concentration, …) per area.
+    Summary(SummaryArgs),
+    /// Inspect the warehouse.
+    #[command(subcommand)]
+    Warehouse(WarehouseCommand),
+    /// Write a small fictional authority's files in the real published formats.
+    Sample(SampleArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum Ingest {
+    /// English Indices of Deprivation files of one edition (any mix of official Files 1–9 as
+    /// CSV, gzipped CSV or XLSX, and the community layouts in data-schemas/datasets/iod/).
+    Imd {
+        /// IoD edition.
+        #[arg(long)]
+        vintage: String,
+        #[command(flatten)]
+        publish: PublishArgs,
+        /// Files to read together; they are merged by LSOA.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// ONS LSOA → ward → local authority lookups; vintages are read from the headers.
+    Lookup {
+        #[command(flatten)]
+        publish: PublishArgs,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct PublishArgs {
+    /// Versions of the dataset to keep, the new one included.
+    #[arg(long, default_value_t = renewal_warehouse::DEFAULT_KEEP_VERSIONS)]
+    keep: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LevelArg {
+    Lad,
+    Ward,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Csv,
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct SummaryArgs {
+    /// IoD edition.
+    #[arg(long)]
+    vintage: String,
+    /// Areas to summarise.
+    #[arg(long, value_enum)]
+    level: LevelArg,
+    /// Ward vintage for --level ward (e.g. WD19); optional when only one is in the warehouse.
+    #[arg(long)]
+    ward_vintage: Option<Vintage>,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
+    /// Use a given version of a dataset instead of the current one, e.g. --at iod-2019=2.
+    #[arg(long = "at", value_name = "DATASET=VERSION", value_parser = parse_pin)]
+    pins: Vec<(String, u64)>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+fn parse_pin(s: &str) -> Result<(String, u64), String> {
+    let (id, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected DATASET=VERSION"))?;
+    let v = v
+        .parse()
+        .map_err(|_| format!("{s:?}: version must be a whole number"))?;
+    Ok((id.to_owned(), v))
+}
+
+#[derive(Debug, Subcommand)]
+enum WarehouseCommand {
+    /// Datasets, versions, row counts and provenance.
+    List {
+        /// Only this dataset.
+        #[arg(long)]
+        dataset: Option<String>,
+        /// Print the manifests as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct SampleArgs {
+    /// Directory to write the files into (created if needed).
+    #[arg(long)]
+    out: PathBuf,
+    /// Seed for the generator; the same seed gives byte-identical files.
+    #[arg(long, default_value_t = 2019)]
+    seed: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RENEWAL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn catalog(cli: &Cli) -> Result<Catalog> {
+    Ok(match &cli.schemas {
+        Some(dir) => Catalog::load_dir(dir)?,
+        None => Catalog::embedded()?,
+    })
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Ingest(ingest) => {
+            let catalog = catalog(&cli)?;
+            let warehouse = open_warehouse(&cli)?;
+            let progress = progress::Bars::new();
+            let (drafts, keep) = match ingest {
+                Ingest::Imd {
+                    vintage,
+                    publish,
+                    files,
+                } => (
+                    vec![renewal_ingest::read_iod(&catalog, vintage, files, &progress)?],
+                    publish.keep,
+                ),
+                Ingest::Lookup { publish, files } => (
+                    renewal_ingest::read_lookups(&catalog, files, &progress)?,
+                    publish.keep,
+                ),
+            };
+            progress.clear();
+            for draft in drafts {
+                let notes = draft.notes.clone();
+                let outcome = warehouse
+                    .publish(draft, PublishOptions { keep_versions: keep })
+                    .await?;
+                report_publish(&outcome, &notes);
+            }
+            Ok(())
+        }
+        Command::Summary(args) => summary(&cli, args).await,
+        Command::Warehouse(WarehouseCommand::List { dataset, json }) => {
+            let warehouse = open_warehouse(&cli)?;
+            output::list(&warehouse, dataset.as_deref(), *json).await
+        }
+        Command::Sample(args) => {
+            let spec = renewal_sample::SampleSpec {
+                seed: args.seed,
+                ..Default::default()
+            };
+            let report = renewal_sample::write_sample(&args.out, &spec)
+                .with_context(|| format!("writing the sample into {}", args.out.display()))?;
+            for file in &report.files {
+                println!(
+                    "wrote {} ({} rows): {}",
+                    file.path.display(),
+                    file.rows,
+                    file.description
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn open_warehouse(cli: &Cli) -> Result<Warehouse> {
+    Warehouse::open_local(&cli.warehouse)
+        .with_context(|| format!("opening the warehouse at {}", cli.warehouse.display()))
+}
+
+fn report_publish(outcome: &Published, notes: &[String]) {
+    let m = outcome.manifest();
+    match outcome {
+        Published::New(_) => {
+            println!(
+                "published {} version {}: {} rows in {} tables from {} files",
+                m.dataset,
+                m.version,
+                m.total_rows(),
+                m.tables.len(),
+                m.sources.len()
+            );
+            for note in notes {
+                println!("  note: {note}");
+            }
+        }
+        Published::Unchanged(_) => println!(
+            "{} unchanged: version {} already holds these exact sources; nothing written",
+            m.dataset, m.version
+        ),
+    }
+}
+
+async fn summary(cli: &Cli, args: &SummaryArgs) -> Result<()> {
+    if !cli.warehouse.exists() {
+        bail!(
+            "no warehouse at {}; ingest something first (see README)",
+            cli.warehouse.display()
+        );
+    }
+    let warehouse = open_warehouse(cli)?;
+    let request = SummaryRequest {
+        vintage: args.vintage.clone(),
+        level: match args.level {
+            LevelArg::Lad => {
+                if args.ward_vintage.is_some() {
+                    bail!("--ward-vintage only applies to --level ward");
+                }
+                SummaryLevel::Lad
+            }
+            LevelArg::Ward => SummaryLevel::Ward(args.ward_vintage),
+        },
+        pins: args.pins.iter().cloned().collect(),
+    };
+    let summary = renewal_query::iod_summary(&warehouse, &request).await?;
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match args.format {
+        Format::Csv => output::csv(&mut out, &summary.batches)?,
+        Format::Table => output::table(&mut out, &summary.batches)?,
+        Format::Json => output::json_summary(&mut out, &summary)?,
+    }
+    out.flush()?;
+    if !matches!(args.format, Format::Json) {
+        // The basis goes to stderr so the CSV on stdout stays exactly the documented columns.
+        let datasets: Vec<String> = summary
+            .basis
+            .datasets
+            .iter()
+            .map(|(d, v)| format!("{d} v{v}"))
+            .collect();
+        eprintln!("basis: {}; datasets: {}", summary.basis.method, datasets.join(", "));
+        for note in &summary.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    Ok(())
+}

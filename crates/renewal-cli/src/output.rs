@@ -1,0 +1,107 @@
+//! Rendering answers: CSV (the default, exact column names), aligned tables, JSON.
+
+use std::io::Write;
+
+use anyhow::Result;
+use arrow::array::RecordBatch;
+use renewal_query::Summary;
+use renewal_warehouse::Warehouse;
+
+pub fn csv(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
+    let mut writer = arrow::csv::WriterBuilder::new()
+        .with_header(true)
+        .build(out);
+    for batch in batches {
+        writer.write(batch)?;
+    }
+    Ok(())
+}
+
+pub fn table(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
+    writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(batches)?)?;
+    Ok(())
+}
+
+fn json_rows(batches: &[RecordBatch]) -> Result<serde_json::Value> {
+    let mut buf = Vec::new();
+    {
+        let mut writer = arrow::json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, arrow::json::writer::JsonArray>(&mut buf);
+        for batch in batches {
+            writer.write(batch)?;
+        }
+        writer.finish()?;
+    }
+    if buf.is_empty() {
+        return Ok(serde_json::Value::Array(vec![]));
+    }
+    Ok(serde_json::from_slice(&buf)?)
+}
+
+/// The rows plus how they were built: datasets and versions, fit, notes.
+pub fn json_summary(out: &mut dyn Write, summary: &Summary) -> Result<()> {
+    let value = serde_json::json!({
+        "basis": {
+            "method": summary.basis.method,
+            "fit": summary.basis.fit.to_string(),
+            "datasets": summary.basis.datasets,
+        },
+        "notes": summary.notes,
+        "rows": json_rows(&summary.batches)?,
+    });
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub async fn list(warehouse: &Warehouse, only: Option<&str>, json: bool) -> Result<()> {
+    let datasets = match only {
+        Some(d) => vec![d.to_owned()],
+        None => warehouse.datasets().await?,
+    };
+    let mut manifests = Vec::new();
+    for d in &datasets {
+        manifests.extend(warehouse.versions(d).await?);
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &manifests)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if manifests.is_empty() {
+        writeln!(out, "the warehouse at {} is empty", warehouse.root_url())?;
+        return Ok(());
+    }
+    let mut current = None;
+    for m in manifests.iter().rev() {
+        let is_current = current.is_none_or(|c: &str| c != m.dataset);
+        current = Some(m.dataset.as_str());
+        let vintage: Vec<String> = m.vintage.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(
+            out,
+            "{} v{}{}  {}  kind={} {}  rows: {}",
+            m.dataset,
+            m.version,
+            if is_current { " (current)" } else { "" },
+            m.created_at.format("%Y-%m-%d %H:%M:%SZ"),
+            m.kind,
+            vintage.join(" "),
+            m.tables
+                .iter()
+                .map(|t| format!("{}={}", t.name, t.rows))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )?;
+        for s in &m.sources {
+            writeln!(
+                out,
+                "    source {} ({} bytes, {} rows, format {}) sha256 {}",
+                s.name, s.size, s.rows, s.format, s.sha256
+            )?;
+        }
+        writeln!(out, "    written by {}", m.program)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! Ingestion: published files in, validated warehouse drafts out.
+//!
+//! Each dataset family has one module (`iod`, `lookup`); all of them share [`source`] (CSV,
+//! gzipped CSV and XLSX into text tables, with line numbers), [`number`] (numbers as published)
+//! and [`frame`] (polars frames to Parquet). Adding a format of a known family is a new file
+//! under `data-schemas/`; adding a family is a new module here plus its schema folder.
+//!
+//! Errors name the file, line (or sheet and row) and column of bad input; nothing is published
+//! from here, so a failed read leaves the warehouse untouched by construction.
+//!
+//! Architecture invariant: no DataFusion here, and no writes to the warehouse: this crate
+//! returns [`renewal_warehouse::Draft`]s and the caller publishes them.
+
+pub mod error;
+pub mod frame;
+pub mod iod;
+pub mod lookup;
+pub mod number;
+pub mod progress;
+pub mod source;
+
+pub use error::{IngestError, Location};
+pub use iod::{iod_dataset_id, read_iod};
+pub use lookup::{lookup_dataset_id, read_lookups};
+pub use progress::{NoProgress, Progress};

@@ -1,0 +1,419 @@
+//! Turning a file on disk into header + rows of text, whatever its container: CSV (any line
+//! ending, with or without BOM), gzipped CSV, or an XLSX workbook. Numbers stay text here; the
+//! dataset readers parse them knowing what each column means.
+
+use std::io::Read;
+use std::path::Path;
+
+use calamine::{Data, Reader};
+
+use crate::error::{IngestError, Location, Result};
+use crate::progress::Progress;
+
+/// The raw bytes of an input plus what provenance needs to know about them.
+pub struct SourceBytes {
+    pub name: String,
+    pub bytes: bytes::Bytes,
+    pub sha256: String,
+}
+
+impl SourceBytes {
+    pub fn read(path: &Path) -> Result<SourceBytes> {
+        let name = display_name(path);
+        let bytes = std::fs::read(path).map_err(|source| IngestError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        let sha256 = renewal_warehouse::sha256_hex(&bytes);
+        Ok(SourceBytes {
+            name,
+            bytes: bytes.into(),
+            sha256,
+        })
+    }
+}
+
+/// The file name without its directories: what provenance and messages show.
+pub fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// One table of text: a CSV file, or one worksheet.
+#[derive(Debug, Clone)]
+pub struct TextTable {
+    pub location: Location,
+    pub headers: Vec<String>,
+    pub rows: Vec<TextRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TextRow {
+    /// Line (CSV) or row (sheet) number, 1-based, for messages.
+    pub line: u64,
+    pub fields: Vec<String>,
+}
+
+impl TextTable {
+    pub fn column_index(&self, header: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == header)
+    }
+
+    /// Location of a cell, for error messages.
+    pub fn cell(&self, line: u64, column: usize) -> Location {
+        self.location
+            .at_line(line)
+            .at_column(column + 1, &self.headers[column])
+    }
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
+/// Reads every table in a source: one for CSV, one per non-empty sheet for a workbook.
+pub fn read_tables(source: &SourceBytes, progress: &dyn Progress) -> Result<Vec<TextTable>> {
+    let location = Location::file(&source.name);
+    if source.bytes.is_empty() {
+        return Err(IngestError::invalid(location, "the file is empty"));
+    }
+    if source.bytes.starts_with(ZIP_MAGIC) {
+        let tables = read_workbook(source, &location)?;
+        progress.advance(source.bytes.len() as u64);
+        return Ok(tables);
+    }
+    let text = if source.bytes.starts_with(GZIP_MAGIC) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&source.bytes[..])
+            .read_to_end(&mut out)
+            .map_err(|e| {
+                IngestError::invalid(
+                    location.clone(),
+                    format!("gzip data is truncated or corrupt ({e})"),
+                )
+            })?;
+        out
+    } else {
+        source.bytes.to_vec()
+    };
+    let table = read_csv(&text, location, progress, source.bytes.len() as u64)?;
+    Ok(vec![table])
+}
+
+fn decode_utf8(bytes: &[u8], location: &Location) -> Result<String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_owned()),
+        Err(e) => {
+            let before = &bytes[..e.valid_up_to()];
+            let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
+            Err(IngestError::invalid(
+                location.at_line(line),
+                format!(
+                    "not valid UTF-8 (byte {:#04x}); save the file as UTF-8",
+                    bytes[e.valid_up_to()]
+                ),
+            ))
+        }
+    }
+}
+
+fn read_csv(
+    bytes: &[u8],
+    location: Location,
+    progress: &dyn Progress,
+    compressed_len: u64,
+) -> Result<TextTable> {
+    let text = decode_utf8(bytes, &location)?;
+    // csv's default terminator accepts \n, \r\n and a lone \r, so old Mac exports parse too.
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let total = text.len().max(1) as u64;
+    let mut reported = 0;
+    let mut headers: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::default();
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| {
+            let byte = e.position().map_or(0, |p| p.byte()) as usize;
+            let line = LineCounter::default().line_at(text.as_bytes(), byte);
+            IngestError::invalid(location.at_line(line), format!("malformed CSV: {e}"))
+        })?;
+        if !more {
+            break;
+        }
+        let byte = record.position().map_or(0, |p| p.byte());
+        // csv's own line count skips blank lines, and a record's offset is where the blank
+        // lines before it began; users need the line their editor shows.
+        let start = text.as_bytes()[byte as usize..]
+            .iter()
+            .position(|&b| b != b'\n' && b != b'\r')
+            .map_or(text.len(), |skip| byte as usize + skip);
+        let line = lines.line_at(text.as_bytes(), start);
+        // Report progress in compressed bytes, which is what the user sees on disk.
+        let done = byte * compressed_len / total;
+        if done > reported {
+            progress.advance(done - reported);
+            reported = done;
+        }
+        // Blank lines and Excel's all-comma padding rows carry nothing.
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let fields: Vec<String> = record.iter().map(|f| f.trim().to_owned()).collect();
+        match &headers {
+            None => headers = Some(fields),
+            Some(h) if fields.len() != h.len() => {
+                return Err(IngestError::invalid(
+                    location.at_line(line),
+                    format!(
+                        "{} fields, but the header has {}",
+                        fields.len(),
+                        h.len()
+                    ),
+                ));
+            }
+            Some(_) => rows.push(TextRow { line, fields }),
+        }
+    }
+    progress.advance(compressed_len.saturating_sub(reported));
+    let headers = headers.ok_or_else(|| IngestError::invalid(location.clone(), "no header row"))?;
+    check_headers(&headers, &location)?;
+    Ok(TextTable {
+        location,
+        headers,
+        rows,
+    })
+}
+
+/// Physical line numbers from byte offsets, counting `\n`, `\r\n` and a lone `\r` as one
+/// line end each. Offsets must be asked for in increasing order.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &[u8], offset: usize) -> u64 {
+        let end = offset.min(text.len());
+        for i in self.offset..end {
+            match text[i] {
+                b'\n' => self.line += 1,
+                b'\r' if text.get(i + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+        }
+        self.offset = self.offset.max(end);
+        self.line + 1
+    }
+}
+
+fn check_headers(headers: &[String], location: &Location) -> Result<()> {
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(j) = headers[..i].iter().position(|o| o == h) {
+            return Err(IngestError::invalid(
+                location.at_line(1).at_column(i + 1, h),
+                format!("duplicate header (also column {})", j + 1),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn read_workbook(source: &SourceBytes, location: &Location) -> Result<Vec<TextTable>> {
+    let cursor = std::io::Cursor::new(source.bytes.clone());
+    let mut workbook = calamine::open_workbook_auto_from_rs(cursor).map_err(|e| {
+        IngestError::invalid(location.clone(), format!("not a readable workbook: {e}"))
+    })?;
+    let mut tables = Vec::new();
+    for sheet in workbook.sheet_names() {
+        let sheet_location = Location {
+            sheet: Some(sheet.clone()),
+            ..location.clone()
+        };
+        let range = workbook.worksheet_range(&sheet).map_err(|e| {
+            IngestError::invalid(sheet_location.clone(), format!("unreadable sheet: {e}"))
+        })?;
+        // Row numbers as Excel shows them, even when the used range starts lower down.
+        let first_row = range.start().map_or(0, |(r, _)| r) as u64 + 1;
+        let first_col = range.start().map_or(0, |(_, c)| c) as usize;
+        let mut headers: Option<Vec<String>> = None;
+        let mut rows = Vec::new();
+        for (offset, cells) in range.rows().enumerate() {
+            let line = first_row + offset as u64;
+            let mut fields = Vec::with_capacity(cells.len());
+            for (c, cell) in cells.iter().enumerate() {
+                fields.push(cell_text(cell).map_err(|message| {
+                    IngestError::invalid(
+                        sheet_location
+                            .at_line(line)
+                            .at_column(first_col + c + 1, &excel_column(first_col + c)),
+                        message,
+                    )
+                })?);
+            }
+            if fields.iter().all(|f| f.is_empty()) {
+                continue;
+            }
+            match &headers {
+                None => {
+                    // Trailing empty header cells are just the used range being wide.
+                    while fields.last().is_some_and(String::is_empty) {
+                        fields.pop();
+                    }
+                    headers = Some(fields);
+                }
+                Some(h) => {
+                    fields.resize(h.len().max(fields.len()), String::new());
+                    if fields[h.len()..].iter().any(|f| !f.is_empty()) {
+                        return Err(IngestError::invalid(
+                            sheet_location.at_line(line),
+                            format!("values beyond the {} header columns", h.len()),
+                        ));
+                    }
+                    fields.truncate(h.len());
+                    rows.push(TextRow { line, fields });
+                }
+            }
+        }
+        if let Some(headers) = headers {
+            check_headers(&headers, &sheet_location)?;
+            tables.push(TextTable {
+                location: sheet_location,
+                headers,
+                rows,
+            });
+        }
+    }
+    if tables.is_empty() {
+        return Err(IngestError::invalid(location.clone(), "the workbook has no data"));
+    }
+    Ok(tables)
+}
+
+/// A cell as the text a CSV export of it would contain.
+fn cell_text(cell: &Data) -> Result<String, String> {
+    Ok(match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.trim().to_owned(),
+        Data::Int(i) => i.to_string(),
+        // Whole numbers print without ".0" so codes and ranks read the same as from CSV.
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::DateTime(d) => d.to_string(),
+        Data::Error(e) => return Err(format!("the cell holds a spreadsheet error ({e})")),
+    })
+}
+
+/// `0` → `A`, `27` → `AB`.
+fn excel_column(mut index: usize) -> String {
+    let mut name = Vec::new();
+    loop {
+        name.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+
+    fn table(bytes: &[u8]) -> Result<TextTable> {
+        let source = SourceBytes {
+            name: "t.csv".into(),
+            bytes: bytes::Bytes::copy_from_slice(bytes),
+            sha256: String::new(),
+        };
+        read_tables(&source, &NoProgress).map(|mut t| t.remove(0))
+    }
+
+    #[test]
+    fn line_endings_bom_quotes_and_blank_lines() {
+        for text in [
+            "\u{feff}a,\"b, c\"\r\n1,\"29,199\"\r\n2,3\r\n\r\n",
+            "a,\"b, c\"\n1,\"29,199\"\n2,3\n\n\n",
+            "a,\"b, c\"\r1,\"29,199\"\r2,3\r",
+            "a,\"b, c\"\n1,\"29,199\"\n,\n2,3",
+        ] {
+            let t = table(text.as_bytes()).unwrap();
+            assert_eq!(t.headers, ["a", "b, c"], "{text:?}");
+            let rows: Vec<_> = t.rows.iter().map(|r| r.fields.join("|")).collect();
+            assert_eq!(rows, ["1|29,199", "2|3"], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn line_numbers_count_physical_lines() {
+        let t = table(b"a,b\n\n1,2\n3,4\n").unwrap();
+        let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [3, 4]);
+    }
+
+    #[test]
+    fn line_numbers_survive_every_line_ending() {
+        for text in ["a\n\n1\n\n2\n", "a\r\n\r\n1\r\n\r\n2\r\n", "a\r\r1\r\r2\r"] {
+            let t = table(text.as_bytes()).unwrap();
+            let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [3, 5], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ragged_rows_name_the_line() {
+        let err = table(b"a,b\n1,2\n3\n").unwrap_err();
+        assert_eq!(err.to_string(), "t.csv, line 3: 1 fields, but the header has 2");
+    }
+
+    #[test]
+    fn empty_and_truncated_inputs() {
+        assert_eq!(table(b"").unwrap_err().to_string(), "t.csv: the file is empty");
+        assert_eq!(table(b"\n\n").unwrap_err().to_string(), "t.csv: no header row");
+        let mut gz = Vec::new();
+        {
+            use std::io::Write;
+            let mut enc = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::default());
+            enc.write_all(b"a,b\n1,2\n").unwrap();
+            enc.finish().unwrap();
+        }
+        assert_eq!(table(&gz).unwrap().rows.len(), 1);
+        let err = table(&gz[..gz.len() - 6]).unwrap_err().to_string();
+        assert!(err.starts_with("t.csv: gzip data is truncated or corrupt"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line() {
+        let err = table(b"a,b\n1,2\n3,\xff\n").unwrap_err();
+        assert!(err.to_string().starts_with("t.csv, line 3: not valid UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_headers_are_rejected() {
+        let err = table(b"a,b,a\n1,2,3\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 1, column 3 (\"a\"): duplicate header (also column 1)"
+        );
+    }
+
+    #[test]
+    fn excel_columns() {
+        assert_eq!(excel_column(0), "A");
+        assert_eq!(excel_column(25), "Z");
+        assert_eq!(excel_column(26), "AA");
+        assert_eq!(excel_column(27), "AB");
+        assert_eq!(excel_column(701), "ZZ");
+        assert_eq!(excel_column(702), "AAA");
+    }
+}

@@ -1,0 +1,49 @@
+//! Queries over the warehouse with Apache DataFusion.
+//!
+//! Every answer says which dataset versions it was computed from ([`Basis`]), and area figures
+//! built from LSOAs say how the LSOAs were assigned (best-fit or exact), so a reader can tell a
+//! ward aggregate from an official ward figure.
+//!
+//! Architecture invariant: this crate reads Parquet and manifests only; it never links polars
+//! or the ingest code. The warehouse manifest is the whole contract.
+
+mod summary;
+mod tables;
+
+use std::collections::BTreeMap;
+
+use datafusion::error::DataFusionError;
+use renewal_warehouse::WarehouseError;
+
+pub use summary::{SUMMARY_COLUMNS, Summary, SummaryLevel, SummaryRequest, iod_summary};
+pub use tables::DatasetPins;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+    #[error("query engine: {0}")]
+    Engine(#[from] DataFusionError),
+    #[error("{0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    /// The question cannot be answered from what is in the warehouse.
+    #[error("{0}")]
+    Precondition(String),
+    /// The question itself is malformed.
+    #[error("{0}")]
+    InvalidArgument(String),
+}
+
+pub type Result<T, E = QueryError> = std::result::Result<T, E>;
+
+/// Which dataset versions an answer used, and how its areas were built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Basis {
+    /// Dataset id → version.
+    pub datasets: BTreeMap<String, u64>,
+    /// Human-readable account of how area figures were built, e.g.
+    /// `best-fit: LSOA11 assigned whole to WD19 wards (ONS lookup)`.
+    pub method: String,
+    /// `exact` or `best-fit`.
+    pub fit: renewal_geo::Fit,
+}

@@ -1,0 +1,69 @@
+//! Registering warehouse tables (at a chosen version) with a DataFusion session.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use renewal_warehouse::{Manifest, Warehouse};
+
+use crate::{QueryError, Result};
+
+/// Versions to use instead of the current ones, by dataset id (`--at iod-2019=3`).
+pub type DatasetPins = BTreeMap<String, u64>;
+
+/// A session with a fixed number of partitions, so plans (and row order before sorting) do
+/// not depend on the machine.
+pub(crate) fn session() -> SessionContext {
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_information_schema(false);
+    SessionContext::new_with_config(config)
+}
+
+/// The manifest of `dataset` at its pinned version, or the current one.
+pub(crate) async fn resolve(
+    warehouse: &Warehouse,
+    dataset: &str,
+    pins: &DatasetPins,
+) -> Result<Manifest> {
+    match warehouse.manifest(dataset, pins.get(dataset).copied()).await {
+        Ok(m) => Ok(m),
+        Err(renewal_warehouse::WarehouseError::NoDataset(d)) => Err(QueryError::Precondition(
+            format!("dataset {d} is not in the warehouse; ingest it first"),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Registers one table of a dataset version under `name`.
+pub(crate) async fn register(
+    ctx: &SessionContext,
+    warehouse: &Warehouse,
+    manifest: &Manifest,
+    table: &str,
+    name: &str,
+) -> Result<()> {
+    let entry = manifest.table(table).ok_or_else(|| {
+        QueryError::Precondition(format!(
+            "dataset {} version {} has no table {table:?}",
+            manifest.dataset, manifest.version
+        ))
+    })?;
+    let urls = entry
+        .files
+        .iter()
+        .map(|f| ListingTableUrl::parse(warehouse.file_url(f)))
+        .collect::<datafusion::error::Result<Vec<_>>>()?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .infer_schema(&ctx.state())
+        .await?;
+    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! The declarative dataset formats under `data-schemas/`, parsed into typed definitions.
+//!
+//! A new vintage or a new publisher's layout of a known dataset is a new TOML file, not new
+//! code. The files are embedded at build time ([`Catalog::embedded`]) and can be replaced at run
+//! time from a directory ([`Catalog::load_dir`]).
+//!
+//! Layout: `datasets/<family>/<name>.toml`, where the family folder decides how the file is read
+//! (`iod` → [`IodFormat`], `lookup` → [`LookupFormat`]).
+//!
+//! Architecture invariant: this crate only describes formats; it never opens a data file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use renewal_geo::{Fit, Vintage};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("{file}: {source}")]
+    Toml {
+        file: String,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("reading schema directory {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a value column of an Indices of Deprivation file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Measure {
+    Score,
+    Rank,
+    Decile,
+    Transformed,
+    Denominator,
+}
+
+impl Measure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Score => "score",
+            Measure::Rank => "rank",
+            Measure::Decile => "decile",
+            Measure::Transformed => "transformed",
+            Measure::Denominator => "denominator",
+        }
+    }
+}
+
+impl fmt::Display for Measure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One value column: where it is in the file and what it means.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueColumn {
+    /// The header exactly as published (matched after trimming whitespace).
+    pub header: String,
+    /// `imd`, `income`, … or `population_total` etc. for denominators.
+    pub domain: String,
+    pub measure: Measure,
+    /// Multiplier into the canonical unit, e.g. 0.01 where a publisher gives a rate in percent.
+    #[serde(default)]
+    pub scale: Option<f64>,
+    /// Decimal places to round to after scaling, so re-published figures compare equal to the
+    /// official ones at the official precision.
+    #[serde(default)]
+    pub decimals: Option<u32>,
+}
+
+/// The identifying columns of an LSOA-level file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IodKeys {
+    pub lsoa_code: String,
+    #[serde(default)]
+    pub lsoa_name: Option<String>,
+    #[serde(default)]
+    pub lad_code: Option<String>,
+    #[serde(default)]
+    pub lad_name: Option<String>,
+}
+
+/// Keep only rows whose `column` equals `equals` (e.g. English rows of a UK-wide file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowFilter {
+    pub column: String,
+    pub equals: String,
+}
+
+/// A layout in which Indices of Deprivation figures are published.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IodFormat {
+    pub id: String,
+    /// IoD edition, e.g. `2019`.
+    pub vintage: String,
+    pub description: String,
+    /// The geography the LSOA codes belong to.
+    pub lsoa_vintage: Vintage,
+    /// The local authority geography of the LAD codes the file carries, if any.
+    #[serde(default)]
+    pub lad_vintage: Option<Vintage>,
+    /// Number of LSOAs nationally that ranks are out of (N in METHODS.md).
+    pub national_lsoa_count: u32,
+    /// Headers that must all be present for a file to be read with this format, in addition to
+    /// the key columns. Lets two formats with the same keys be told apart.
+    #[serde(default)]
+    pub recognise: Vec<String>,
+    pub keys: IodKeys,
+    #[serde(default)]
+    pub filter: Option<RowFilter>,
+    /// Headers known and deliberately not stored.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    pub columns: Vec<ValueColumn>,
+}
+
+impl IodFormat {
+    /// Every header this format needs to see before it claims a file.
+    pub fn required_headers(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.keys.lsoa_code.as_str())
+            .chain(self.keys.lad_code.as_deref())
+            .chain(self.recognise.iter().map(String::as_str))
+            .chain(self.filter.as_ref().map(|f| f.column.as_str()))
+    }
+
+    /// Does a file with these headers belong to this format? It must have every required header
+    /// and at least one value column.
+    pub fn matches(&self, headers: &[String]) -> bool {
+        let present: BTreeSet<&str> = headers.iter().map(|h| h.trim()).collect();
+        self.required_headers().all(|h| present.contains(h))
+            && self.columns.iter().any(|c| present.contains(c.header.as_str()))
+    }
+
+    pub fn column(&self, header: &str) -> Option<&ValueColumn> {
+        self.columns.iter().find(|c| c.header == header.trim())
+    }
+
+    fn check(&self, file: &str) -> Result<(), SchemaError> {
+        let invalid = |message: String| SchemaError::Invalid {
+            file: file.to_owned(),
+            message,
+        };
+        if self.national_lsoa_count == 0 {
+            return Err(invalid("national_lsoa_count must be positive".into()));
+        }
+        let mut headers = BTreeSet::new();
+        let mut cells = BTreeSet::new();
+        for c in &self.columns {
+            if !headers.insert(c.header.as_str()) {
+                return Err(invalid(format!("header {:?} is listed twice", c.header)));
+            }
+            if !cells.insert((c.domain.as_str(), c.measure)) {
+                return Err(invalid(format!(
+                    "two columns map to domain {:?} measure {}",
+                    c.domain, c.measure
+                )));
+            }
+            if c.domain.is_empty()
+                || !c
+                    .domain
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(invalid(format!(
+                    "domain {:?} must be lower_snake_case",
+                    c.domain
+                )));
+            }
+            if matches!(c.measure, Measure::Rank | Measure::Decile) && c.scale.is_some() {
+                return Err(invalid(format!("{:?}: ranks and deciles cannot be scaled", c.header)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A layout of ONS LSOA → ward → local authority lookups. The vintages are read from the
+/// headers themselves (`WD19CD` → WD19), so one format serves every year.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupFormat {
+    pub id: String,
+    pub description: String,
+    /// Whether wards built from these LSOAs are exact or best-fit.
+    pub fit: FitName,
+    /// Headers known and deliberately not stored.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}
+
+/// Serde-friendly wrapper so schema files can say `fit = "best-fit"`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "String")]
+pub struct FitName(pub Fit);
+
+impl TryFrom<String> for FitName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse().map(FitName)
+    }
+}
+
+/// One schema file and a hash of its text, recorded in provenance so a change of format
+/// definition is visible (and defeats the "unchanged source" shortcut).
+#[derive(Debug, Clone)]
+pub struct SchemaFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// Every format Renewal knows.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub iod: Vec<(SchemaFile, IodFormat)>,
+    pub lookup: Vec<(SchemaFile, LookupFormat)>,
+}
+
+impl Catalog {
+    /// The formats compiled into this build.
+    pub fn embedded() -> Result<Catalog, SchemaError> {
+        Catalog::from_files(embedded::EMBEDDED.iter().map(|(p, t)| (p.to_string(), t.to_string())))
+    }
+
+    /// The formats in a `data-schemas/` directory.
+    pub fn load_dir(dir: &Path) -> Result<Catalog, SchemaError> {
+        let mut files = Vec::new();
+        walk(dir, dir, &mut files)?;
+        files.sort();
+        Catalog::from_files(files)
+    }
+
+    fn from_files(files: impl IntoIterator<Item = (String, String)>) -> Result<Catalog, SchemaError> {
+        let mut catalog = Catalog::default();
+        let mut ids = BTreeMap::new();
+        for (path, text) in files {
+            let sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+            let file = SchemaFile {
+                path: path.clone(),
+                sha256,
+            };
+            let toml_err = |source| SchemaError::Toml {
+                file: path.clone(),
+                source: Box::new(source),
+            };
+            let id = match path.split('/').collect::<Vec<_>>().as_slice() {
+                ["datasets", "iod", _] => {
+                    let format: IodFormat = toml::from_str(&text).map_err(toml_err)?;
+                    format.check(&path)?;
+                    let id = format.id.clone();
+                    catalog.iod.push((file, format));
+                    id
+                }
+                ["datasets", "lookup", _] => {
+                    let format: LookupFormat = toml::from_str(&text).map_err(toml_err)?;
+                    let id = format.id.clone();
+                    catalog.lookup.push((file, format));
+                    id
+                }
+                // Families other crates read later (indicators, other datasets) live beside these.
+                _ => continue,
+            };
+            if let Some(other) = ids.insert(id.clone(), path.clone()) {
+                return Err(SchemaError::Invalid {
+                    file: path,
+                    message: format!("format id {id:?} is already used by {other}"),
+                });
+            }
+        }
+        Ok(catalog)
+    }
+
+    /// The IoD formats of one edition.
+    pub fn iod_formats(&self, vintage: &str) -> impl Iterator<Item = &(SchemaFile, IodFormat)> {
+        self.iod.iter().filter(move |(_, f)| f.vintage == vintage)
+    }
+
+    pub fn iod_vintages(&self) -> BTreeSet<&str> {
+        self.iod.iter().map(|(_, f)| f.vintage.as_str()).collect()
+    }
+}
+
+fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) -> Result<(), SchemaError> {
+    let io = |source| SchemaError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            walk(&path, root, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).map_err(|source| SchemaError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, text));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shipped schema file parses and passes its checks.
+    #[test]
+    fn embedded_schemas_are_valid() {
+        let catalog = Catalog::embedded().unwrap();
+        assert!(embedded::EMBEDDED.len() >= catalog.iod.len() + catalog.lookup.len());
+        for (file, format) in &catalog.iod {
+            assert!(file.path.starts_with("datasets/iod/"), "{}", file.path);
+            assert!(!format.columns.is_empty(), "{}", file.path);
+        }
+        assert!(catalog.iod_vintages().contains("2019"));
+        assert!(catalog.iod_vintages().contains("2015"));
+        assert!(!catalog.lookup.is_empty());
+    }
+
+    #[test]
+    fn official_2019_format_recognises_file_2_header() {
+        let catalog = Catalog::embedded().unwrap();
+        let header: Vec<String> = [
+            "LSOA code (2011)",
+            "LSOA name (2011)",
+            "Local Authority District code (2019)",
+            "Local Authority District name (2019)",
+            "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
+        ]
+        .map(String::from)
+        .to_vec();
+        let matching: Vec<_> = catalog
+            .iod_formats("2019")
+            .filter(|(_, f)| f.matches(&header))
+            .map(|(_, f)| f.id.as_str())
+            .collect();
+        assert_eq!(matching, ["iod2019-official"]);
+        assert!(catalog.iod_formats("2015").all(|(_, f)| !f.matches(&header)));
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_duplicate_cells() {
+        let bad = r#"
+            id = "x"
+            vintage = "2019"
+            description = "d"
+            lsoa_vintage = "LSOA11"
+            national_lsoa_count = 10
+            surprise = 1
+            keys = { lsoa_code = "a" }
+            columns = []
+        "#;
+        let err = Catalog::from_files([("datasets/iod/x.toml".into(), bad.into())]).unwrap_err();
+        assert!(err.to_string().contains("surprise"), "{err}");
+
+        let dup = r#"
+            id = "x"
+            vintage = "2019"
+            description = "d"
+            lsoa_vintage = "LSOA11"
+            national_lsoa_count = 10
+            keys = { lsoa_code = "a" }
+            columns = [
+              { header = "s1", domain = "imd", measure = "score" },
+              { header = "s2", domain = "imd", measure = "score" },
+            ]
+        "#;
+        let err = Catalog::from_files([("datasets/iod/x.toml".into(), dup.into())]).unwrap_err();
+        assert!(err.to_string().contains("two columns"), "{err}");
+    }
+}

@@ -469,12 +469,16 @@ fn conflict(rows: &DataFrame) -> Result<IngestError> {
         }
     }
     let (l, d, m) = target;
+    let cells: std::collections::HashSet<_> = (0..rows.height()).map(first).collect();
+    let more = match cells.len() {
+        1 => String::new(),
+        n => format!("; {n} cells conflict in all"),
+    };
     Ok(IngestError::invalid(
         Location::file(source.get(0).unwrap_or_default()).at_line(line.get(0).unwrap_or_default()),
         format!(
-            "conflicting values for LSOA {l} {d} {m}: {} ({} conflicting cells in all)",
-            places.join(" vs "),
-            rows.height() - 1
+            "conflicting values for LSOA {l} {d} {m}: {}{more}",
+            places.join(" vs ")
         ),
     ))
 }

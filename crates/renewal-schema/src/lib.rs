@@ -74,6 +74,11 @@ impl fmt::Display for Measure {
 pub struct ValueColumn {
     /// The header exactly as published (matched after trimming whitespace).
     pub header: String,
+    /// Other spellings of the same column in other files of the same edition (File 1's XLSX
+    /// says "Index of Multiple Deprivation (IMD) Rank" where the CSVs add "(where 1 is most
+    /// deprived)").
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// `imd`, `income`, … or `population_total` etc. for denominators.
     pub domain: String,
     pub measure: Measure,
@@ -84,6 +89,12 @@ pub struct ValueColumn {
     /// official ones at the official precision.
     #[serde(default)]
     pub decimals: Option<u32>,
+}
+
+impl ValueColumn {
+    pub fn answers_to(&self, header: &str) -> bool {
+        self.header == header || self.aliases.iter().any(|a| a == header)
+    }
 }
 
 /// The identifying columns of an LSOA-level file.
@@ -149,11 +160,12 @@ impl IodFormat {
     pub fn matches(&self, headers: &[String]) -> bool {
         let present: BTreeSet<&str> = headers.iter().map(|h| h.trim()).collect();
         self.required_headers().all(|h| present.contains(h))
-            && self.columns.iter().any(|c| present.contains(c.header.as_str()))
+            && present.iter().any(|h| self.column(h).is_some())
     }
 
     pub fn column(&self, header: &str) -> Option<&ValueColumn> {
-        self.columns.iter().find(|c| c.header == header.trim())
+        let header = header.trim();
+        self.columns.iter().find(|c| c.answers_to(header))
     }
 
     fn check(&self, file: &str) -> Result<(), SchemaError> {
@@ -167,8 +179,10 @@ impl IodFormat {
         let mut headers = BTreeSet::new();
         let mut cells = BTreeSet::new();
         for c in &self.columns {
-            if !headers.insert(c.header.as_str()) {
-                return Err(invalid(format!("header {:?} is listed twice", c.header)));
+            for h in std::iter::once(&c.header).chain(&c.aliases) {
+                if !headers.insert(h.as_str()) {
+                    return Err(invalid(format!("header {h:?} is listed twice")));
+                }
             }
             if !cells.insert((c.domain.as_str(), c.measure)) {
                 return Err(invalid(format!(

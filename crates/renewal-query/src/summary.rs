@@ -9,7 +9,7 @@ use arrow::datatypes::SchemaRef;
 use renewal_geo::{Fit, Level, Vintage};
 use renewal_warehouse::Warehouse;
 
-use crate::tables::{DatasetPins, register, resolve, session};
+use crate::tables::{DatasetPins, plain_strings, register, resolve, session};
 use crate::{Basis, QueryError, Result};
 
 /// Output columns, in order. Part of the CLI's contract: do not rename.
@@ -131,7 +131,7 @@ pub async fn iod_summary(warehouse: &Warehouse, request: &SummaryRequest) -> Res
     tracing::debug!(%sql, "IoD summary");
     let df = ctx.sql(&sql).await?;
     let schema = df.schema().inner().clone();
-    let batches = df.collect().await?;
+    let (schema, batches) = plain_strings(&schema, df.collect().await?)?;
 
     for (measure, missing) in [("score", "average_score"), ("population", "population")] {
         let sql = format!("SELECT COUNT(*) FROM ({sql}) WHERE {missing} IS NULL");

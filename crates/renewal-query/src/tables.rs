@@ -67,3 +67,34 @@ pub(crate) async fn register(
     ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
     Ok(())
 }
+
+/// Casts DataFusion's string views back to plain `Utf8`, so answers have one stable schema
+/// whatever the reader chose internally (CSV/JSON writers and clients see ordinary strings).
+pub(crate) fn plain_strings(
+    schema: &arrow::datatypes::SchemaRef,
+    batches: Vec<arrow::array::RecordBatch>,
+) -> Result<(arrow::datatypes::SchemaRef, Vec<arrow::array::RecordBatch>)> {
+    use arrow::datatypes::{DataType, Field, Schema};
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View | DataType::LargeUtf8 => f.as_ref().clone().with_data_type(DataType::Utf8),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    let plain = Arc::new(Schema::new(fields));
+    let batches = batches
+        .into_iter()
+        .map(|b| {
+            let columns = b
+                .columns()
+                .iter()
+                .zip(plain.fields())
+                .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(arrow::array::RecordBatch::try_new(plain.clone(), columns)?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((plain, batches))
+}

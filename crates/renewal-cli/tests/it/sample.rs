@@ -1,0 +1,182 @@
+//! The README's demo path on the generated sample: sample → ingest → summary → list.
+
+use std::path::{Path, PathBuf};
+
+use renewal_test_support::temp_dir;
+
+use crate::{Renewal, SUMMARY_HEADER, parse_csv};
+
+fn sample_files(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
+    let mut iod = Vec::new();
+    let mut lookup = None;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("File_") {
+            iod.push(path);
+        } else if name.starts_with("Lower_Layer_Super_Output_Area") {
+            lookup = Some(path);
+        }
+    }
+    iod.sort();
+    assert!(iod.len() >= 3, "sample should have IoD files: {iod:?}");
+    (iod, lookup.expect("sample has a lookup"))
+}
+
+/// Generates the sample and ingests it; returns the temp dir, the binary and the IoD files.
+fn ingested() -> (tempfile::TempDir, Renewal, Vec<PathBuf>) {
+    let dir = temp_dir();
+    let r = Renewal::new(&dir.path().join("warehouse"));
+    let sample = dir.path().join("sample");
+    r.ok(["sample", "--out"].map(String::from).into_iter().chain([sample.display().to_string()]));
+    let (iod, lookup) = sample_files(&sample);
+    let out = r.ok([Path::new("ingest"), Path::new("lookup"), &lookup]);
+    assert!(out.starts_with("published lookup-lsoa11-wd19 version 1:"), "{out}");
+    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"].map(PathBuf::from).into();
+    args.extend(iod.iter().cloned());
+    let out = r.ok(&args);
+    assert!(out.starts_with("published iod-2019 version 1:"), "{out}");
+    (dir, r, iod)
+}
+
+#[test]
+fn sample_ingests_and_summarises() {
+    let (_dir, r, iod) = ingested();
+    let csv = r.ok(["summary", "--vintage", "2019", "--level", "lad"]);
+    let (header, rows) = parse_csv(&csv);
+    assert_eq!(header.join(","), SUMMARY_HEADER);
+    assert_eq!(rows.len(), 2, "{csv}");
+    for row in &rows {
+        assert_eq!(row.len(), 11);
+        // Every figure is present on the sample: it ships scores, ranks and populations.
+        assert!(row.iter().all(|c| !c.is_empty()), "{row:?}");
+    }
+    let ranks: Vec<&str> = rows.iter().map(|r| r[5].as_str()).collect();
+    let mut sorted = ranks.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["1", "2"]);
+
+    let json = r.ok(["summary", "--vintage", "2019", "--level", "ward", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["basis"]["fit"], "best-fit");
+    assert_eq!(value["basis"]["datasets"]["iod-2019"], 1);
+    assert_eq!(value["basis"]["datasets"]["lookup-lsoa11-wd19"], 1);
+    let wards = value["rows"].as_array().unwrap();
+    assert!(wards.len() >= 8, "{json}");
+    let lsoas: i64 = wards.iter().map(|w| w["lsoa_count"].as_i64().unwrap()).sum();
+    let lad_lsoas: i64 = rows.iter().map(|r| r[2].parse::<i64>().unwrap()).sum();
+    assert_eq!(lsoas, lad_lsoas, "every sample LSOA has a ward");
+
+    let table = r.ok(["summary", "--vintage", "2019", "--level", "lad", "--format", "table"]);
+    assert!(table.contains("| area_code"), "{table}");
+
+    // Byte-identical sources again: a no-op that says so.
+    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"].map(PathBuf::from).into();
+    args.extend(iod.iter().rev().cloned());
+    let out = r.ok(&args);
+    assert_eq!(
+        out.trim(),
+        "iod-2019 unchanged: version 1 already holds these exact sources; nothing written"
+    );
+
+    let list = r.ok(["warehouse", "list"]);
+    assert!(list.contains("iod-2019 v1 (current)"), "{list}");
+    assert!(list.contains("lookup-lsoa11-wd19 v1 (current)"), "{list}");
+    assert!(list.contains("sha256"), "{list}");
+    let manifests: serde_json::Value =
+        serde_json::from_str(&r.ok(["warehouse", "list", "--json"])).unwrap();
+    assert_eq!(manifests.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn failed_ingest_leaves_the_previous_version_current() {
+    let (dir, r, iod) = ingested();
+    let before = r.ok(["summary", "--vintage", "2019", "--level", "lad"]);
+
+    // Corrupt one population halfway down the sample's File 6.
+    let file6 = iod
+        .iter()
+        .find(|p| p.to_string_lossy().contains("File_6"))
+        .expect("sample has File 6");
+    let text = std::fs::read_to_string(file6).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    let half = lines.len() / 2;
+    let mut fields: Vec<String> = lines[half].split(',').map(String::from).collect();
+    fields[4] = "12x4.00".into();
+    let mut broken: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    broken[half] = fields.join(",");
+    let bad = dir.path().join("File_6_-_IoD2019_Population_Denominators.csv");
+    std::fs::write(&bad, broken.join("\r\n")).unwrap();
+
+    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"].map(PathBuf::from).into();
+    args.extend(iod.iter().filter(|p| *p != file6).cloned());
+    args.push(bad);
+    let out = r.run(&args);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "error: File_6_-_IoD2019_Population_Denominators.csv, line {}, column 5 (\"Total population: mid 2015 (excluding prisoners)\"): \"12x4.00\" is not a number",
+        half + 1
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+
+    let list = r.ok(["warehouse", "list"]);
+    assert!(list.contains("iod-2019 v1 (current)"), "{list}");
+    assert!(!list.contains("iod-2019 v2"), "{list}");
+    assert_eq!(r.ok(["summary", "--vintage", "2019", "--level", "lad"]), before);
+}
+
+#[test]
+fn warehouse_option_before_or_after_the_subcommand() {
+    let dir = temp_dir();
+    let r = Renewal::new(&dir.path().join("unused"));
+    let wh = dir.path().join("wh");
+    for args in [
+        vec!["--warehouse", wh.to_str().unwrap(), "warehouse", "list"],
+        vec!["warehouse", "list", "--warehouse", wh.to_str().unwrap()],
+    ] {
+        let out = r.ok(&args);
+        assert!(out.starts_with("the warehouse at file://"), "{out}");
+        assert!(out.contains("/wh/ is empty"), "{out}");
+    }
+    let out = r.run(["summary", "--vintage", "2019", "--level", "lad"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no warehouse at"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn help_everywhere() {
+    let r = Renewal::new(Path::new("unused"));
+    for args in [
+        vec!["--help"],
+        vec!["ingest", "--help"],
+        vec!["ingest", "imd", "--help"],
+        vec!["ingest", "lookup", "--help"],
+        vec!["summary", "--help"],
+        vec!["warehouse", "list", "--help"],
+        vec!["sample", "--help"],
+    ] {
+        let out = r.ok(&args);
+        assert!(out.contains("Usage: renewal"), "{args:?}: {out}");
+    }
+}
+
+#[test]
+fn sample_is_deterministic() {
+    let dir = temp_dir();
+    let r = Renewal::new(&dir.path().join("wh"));
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        r.ok([Path::new("sample"), Path::new("--out"), out]);
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&a).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert!(!names.is_empty());
+    for n in names {
+        assert_eq!(std::fs::read(a.join(&n)).unwrap(), std::fs::read(b.join(&n)).unwrap(), "{n:?}");
+    }
+}

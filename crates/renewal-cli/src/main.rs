@@ -20,7 +20,12 @@ use renewal_warehouse::{PublishOptions, Published, Warehouse};
 #[command(name = "renewal", version, about, long_about = None, propagate_version = true)]
 struct Cli {
     /// Warehouse directory.
-    #[arg(long, global = true, env = "RENEWAL_WAREHOUSE", default_value = "warehouse")]
+    #[arg(
+        long,
+        global = true,
+        env = "RENEWAL_WAREHOUSE",
+        default_value = "warehouse"
+    )]
     warehouse: PathBuf,
 
     /// Read dataset formats from this data-schemas/ directory instead of the built-in set.
@@ -149,7 +154,10 @@ struct SampleArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the runtime: {e}");
@@ -198,7 +206,9 @@ async fn run(cli: Cli) -> Result<()> {
                     publish,
                     files,
                 } => (
-                    vec![renewal_ingest::read_iod(&catalog, vintage, files, &progress)?],
+                    vec![renewal_ingest::read_iod(
+                        &catalog, vintage, files, &progress,
+                    )?],
                     publish.keep,
                 ),
                 Ingest::Lookup { publish, files } => (
@@ -210,7 +220,12 @@ async fn run(cli: Cli) -> Result<()> {
             for draft in drafts {
                 let notes = draft.notes.clone();
                 let outcome = warehouse
-                    .publish(draft, PublishOptions { keep_versions: keep })
+                    .publish(
+                        draft,
+                        PublishOptions {
+                            keep_versions: keep,
+                        },
+                    )
                     .await?;
                 report_publish(&outcome, &notes);
             }
@@ -222,10 +237,7 @@ async fn run(cli: Cli) -> Result<()> {
             output::list(&warehouse, dataset.as_deref(), *json).await
         }
         Command::Sample(args) => {
-            let spec = renewal_sample::SampleSpec {
-                seed: args.seed,
-                ..Default::default()
-            };
+            let spec = renewal_sample::SampleSpec { seed: args.seed };
             let report = renewal_sample::write_sample(&args.out, &spec)
                 .with_context(|| format!("writing the sample into {}", args.out.display()))?;
             for file in &report.files {
@@ -311,7 +323,11 @@ async fn summary(cli: &Cli, args: &SummaryArgs) -> Result<()> {
             .iter()
             .map(|(d, v)| format!("{d} v{v}"))
             .collect();
-        eprintln!("basis: {}; datasets: {}", summary.basis.method, datasets.join(", "));
+        eprintln!(
+            "basis: {}; datasets: {}",
+            summary.basis.method,
+            datasets.join(", ")
+        );
         for note in &summary.notes {
             eprintln!("note: {note}");
         }

@@ -18,7 +18,11 @@ pub fn csv(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
 }
 
 pub fn table(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
-    writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(batches)?)?;
+    writeln!(
+        out,
+        "{}",
+        arrow::util::pretty::pretty_format_batches(batches)?
+    )?;
     Ok(())
 }
 

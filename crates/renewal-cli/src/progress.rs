@@ -31,9 +31,9 @@ impl Bars {
 impl Progress for Bars {
     fn start_file(&self, name: &str, bytes: u64) {
         let bar = ProgressBar::new(bytes);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{msg:40!} [{bar:30}] {bytes}/{total_bytes} {eta}",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg:40!} [{bar:30}] {bytes}/{total_bytes} {eta}")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(name.to_owned());

@@ -130,7 +130,9 @@ impl FromStr for Vintage {
                 && digits.len() == 2
                 && digits.bytes().all(|b| b.is_ascii_digit())
             {
-                let year = digits.parse().map_err(|_| GeoError::BadVintage(s.to_owned()))?;
+                let year = digits
+                    .parse()
+                    .map_err(|_| GeoError::BadVintage(s.to_owned()))?;
                 return Ok(Vintage { level, year });
             }
         }
@@ -168,10 +170,7 @@ pub enum GeoError {
 /// Checks a GSS code: the entity prefix allowed at `level` followed by exactly six digits.
 pub fn validate_code(level: Level, code: &str) -> Result<(), GeoError> {
     let ok = code.len() == 9
-        && level
-            .entity_prefixes()
-            .iter()
-            .any(|p| code.starts_with(p))
+        && level.entity_prefixes().iter().any(|p| code.starts_with(p))
         && code.as_bytes()[3..].iter().all(u8::is_ascii_digit);
     if ok {
         Ok(())
@@ -218,7 +217,9 @@ impl FromStr for Fit {
         match s {
             "exact" => Ok(Fit::Exact),
             "best-fit" => Ok(Fit::BestFit),
-            other => Err(format!("unknown fit {other:?} (expected exact or best-fit)")),
+            other => Err(format!(
+                "unknown fit {other:?} (expected exact or best-fit)"
+            )),
         }
     }
 }
@@ -243,7 +244,13 @@ mod tests {
         check_code(Level::Ward, "E05009862", true);
         check_code(Level::Ward, "W05000001", true);
         check_code(Level::Ward, "E01012057", false);
-        for lad in ["E06000002", "E07000223", "E08000012", "E09000001", "W06000001"] {
+        for lad in [
+            "E06000002",
+            "E07000223",
+            "E08000012",
+            "E09000001",
+            "W06000001",
+        ] {
             check_code(Level::Lad, lad, true);
         }
         check_code(Level::Lad, "E10000001", false);

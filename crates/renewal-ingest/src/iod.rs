@@ -84,7 +84,8 @@ pub fn read_iod(
             continue;
         }
         let tables = read_tables(&source, progress)?;
-        let (table, (schema_file, format)) = recognise(&source.name, &tables, &formats, catalog, vintage)?;
+        let (table, (schema_file, format)) =
+            recognise(&source.name, &tables, &formats, catalog, vintage)?;
         let before = values.value.len();
         let rows = read_table(
             table,
@@ -157,10 +158,7 @@ pub fn read_iod(
         dataset: iod_dataset_id(vintage),
         kind: "iod".into(),
         vintage: vintage_map,
-        attributes: BTreeMap::from([(
-            "national_lsoa_count".to_owned(),
-            national.to_string(),
-        )]),
+        attributes: BTreeMap::from([("national_lsoa_count".to_owned(), national.to_string())]),
         sources,
         schemas: schemas
             .into_iter()
@@ -191,7 +189,10 @@ fn recognise<'t, 'f>(
                 let ids: Vec<_> = many.iter().map(|(_, f)| f.id.as_str()).collect();
                 return Err(IngestError::invalid(
                     table.location.at_line(1),
-                    format!("header matches several formats ({}); make one of them stricter", ids.join(", ")),
+                    format!(
+                        "header matches several formats ({}); make one of them stricter",
+                        ids.join(", ")
+                    ),
                 ));
             }
         }
@@ -211,7 +212,13 @@ fn recognise<'t, 'f>(
             known.join(", "),
             tables
                 .first()
-                .map(|t| t.headers.iter().take(4).map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", "))
+                .map(|t| t
+                    .headers
+                    .iter()
+                    .take(4)
+                    .map(|h| format!("{h:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", "))
                 .unwrap_or_default()
         )
     } else {
@@ -244,7 +251,8 @@ fn read_table(
             format!("missing column {header:?}"),
         )
     };
-    let lsoa_col = col(&format.keys.lsoa_code).ok_or_else(|| missing_key(&format.keys.lsoa_code))?;
+    let lsoa_col =
+        col(&format.keys.lsoa_code).ok_or_else(|| missing_key(&format.keys.lsoa_code))?;
     let name_col = format.keys.lsoa_name.as_deref().and_then(col);
     let lad_col = format.keys.lad_code.as_deref().and_then(col);
     let lad_name_col = format.keys.lad_name.as_deref().and_then(col);
@@ -252,7 +260,10 @@ fn read_table(
         .filter
         .as_ref()
         .map(|f| (col(&f.column), f))
-        .map(|(i, f)| i.map(|i| (i, f.equals.as_str())).ok_or_else(|| missing_key(&f.column)))
+        .map(|(i, f)| {
+            i.map(|i| (i, f.equals.as_str()))
+                .ok_or_else(|| missing_key(&f.column))
+        })
         .transpose()?;
 
     let mut plans = Vec::new();
@@ -261,8 +272,14 @@ fn read_table(
         if let Some(column) = format.column(header) {
             plans.push(ColumnPlan { index, column });
         } else {
-            let is_key = [Some(lsoa_col), name_col, lad_col, lad_name_col, filter.map(|f| f.0)]
-                .contains(&Some(index));
+            let is_key = [
+                Some(lsoa_col),
+                name_col,
+                lad_col,
+                lad_name_col,
+                filter.map(|f| f.0),
+            ]
+            .contains(&Some(index));
             if !is_key && !format.ignore.iter().any(|i| i == header) {
                 ignored.push(format!("{header:?}"));
             }
@@ -294,7 +311,9 @@ fn read_table(
         if !lsoa.starts_with('E') {
             return Err(IngestError::invalid(
                 table.cell(row.line, lsoa_col),
-                format!("{lsoa} is not an English LSOA; the Indices of Deprivation cover England only"),
+                format!(
+                    "{lsoa} is not an English LSOA; the Indices of Deprivation cover England only"
+                ),
             ));
         }
         if let Some(first) = seen.insert(lsoa, row.line) {
@@ -305,13 +324,23 @@ fn read_table(
         }
         let info = lsoas.entry(lsoa.to_owned()).or_default();
         if let Some(i) = name_col {
-            agree(&mut info.name, &row.fields[i], table.cell(row.line, i), "LSOA name")?;
+            agree(
+                &mut info.name,
+                &row.fields[i],
+                table.cell(row.line, i),
+                "LSOA name",
+            )?;
         }
         if let Some(i) = lad_col {
             let lad = &row.fields[i];
             validate_code(Level::Lad, lad)
                 .map_err(|e| IngestError::invalid(table.cell(row.line, i), e.to_string()))?;
-            agree(&mut info.lad, lad, table.cell(row.line, i), "local authority")?;
+            agree(
+                &mut info.lad,
+                lad,
+                table.cell(row.line, i),
+                "local authority",
+            )?;
             if let Some(n) = lad_name_col {
                 info.lad_name.get_or_insert_with(|| row.fields[n].clone());
             }
@@ -341,12 +370,18 @@ fn read_table(
         ));
     }
     if empty_cells > 0 {
-        notes.push(format!("{file}: {empty_cells} empty cells stored as missing"));
+        notes.push(format!(
+            "{file}: {empty_cells} empty cells stored as missing"
+        ));
     }
     Ok(kept)
 }
 
-fn parse_value(text: &str, column: &renewal_schema::ValueColumn, national: i64) -> Result<f64, String> {
+fn parse_value(
+    text: &str,
+    column: &renewal_schema::ValueColumn,
+    national: i64,
+) -> Result<f64, String> {
     match column.measure {
         Measure::Rank => {
             let r = parse_whole(text)?;
@@ -404,7 +439,11 @@ fn agree(
 
 /// Concatenates every file's values, drops exact repeats (the same figure in File 1 and File 7)
 /// and fails on any cell given two different values.
-fn merge_values(values: Values, lsoas: &BTreeMap<String, LsoaInfo>, vintage: &str) -> Result<DataFrame> {
+fn merge_values(
+    values: Values,
+    lsoas: &BTreeMap<String, LsoaInfo>,
+    vintage: &str,
+) -> Result<DataFrame> {
     let height = values.value.len();
     let df = DataFrame::new(
         height,
@@ -485,8 +524,14 @@ fn conflict(rows: &DataFrame) -> Result<IngestError> {
 
 fn lsoa_frame(lsoas: &BTreeMap<String, LsoaInfo>) -> Result<DataFrame> {
     let codes: Vec<&str> = lsoas.keys().map(String::as_str).collect();
-    let names = lsoas.values().map(|i| i.name.as_ref().map(|n| n.0.clone())).collect();
-    let lads = lsoas.values().map(|i| i.lad.as_ref().map(|n| n.0.clone())).collect();
+    let names = lsoas
+        .values()
+        .map(|i| i.name.as_ref().map(|n| n.0.clone()))
+        .collect();
+    let lads = lsoas
+        .values()
+        .map(|i| i.lad.as_ref().map(|n| n.0.clone()))
+        .collect();
     let lad_names = lsoas.values().map(|i| i.lad_name.clone()).collect();
     Ok(DataFrame::new(
         codes.len(),

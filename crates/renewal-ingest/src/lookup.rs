@@ -63,7 +63,11 @@ pub fn read_lookups(
         let tables = read_tables(&source, progress)?;
         let (table, columns) = tables
             .iter()
-            .find_map(|t| find_columns(t, format).transpose().map(|c| c.map(|c| (t, c))))
+            .find_map(|t| {
+                find_columns(t, format)
+                    .transpose()
+                    .map(|c| c.map(|c| (t, c)))
+            })
             .transpose()?
             .ok_or_else(|| {
                 IngestError::invalid(
@@ -155,21 +159,28 @@ fn read_rows(table: &TextTable, columns: &Columns, into: &mut Pending) -> Result
         if let Some(there) = into.seen.get(lsoa) {
             return Err(IngestError::invalid(
                 here,
-                format!("LSOA {lsoa} is assigned twice (also at {there}); a best-fit lookup gives each LSOA one ward"),
+                format!(
+                    "LSOA {lsoa} is assigned twice (also at {there}); a best-fit lookup gives each LSOA one ward"
+                ),
             ));
         }
         into.seen.insert(lsoa.clone(), here);
         let name = |k: usize| columns.name[k].map(|i| row.fields[i].clone());
         into.rows.lsoa_code.push(lsoa.clone());
         into.rows.lsoa_name.push(name(0));
-        into.rows.ward_code.push(row.fields[columns.code[1]].clone());
+        into.rows
+            .ward_code
+            .push(row.fields[columns.code[1]].clone());
         into.rows.ward_name.push(name(1));
         into.rows.lad_code.push(row.fields[columns.code[2]].clone());
         into.rows.lad_name.push(name(2));
         n += 1;
     }
     if n == 0 {
-        return Err(IngestError::invalid(table.location.clone(), "the lookup has no rows"));
+        return Err(IngestError::invalid(
+            table.location.clone(),
+            "the lookup has no rows",
+        ));
     }
     Ok(n)
 }

@@ -10,7 +10,9 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
     let plain;
     let candidate = if t.contains(',') {
         if !has_valid_grouping(t) {
-            return Err(format!("{t:?} is not a number (misplaced thousands separator)"));
+            return Err(format!(
+                "{t:?} is not a number (misplaced thousands separator)"
+            ));
         }
         plain = t.replace(',', "");
         plain.as_str()
@@ -69,7 +71,17 @@ mod tests {
         for (text, want) in ok {
             assert_eq!(parse_number(text), Ok(want), "{text}");
         }
-        for bad in ["", "1,2", "12,34,567", "1.000,5", "abc", "NaN", "inf", "1,2345", ",123"] {
+        for bad in [
+            "",
+            "1,2",
+            "12,34,567",
+            "1.000,5",
+            "abc",
+            "NaN",
+            "inf",
+            "1,2345",
+            ",123",
+        ] {
             assert!(parse_number(bad).is_err(), "{bad:?} should be rejected");
         }
     }

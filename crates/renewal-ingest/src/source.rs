@@ -169,11 +169,7 @@ fn read_csv(
             Some(h) if fields.len() != h.len() => {
                 return Err(IngestError::invalid(
                     location.at_line(line),
-                    format!(
-                        "{} fields, but the header has {}",
-                        fields.len(),
-                        h.len()
-                    ),
+                    format!("{} fields, but the header has {}", fields.len(), h.len()),
                 ));
             }
             Some(_) => rows.push(TextRow { line, fields }),
@@ -290,7 +286,10 @@ fn read_workbook(source: &SourceBytes, location: &Location) -> Result<Vec<TextTa
         }
     }
     if tables.is_empty() {
-        return Err(IngestError::invalid(location.clone(), "the workbook has no data"));
+        return Err(IngestError::invalid(
+            location.clone(),
+            "the workbook has no data",
+        ));
     }
     Ok(tables)
 }
@@ -373,13 +372,22 @@ mod tests {
     #[test]
     fn ragged_rows_name_the_line() {
         let err = table(b"a,b\n1,2\n3\n").unwrap_err();
-        assert_eq!(err.to_string(), "t.csv, line 3: 1 fields, but the header has 2");
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 3: 1 fields, but the header has 2"
+        );
     }
 
     #[test]
     fn empty_and_truncated_inputs() {
-        assert_eq!(table(b"").unwrap_err().to_string(), "t.csv: the file is empty");
-        assert_eq!(table(b"\n\n").unwrap_err().to_string(), "t.csv: no header row");
+        assert_eq!(
+            table(b"").unwrap_err().to_string(),
+            "t.csv: the file is empty"
+        );
+        assert_eq!(
+            table(b"\n\n").unwrap_err().to_string(),
+            "t.csv: no header row"
+        );
         let mut gz = Vec::new();
         {
             use std::io::Write;
@@ -389,13 +397,20 @@ mod tests {
         }
         assert_eq!(table(&gz).unwrap().rows.len(), 1);
         let err = table(&gz[..gz.len() - 6]).unwrap_err().to_string();
-        assert!(err.starts_with("t.csv: gzip data is truncated or corrupt"), "{err}");
+        assert!(
+            err.starts_with("t.csv: gzip data is truncated or corrupt"),
+            "{err}"
+        );
     }
 
     #[test]
     fn invalid_utf8_names_the_line() {
         let err = table(b"a,b\n1,2\n3,\xff\n").unwrap_err();
-        assert!(err.to_string().starts_with("t.csv, line 3: not valid UTF-8"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("t.csv, line 3: not valid UTF-8"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -84,12 +84,18 @@ pub async fn iod_summary(warehouse: &Warehouse, request: &SummaryRequest) -> Res
 
     let (members, basis_method, fit) = match &request.level {
         SummaryLevel::Lad => {
-            let lad = iod.vintage.get("lad").cloned().unwrap_or_else(|| "LAD".into());
+            let lad = iod
+                .vintage
+                .get("lad")
+                .cloned()
+                .unwrap_or_else(|| "LAD".into());
             (
                 "SELECT v.*, l.lad_code AS area_code, l.lad_name AS area_name \
                  FROM v JOIN lsoa l ON l.lsoa_code = v.lsoa_code WHERE l.lad_code IS NOT NULL"
                     .to_owned(),
-                format!("exact: {lsoa_vintage} LSOAs nest in the {lad} districts the IoD files name"),
+                format!(
+                    "exact: {lsoa_vintage} LSOAs nest in the {lad} districts the IoD files name"
+                ),
                 Fit::Exact,
             )
         }

@@ -30,7 +30,10 @@ pub(crate) async fn resolve(
     dataset: &str,
     pins: &DatasetPins,
 ) -> Result<Manifest> {
-    match warehouse.manifest(dataset, pins.get(dataset).copied()).await {
+    match warehouse
+        .manifest(dataset, pins.get(dataset).copied())
+        .await
+    {
         Ok(m) => Ok(m),
         Err(renewal_warehouse::WarehouseError::NoDataset(d)) => Err(QueryError::Precondition(
             format!("dataset {d} is not in the warehouse; ingest it first"),
@@ -79,7 +82,9 @@ pub(crate) fn plain_strings(
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            DataType::Utf8View | DataType::LargeUtf8 => f.as_ref().clone().with_data_type(DataType::Utf8),
+            DataType::Utf8View | DataType::LargeUtf8 => {
+                f.as_ref().clone().with_data_type(DataType::Utf8)
+            }
             _ => f.as_ref().clone(),
         })
         .collect();

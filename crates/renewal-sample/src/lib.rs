@@ -125,13 +125,33 @@ struct Lsoa {
 /// IoD2019 domains as File 2 and File 5 name them: (File 5 score header, File 2 stem,
 /// typical score range from least to most deprived, decimals).
 const DOMAINS: [(&str, &str, f64, f64); 8] = [
-    ("Index of Multiple Deprivation (IMD) Score", "Index of Multiple Deprivation (IMD)", 2.0, 75.0),
+    (
+        "Index of Multiple Deprivation (IMD) Score",
+        "Index of Multiple Deprivation (IMD)",
+        2.0,
+        75.0,
+    ),
     ("Income Score (rate)", "Income", 0.01, 0.50),
     ("Employment Score (rate)", "Employment", 0.01, 0.40),
-    ("Education, Skills and Training Score", "Education, Skills and Training", 1.0, 80.0),
-    ("Health Deprivation and Disability Score", "Health Deprivation and Disability", -2.5, 3.0),
+    (
+        "Education, Skills and Training Score",
+        "Education, Skills and Training",
+        1.0,
+        80.0,
+    ),
+    (
+        "Health Deprivation and Disability Score",
+        "Health Deprivation and Disability",
+        -2.5,
+        3.0,
+    ),
     ("Crime Score", "Crime", -2.5, 2.5),
-    ("Barriers to Housing and Services Score", "Barriers to Housing and Services", 5.0, 55.0),
+    (
+        "Barriers to Housing and Services Score",
+        "Barriers to Housing and Services",
+        5.0,
+        55.0,
+    ),
     ("Living Environment Score", "Living Environment", 3.0, 70.0),
 ];
 
@@ -236,7 +256,13 @@ const KEYS: [&str; 4] = [
 ];
 
 fn key_fields(l: &Lsoa) -> String {
-    format!("{},{},{},{}", l.code, quote(&l.name), l.lad_code, quote(l.lad_name))
+    format!(
+        "{},{},{},{}",
+        l.code,
+        quote(&l.name),
+        l.lad_code,
+        quote(l.lad_name)
+    )
 }
 
 /// File 5 layout: IMD and domain scores; BOM, CRLF.
@@ -404,10 +430,16 @@ mod tests {
         for f in &ra.files {
             let name = f.path.file_name().unwrap();
             let bytes = std::fs::read(&f.path).unwrap();
-            assert!(bytes == std::fs::read(b.path().join(name)).unwrap(), "{name:?} differs");
+            assert!(
+                bytes == std::fs::read(b.path().join(name)).unwrap(),
+                "{name:?} differs"
+            );
             // Geography is fixed; the figures depend on the seed.
             if name.to_string_lossy().starts_with("File_") {
-                assert!(bytes != std::fs::read(c.path().join(name)).unwrap(), "{name:?} same");
+                assert!(
+                    bytes != std::fs::read(c.path().join(name)).unwrap(),
+                    "{name:?} same"
+                );
             }
         }
     }
@@ -447,7 +479,9 @@ mod tests {
         let f2 = file2(&lsoas);
         assert!(f2.starts_with(BOM));
         assert!(f2.contains("\r\n"));
-        assert!(f2.contains(",\"Education, Skills and Training Rank (where 1 is most deprived)\","));
+        assert!(
+            f2.contains(",\"Education, Skills and Training Rank (where 1 is most deprived)\",")
+        );
         assert!(f2.contains(",\""), "thousands separators are quoted");
         let f6 = file6(&lsoas);
         assert!(!f6.ends_with('\n'));

@@ -202,7 +202,10 @@ impl IodFormat {
                 )));
             }
             if matches!(c.measure, Measure::Rank | Measure::Decile) && c.scale.is_some() {
-                return Err(invalid(format!("{:?}: ranks and deciles cannot be scaled", c.header)));
+                return Err(invalid(format!(
+                    "{:?}: ranks and deciles cannot be scaled",
+                    c.header
+                )));
             }
         }
         Ok(())
@@ -253,7 +256,11 @@ pub struct Catalog {
 impl Catalog {
     /// The formats compiled into this build.
     pub fn embedded() -> Result<Catalog, SchemaError> {
-        Catalog::from_files(embedded::EMBEDDED.iter().map(|(p, t)| (p.to_string(), t.to_string())))
+        Catalog::from_files(
+            embedded::EMBEDDED
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string())),
+        )
     }
 
     /// The formats in a `data-schemas/` directory.
@@ -264,7 +271,9 @@ impl Catalog {
         Catalog::from_files(files)
     }
 
-    fn from_files(files: impl IntoIterator<Item = (String, String)>) -> Result<Catalog, SchemaError> {
+    fn from_files(
+        files: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Catalog, SchemaError> {
         let mut catalog = Catalog::default();
         let mut ids = BTreeMap::new();
         for (path, text) in files {
@@ -375,7 +384,11 @@ mod tests {
             .map(|(_, f)| f.id.as_str())
             .collect();
         assert_eq!(matching, ["iod2019-official"]);
-        assert!(catalog.iod_formats("2015").all(|(_, f)| !f.matches(&header)));
+        assert!(
+            catalog
+                .iod_formats("2015")
+                .all(|(_, f)| !f.matches(&header))
+        );
     }
 
     #[test]

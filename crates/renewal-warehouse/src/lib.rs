@@ -114,7 +114,10 @@ impl Draft {
             .chain(self.schemas.iter().map(|s| format!("schema {}", s.sha256)))
             .collect();
         parts.sort();
-        parts.push(format!("manifest-format {MANIFEST_FORMAT} kind {}", self.kind));
+        parts.push(format!(
+            "manifest-format {MANIFEST_FORMAT} kind {}",
+            self.kind
+        ));
         hex::encode(Sha256::digest(parts.join("\n").as_bytes()))
     }
 }
@@ -176,7 +179,10 @@ impl Warehouse {
         std::fs::create_dir_all(dir).map_err(io)?;
         let root = dir.canonicalize().map_err(io)?;
         let store = LocalFileSystem::new_with_prefix(&root)?;
-        let root_url = format!("file://{}/", root.display().to_string().trim_end_matches('/'));
+        let root_url = format!(
+            "file://{}/",
+            root.display().to_string().trim_end_matches('/')
+        );
         Ok(Warehouse {
             store: Arc::new(store),
             local_root: Some(root),
@@ -221,7 +227,9 @@ impl Warehouse {
         let listing = self.store.list_with_delimiter(None).await?;
         let mut ids = Vec::new();
         for prefix in listing.common_prefixes {
-            let Some(id) = prefix.filename() else { continue };
+            let Some(id) = prefix.filename() else {
+                continue;
+            };
             if !self.version_numbers(id).await?.is_empty() {
                 ids.push(id.to_owned());
             }
@@ -305,7 +313,9 @@ impl Warehouse {
     pub async fn publish(&self, draft: Draft, options: PublishOptions) -> Result<Published> {
         validate_dataset_id(&draft.dataset)?;
         if draft.tables.is_empty() {
-            return Err(WarehouseError::BadDraft("a dataset needs at least one table".into()));
+            return Err(WarehouseError::BadDraft(
+                "a dataset needs at least one table".into(),
+            ));
         }
         let fingerprint = draft.fingerprint();
         let current = self.current(&draft.dataset).await?;
@@ -510,7 +520,11 @@ impl Warehouse {
             let manifest = self.read_manifest(dataset, v).await?;
             self.store.delete(&Self::manifest_path(dataset, v)).await?;
             for file in manifest.tables.iter().flat_map(|t| &t.files) {
-                match self.store.delete(&ObjectPath::from(file.path.as_str())).await {
+                match self
+                    .store
+                    .delete(&ObjectPath::from(file.path.as_str()))
+                    .await
+                {
                     Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }

@@ -63,7 +63,9 @@ async fn publishes_versions_and_keeps_the_old_ones_readable() {
     assert!(wh.current("imd-2019").await.unwrap().is_none());
 
     let v1 = wh.publish(draft("aa", 3), keep(5)).await.unwrap();
-    let Published::New(v1) = v1 else { panic!("expected a new version") };
+    let Published::New(v1) = v1 else {
+        panic!("expected a new version")
+    };
     assert_eq!(v1.version, 1);
     assert_eq!(v1.table("iod").unwrap().rows, 3);
     assert_eq!(
@@ -117,7 +119,9 @@ async fn identical_sources_are_a_no_op() {
     let outcome = wh.publish(again, keep(5)).await.unwrap();
     assert!(matches!(&outcome, Published::Unchanged(m) if m.version == 1));
     assert_eq!(wh.versions("imd-2019").await.unwrap().len(), 1);
-    let data_dirs = std::fs::read_dir(dir.path().join("imd-2019/data")).unwrap().count();
+    let data_dirs = std::fs::read_dir(dir.path().join("imd-2019/data"))
+        .unwrap()
+        .count();
     assert_eq!(data_dirs, 1, "an unchanged publish must write nothing");
 }
 
@@ -127,7 +131,13 @@ async fn retention_drops_old_manifests_and_their_files() {
     let wh = Warehouse::open_local(dir.path()).unwrap();
     let mut manifests = Vec::new();
     for hash in ["a1", "a2", "a3"] {
-        manifests.push(wh.publish(draft(hash, 2), keep(2)).await.unwrap().manifest().clone());
+        manifests.push(
+            wh.publish(draft(hash, 2), keep(2))
+                .await
+                .unwrap()
+                .manifest()
+                .clone(),
+        );
     }
     let versions: Vec<u64> = wh
         .versions("imd-2019")
@@ -138,7 +148,10 @@ async fn retention_drops_old_manifests_and_their_files() {
         .collect();
     assert_eq!(versions, [2, 3]);
     let first_file = dir.path().join(&manifests[0].tables[0].files[0].path);
-    assert!(!first_file.exists(), "expired version's data must be removed");
+    assert!(
+        !first_file.exists(),
+        "expired version's data must be removed"
+    );
     let kept_file = dir.path().join(&manifests[1].tables[0].files[0].path);
     assert!(kept_file.exists());
 }
@@ -147,7 +160,12 @@ async fn retention_drops_old_manifests_and_their_files() {
 async fn invalid_parquet_publishes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let wh = Warehouse::open_local(dir.path()).unwrap();
-    let good = wh.publish(draft("aa", 3), keep(5)).await.unwrap().manifest().clone();
+    let good = wh
+        .publish(draft("aa", 3), keep(5))
+        .await
+        .unwrap()
+        .manifest()
+        .clone();
     let mut bad = draft("bb", 3);
     bad.tables[0].parquet = Bytes::from_static(b"PAR1 not really");
     let err = wh.publish(bad, keep(5)).await.unwrap_err();
@@ -163,7 +181,10 @@ async fn rejects_bad_dataset_ids_and_table_names() {
         let mut d = draft("aa", 1);
         d.dataset = id.into();
         assert!(
-            matches!(wh.publish(d, keep(5)).await, Err(WarehouseError::BadDatasetId(_))),
+            matches!(
+                wh.publish(d, keep(5)).await,
+                Err(WarehouseError::BadDatasetId(_))
+            ),
             "{id:?}"
         );
     }

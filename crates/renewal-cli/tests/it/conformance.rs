@@ -74,7 +74,9 @@ fn ingest_2019(r: &Renewal, root: &Path) {
         "geography/Lower_Layer_Super_Output_Area_(2011)_to_Ward_(2019)_Lookup_in_England_and_Wales.csv",
     );
     r.ok([Path::new("ingest"), Path::new("lookup"), &lookup]);
-    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"].map(PathBuf::from).into();
+    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"]
+        .map(PathBuf::from)
+        .into();
     for f in [
         "imd/2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
         "imd/2019/File_6_-_IoD2019_Population_Denominators.csv",
@@ -94,13 +96,29 @@ fn iod2019_lad_and_ward_summaries_match_the_independent_implementation() {
 
     let lads = by_code(&r.ok(["summary", "--vintage", "2019", "--level", "lad"]));
     assert_eq!(lads.len(), 317);
-    assert_same(&lads, &reference(&["--level", "lad", "--vintage", "2019"], &root), 1e-9, "LAD");
+    assert_same(
+        &lads,
+        &reference(&["--level", "lad", "--vintage", "2019"], &root),
+        1e-9,
+        "LAD",
+    );
 
     let wards = by_code(&r.ok([
-        "summary", "--vintage", "2019", "--level", "ward", "--ward-vintage", "WD19",
+        "summary",
+        "--vintage",
+        "2019",
+        "--level",
+        "ward",
+        "--ward-vintage",
+        "WD19",
     ]));
     assert_eq!(wards.len(), 7180);
-    assert_same(&wards, &reference(&["--level", "ward", "--vintage", "2019"], &root), 1e-9, "ward");
+    assert_same(
+        &wards,
+        &reference(&["--level", "ward", "--vintage", "2019"], &root),
+        1e-9,
+        "ward",
+    );
 
     // Blackpool has the highest average score of any district in IoD2019.
     let blackpool = &lads["E06000009"];
@@ -133,10 +151,16 @@ fn official_lad_summaries(ours: &Table) {
         ("average_rank", 0.2),
         ("local_concentration", 0.2),
     ];
-    assert_eq!(rows.len(), 317, "the golden file should cover every district");
+    assert_eq!(
+        rows.len(),
+        317,
+        "the golden file should cover every district"
+    );
     for row in &rows {
         let code = &row[col("area_code")];
-        let mine = ours.get(code).unwrap_or_else(|| panic!("no summary for {code}"));
+        let mine = ours
+            .get(code)
+            .unwrap_or_else(|| panic!("no summary for {code}"));
         for (name, tolerance) in checks {
             let published = number(&row[col(name)]).unwrap();
             let computed = number(&mine[ours_col(name)]).unwrap();
@@ -159,12 +183,26 @@ fn iod2015_without_populations_leaves_weighted_figures_empty() {
     let dir = temp_dir();
     let r = Renewal::new(&dir.path().join("warehouse"));
     let file = shared_file(&root, "imd/2015/imd2015_lsoa11_england.csv");
-    r.ok([Path::new("ingest"), Path::new("imd"), Path::new("--vintage"), Path::new("2015"), &file]);
+    r.ok([
+        Path::new("ingest"),
+        Path::new("imd"),
+        Path::new("--vintage"),
+        Path::new("2015"),
+        &file,
+    ]);
     let out = r.run(["summary", "--vintage", "2015", "--level", "lad"]);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("without an IMD population"), "{stderr}");
     let lads = by_code(&String::from_utf8(out.stdout).unwrap());
-    assert_same(&lads, &reference(&["--level", "lad", "--vintage", "2015"], &root), 1e-9, "LAD 2015");
-    assert!(lads.values().all(|r| r[3].is_empty() && r[4].is_empty() && !r[8].is_empty()));
+    assert_same(
+        &lads,
+        &reference(&["--level", "lad", "--vintage", "2015"], &root),
+        1e-9,
+        "LAD 2015",
+    );
+    assert!(
+        lads.values()
+            .all(|r| r[3].is_empty() && r[4].is_empty() && !r[8].is_empty())
+    );
 }

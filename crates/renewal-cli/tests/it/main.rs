@@ -1,5 +1,7 @@
 //! End-to-end tests of the real `renewal` binary, each in a fresh temporary directory.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod conformance;
 mod sample;
 

@@ -28,11 +28,19 @@ fn ingested() -> (tempfile::TempDir, Renewal, Vec<PathBuf>) {
     let dir = temp_dir();
     let r = Renewal::new(&dir.path().join("warehouse"));
     let sample = dir.path().join("sample");
-    r.ok(["sample", "--out"].map(String::from).into_iter().chain([sample.display().to_string()]));
+    r.ok(["sample", "--out"]
+        .map(String::from)
+        .into_iter()
+        .chain([sample.display().to_string()]));
     let (iod, lookup) = sample_files(&sample);
     let out = r.ok([Path::new("ingest"), Path::new("lookup"), &lookup]);
-    assert!(out.starts_with("published lookup-lsoa11-wd19 version 1:"), "{out}");
-    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"].map(PathBuf::from).into();
+    assert!(
+        out.starts_with("published lookup-lsoa11-wd19 version 1:"),
+        "{out}"
+    );
+    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"]
+        .map(PathBuf::from)
+        .into();
     args.extend(iod.iter().cloned());
     let out = r.ok(&args);
     assert!(out.starts_with("published iod-2019 version 1:"), "{out}");
@@ -56,22 +64,43 @@ fn sample_ingests_and_summarises() {
     sorted.sort();
     assert_eq!(sorted, ["1", "2"]);
 
-    let json = r.ok(["summary", "--vintage", "2019", "--level", "ward", "--format", "json"]);
+    let json = r.ok([
+        "summary",
+        "--vintage",
+        "2019",
+        "--level",
+        "ward",
+        "--format",
+        "json",
+    ]);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["basis"]["fit"], "best-fit");
     assert_eq!(value["basis"]["datasets"]["iod-2019"], 1);
     assert_eq!(value["basis"]["datasets"]["lookup-lsoa11-wd19"], 1);
     let wards = value["rows"].as_array().unwrap();
     assert!(wards.len() >= 8, "{json}");
-    let lsoas: i64 = wards.iter().map(|w| w["lsoa_count"].as_i64().unwrap()).sum();
+    let lsoas: i64 = wards
+        .iter()
+        .map(|w| w["lsoa_count"].as_i64().unwrap())
+        .sum();
     let lad_lsoas: i64 = rows.iter().map(|r| r[2].parse::<i64>().unwrap()).sum();
     assert_eq!(lsoas, lad_lsoas, "every sample LSOA has a ward");
 
-    let table = r.ok(["summary", "--vintage", "2019", "--level", "lad", "--format", "table"]);
+    let table = r.ok([
+        "summary",
+        "--vintage",
+        "2019",
+        "--level",
+        "lad",
+        "--format",
+        "table",
+    ]);
     assert!(table.contains("| area_code"), "{table}");
 
     // Byte-identical sources again: a no-op that says so.
-    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"].map(PathBuf::from).into();
+    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"]
+        .map(PathBuf::from)
+        .into();
     args.extend(iod.iter().rev().cloned());
     let out = r.ok(&args);
     assert_eq!(
@@ -105,10 +134,14 @@ fn failed_ingest_leaves_the_previous_version_current() {
     fields[4] = "12x4.00".into();
     let mut broken: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     broken[half] = fields.join(",");
-    let bad = dir.path().join("File_6_-_IoD2019_Population_Denominators.csv");
+    let bad = dir
+        .path()
+        .join("File_6_-_IoD2019_Population_Denominators.csv");
     std::fs::write(&bad, broken.join("\r\n")).unwrap();
 
-    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"].map(PathBuf::from).into();
+    let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"]
+        .map(PathBuf::from)
+        .into();
     args.extend(iod.iter().filter(|p| *p != file6).cloned());
     args.push(bad);
     let out = r.run(&args);
@@ -123,7 +156,10 @@ fn failed_ingest_leaves_the_previous_version_current() {
     let list = r.ok(["warehouse", "list"]);
     assert!(list.contains("iod-2019 v1 (current)"), "{list}");
     assert!(!list.contains("iod-2019 v2"), "{list}");
-    assert_eq!(r.ok(["summary", "--vintage", "2019", "--level", "lad"]), before);
+    assert_eq!(
+        r.ok(["summary", "--vintage", "2019", "--level", "lad"]),
+        before
+    );
 }
 
 #[test]
@@ -173,10 +209,17 @@ fn sample_is_deterministic() {
     for out in [&a, &b] {
         r.ok([Path::new("sample"), Path::new("--out"), out]);
     }
-    let mut names: Vec<_> = std::fs::read_dir(&a).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     assert!(!names.is_empty());
     for n in names {
-        assert_eq!(std::fs::read(a.join(&n)).unwrap(), std::fs::read(b.join(&n)).unwrap(), "{n:?}");
+        assert_eq!(
+            std::fs::read(a.join(&n)).unwrap(),
+            std::fs::read(b.join(&n)).unwrap(),
+            "{n:?}"
+        );
     }
 }

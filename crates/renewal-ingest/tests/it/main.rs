@@ -1,6 +1,8 @@
 //! Integration tests of ingestion: the real published files (skipped loudly without them) and
 //! hand-made bad inputs.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod bad_input;
 mod real_data;
 

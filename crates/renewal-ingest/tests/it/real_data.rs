@@ -27,11 +27,31 @@ fn iod2019_every_shared_file_merges_by_lsoa() {
     assert_eq!(
         formats,
         [
-            ("File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx", "iod2019-official", 32844),
-            ("File_2_-_IoD2019_Domains_of_Deprivation.csv.gz", "iod2019-official", 32844),
-            ("File_3_-_IoD2019_Supplementary_Indices_-_IDACI_and_IDAOPI.csv", "iod2019-official", 32844),
-            ("File_6_-_IoD2019_Population_Denominators.csv", "iod2019-official", 32844),
-            ("File_9_-_IoD2019_Transformed_Scores.csv", "iod2019-official", 32844),
+            (
+                "File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx",
+                "iod2019-official",
+                32844
+            ),
+            (
+                "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
+                "iod2019-official",
+                32844
+            ),
+            (
+                "File_3_-_IoD2019_Supplementary_Indices_-_IDACI_and_IDAOPI.csv",
+                "iod2019-official",
+                32844
+            ),
+            (
+                "File_6_-_IoD2019_Population_Denominators.csv",
+                "iod2019-official",
+                32844
+            ),
+            (
+                "File_9_-_IoD2019_Transformed_Scores.csv",
+                "iod2019-official",
+                32844
+            ),
             // English rows only: 42,619 data rows less the Welsh, Scottish and NI ones.
             ("UK_IMD_E.csv", "iod2019-mysociety-uk-imd", 32844),
         ]
@@ -46,17 +66,29 @@ fn iod2019_every_shared_file_merges_by_lsoa() {
     assert_eq!(v[&key("E01000001", "imd", "rank")], 29199.0);
     assert_eq!(v[&key("E01000001", "imd", "decile")], 9.0);
     assert_eq!(v[&key("E01000001", "living_environment", "rank")], 7789.0);
-    assert_eq!(v[&key("E01000001", "population_total", "denominator")], 1296.0);
-    assert_eq!(v[&key("E01000001", "population_working_age", "denominator")], 715.0);
+    assert_eq!(
+        v[&key("E01000001", "population_total", "denominator")],
+        1296.0
+    );
+    assert_eq!(
+        v[&key("E01000001", "population_working_age", "denominator")],
+        715.0
+    );
     assert_eq!(v[&key("E01000001", "income", "transformed")], 0.010);
-    assert_eq!(v[&key("E01000001", "living_environment", "transformed")], 32.163);
+    assert_eq!(
+        v[&key("E01000001", "living_environment", "transformed")],
+        32.163
+    );
     assert_eq!(v[&key("E01000001", "imd", "score")], 6.208);
     // mySociety writes the income rate in percent (0.7000000000000001): stored as a proportion.
     assert_eq!(v[&key("E01000001", "income", "score")], 0.007);
     assert_eq!(v[&key("E01000001", "employment", "score")], 0.010);
     assert_eq!(v[&key("E01000102", "barriers", "rank")], 1167.0);
     assert_eq!(v[&key("E01021988", "imd", "score")], 92.735);
-    assert_eq!(v[&key("E01033768", "population_total", "denominator")], 1281.0);
+    assert_eq!(
+        v[&key("E01033768", "population_total", "denominator")],
+        1281.0
+    );
 
     let lsoa = table(&draft, "lsoa");
     assert_eq!(lsoa.height(), 32844);
@@ -65,7 +97,10 @@ fn iod2019_every_shared_file_merges_by_lsoa() {
     assert_eq!(draft.attributes["national_lsoa_count"], "32844");
     assert_eq!(draft.vintage["lad"], "LAD19");
     assert!(
-        draft.notes.iter().any(|n| n.contains("UK_IMD_E.csv: 9775 rows skipped")),
+        draft
+            .notes
+            .iter()
+            .any(|n| n.contains("UK_IMD_E.csv: 9775 rows skipped")),
         "{:?}",
         draft.notes
     );
@@ -75,7 +110,7 @@ fn iod2019_every_shared_file_merges_by_lsoa() {
 fn iod2015_humaniverse_file() {
     let Some(root) = shared_data() else { return };
     let file = shared_file(&root, "imd/2015/imd2015_lsoa11_england.csv");
-    let draft = read_iod(&catalog(), "2015", &[file.clone()], &NoProgress).unwrap();
+    let draft = read_iod(&catalog(), "2015", std::slice::from_ref(&file), &NoProgress).unwrap();
     assert_eq!(draft.dataset, "iod-2015");
     assert_eq!(draft.sources[0].format, "iod2015-humaniverse");
     let v = values(&draft);
@@ -103,11 +138,20 @@ fn ons_and_gm_lookups_keep_their_vintages() {
     let drafts = read_lookups(&catalog(), &files, &NoProgress).unwrap();
     let summary: Vec<(&str, u64, &str)> = drafts
         .iter()
-        .map(|d| (d.dataset.as_str(), d.sources[0].rows, d.vintage["ward"].as_str()))
+        .map(|d| {
+            (
+                d.dataset.as_str(),
+                d.sources[0].rows,
+                d.vintage["ward"].as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
-        [("lookup-lsoa11-wd19", 34753, "WD19"), ("lookup-lsoa21-wd22", 1702, "WD22")]
+        [
+            ("lookup-lsoa11-wd19", 34753, "WD19"),
+            ("lookup-lsoa21-wd22", 1702, "WD22")
+        ]
     );
     assert!(drafts.iter().all(|d| d.attributes["fit"] == "best-fit"));
     let wd19 = table(&drafts[0], "lookup");

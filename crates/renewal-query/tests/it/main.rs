@@ -1,6 +1,8 @@
 //! Query tests over small warehouses built here from Arrow (no ingest code), with expected
 //! figures worked out by hand from METHODS.md.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod summary;
 
 use std::collections::BTreeMap;
@@ -80,7 +82,10 @@ pub async fn publish_iod(wh: &Warehouse, edition: &str, national: u32, lsoas: &[
         .map(|x| vec![Some(x.code), Some(x.code), Some(x.lad), Some(x.lad)])
         .collect();
     let lsoa_rows: Vec<&[Option<&str>]> = lsoa_rows.iter().map(Vec::as_slice).collect();
-    let lsoa = strings(&lsoa_rows, &["lsoa_code", "lsoa_name", "lad_code", "lad_name"]);
+    let lsoa = strings(
+        &lsoa_rows,
+        &["lsoa_code", "lsoa_name", "lad_code", "lad_name"],
+    );
     let draft = Draft {
         dataset: format!("iod-{edition}"),
         kind: "iod".into(),

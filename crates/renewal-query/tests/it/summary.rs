@@ -93,15 +93,27 @@ fn close(a: Option<f64>, b: Option<f64>) -> bool {
 fn assert_row(got: &Row, want: &Row) {
     assert_eq!(got.code, want.code);
     assert_eq!(got.lsoa_count, want.lsoa_count, "{}", got.code);
-    assert_eq!(got.rank_of_average_score, want.rank_of_average_score, "{}", got.code);
-    assert_eq!(got.rank_of_average_rank, want.rank_of_average_rank, "{}", got.code);
+    assert_eq!(
+        got.rank_of_average_score, want.rank_of_average_score,
+        "{}",
+        got.code
+    );
+    assert_eq!(
+        got.rank_of_average_rank, want.rank_of_average_rank,
+        "{}",
+        got.code
+    );
     for (name, g, w) in [
         ("population", got.population, want.population),
         ("average_score", got.average_score, want.average_score),
         ("average_rank", got.average_rank, want.average_rank),
         ("proportion", got.proportion, want.proportion),
         ("extent", got.extent, want.extent),
-        ("local_concentration", got.local_concentration, want.local_concentration),
+        (
+            "local_concentration",
+            got.local_concentration,
+            want.local_concentration,
+        ),
     ] {
         assert!(close(g, w), "{} {name}: got {g:?}, want {w:?}", got.code);
     }
@@ -176,7 +188,10 @@ async fn lad_summaries_match_hand_computation() {
         assert_row(g, w);
     }
     assert!(
-        summary.notes.iter().any(|n| n.starts_with("1 areas have an LSOA without an IMD population")),
+        summary
+            .notes
+            .iter()
+            .any(|n| n.starts_with("1 areas have an LSOA without an IMD population")),
         "{:?}",
         summary.notes
     );
@@ -188,7 +203,9 @@ async fn ward_summaries_use_the_lookup_and_say_they_are_best_fit() {
     let wh = Warehouse::open_local(dir.path()).unwrap();
     publish_iod(&wh, "2019", 100, &fixture(), "v1").await;
 
-    let err = iod_summary(&wh, &request(SummaryLevel::Ward(None))).await.unwrap_err();
+    let err = iod_summary(&wh, &request(SummaryLevel::Ward(None)))
+        .await
+        .unwrap_err();
     assert!(matches!(err, QueryError::Precondition(_)), "{err}");
 
     publish_lookup(
@@ -205,12 +222,22 @@ async fn ward_summaries_use_the_lookup_and_say_they_are_best_fit() {
         ],
     )
     .await;
-    let summary = iod_summary(&wh, &request(SummaryLevel::Ward(None))).await.unwrap();
+    let summary = iod_summary(&wh, &request(SummaryLevel::Ward(None)))
+        .await
+        .unwrap();
     assert_eq!(summary.basis.fit, Fit::BestFit);
-    assert!(summary.basis.method.starts_with("best-fit: LSOA11 LSOAs assigned whole to WD19 wards"));
+    assert!(
+        summary
+            .basis
+            .method
+            .starts_with("best-fit: LSOA11 LSOAs assigned whole to WD19 wards")
+    );
     assert_eq!(summary.basis.datasets.get("lookup-lsoa11-wd19"), Some(&1));
     assert!(
-        summary.notes.iter().any(|n| n.starts_with("2 LSOAs of iod-2019 have no WD19 ward")),
+        summary
+            .notes
+            .iter()
+            .any(|n| n.starts_with("2 LSOAs of iod-2019 have no WD19 ward")),
         "{:?}",
         summary.notes
     );
@@ -283,5 +310,8 @@ async fn earlier_versions_can_be_queried() {
 
     old.pins.insert("iod-2019".into(), 9);
     let err = iod_summary(&wh, &old).await.unwrap_err();
-    assert_eq!(err.to_string(), "dataset \"iod-2019\" has no version 9 (available: 1, 2)");
+    assert_eq!(
+        err.to_string(),
+        "dataset \"iod-2019\" has no version 9 (available: 1, 2)"
+    );
 }

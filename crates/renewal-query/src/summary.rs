@@ -280,13 +280,17 @@ figures AS (
         CASE WHEN has_pop AND has_rank THEN lc_num / NULLIF(lc_den, 0) END AS local_concentration
     FROM areas
 )
+-- Areas are ranked on values rounded to 9 decimals: two wards made of one LSOA each with the
+-- same score must tie, whatever rounding p*s/p left in the last bit.
 SELECT area_code, area_name, lsoa_count, population,
     average_score,
     CASE WHEN average_score IS NOT NULL
-        THEN RANK() OVER (ORDER BY average_score DESC NULLS LAST) END AS rank_of_average_score,
+        THEN RANK() OVER (ORDER BY ROUND(average_score, 9) DESC NULLS LAST) END
+        AS rank_of_average_score,
     average_rank,
     CASE WHEN average_rank IS NOT NULL
-        THEN RANK() OVER (ORDER BY average_rank DESC NULLS LAST) END AS rank_of_average_rank,
+        THEN RANK() OVER (ORDER BY ROUND(average_rank, 9) DESC NULLS LAST) END
+        AS rank_of_average_rank,
     proportion_most_deprived_10pct,
     extent,
     local_concentration

@@ -64,9 +64,10 @@ pub async fn list(warehouse: &Warehouse, only: Option<&str>, json: bool) -> Resu
         Some(d) => vec![d.to_owned()],
         None => warehouse.datasets().await?,
     };
+    // Datasets alphabetically, each newest version first.
     let mut manifests = Vec::new();
     for d in &datasets {
-        manifests.extend(warehouse.versions(d).await?);
+        manifests.extend(warehouse.versions(d).await?.into_iter().rev());
     }
     let mut out = std::io::stdout().lock();
     if json {
@@ -78,10 +79,10 @@ pub async fn list(warehouse: &Warehouse, only: Option<&str>, json: bool) -> Resu
         writeln!(out, "the warehouse at {} is empty", warehouse.root_url())?;
         return Ok(());
     }
-    let mut current = None;
-    for m in manifests.iter().rev() {
-        let is_current = current.is_none_or(|c: &str| c != m.dataset);
-        current = Some(m.dataset.as_str());
+    let mut previous: Option<&str> = None;
+    for m in &manifests {
+        let is_current = previous != Some(m.dataset.as_str());
+        previous = Some(m.dataset.as_str());
         let vintage: Vec<String> = m.vintage.iter().map(|(k, v)| format!("{k}={v}")).collect();
         writeln!(
             out,

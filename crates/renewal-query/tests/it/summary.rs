@@ -315,3 +315,52 @@ async fn earlier_versions_can_be_queried() {
         "dataset \"iod-2019\" has no version 9 (available: 1, 2)"
     );
 }
+
+/// Equal figures tie in rank even when floating point leaves them a bit apart: 9.46 × 1,234 /
+/// 1,234 and 9.46 × 987 / 987 need not be the same double.
+#[tokio::test]
+async fn equal_average_scores_share_a_rank() {
+    let dir = temp_dir();
+    let wh = Warehouse::open_local(dir.path()).unwrap();
+    let l = |code, score, pop| Lsoa {
+        code,
+        lad: "E08000001",
+        rank: 50.0,
+        score,
+        pop: Some(pop),
+    };
+    let lsoas = [
+        l("E01000001", 9.46, 1234.0),
+        l("E01000002", 9.46, 987.0),
+        l("E01000003", 20.0, 1000.0),
+        l("E01000004", 1.0, 1000.0),
+    ];
+    publish_iod(&wh, "2019", 100, &lsoas, "ties").await;
+    publish_lookup(
+        &wh,
+        "WD19",
+        &[
+            ("E01000001", "E05000001", "E08000001"),
+            ("E01000002", "E05000002", "E08000001"),
+            ("E01000003", "E05000003", "E08000001"),
+            ("E01000004", "E05000004", "E08000001"),
+        ],
+    )
+    .await;
+    let summary = iod_summary(&wh, &request(SummaryLevel::Ward(None)))
+        .await
+        .unwrap();
+    let ranks: Vec<(String, Option<u64>)> = rows(&summary)
+        .into_iter()
+        .map(|r| (r.code, r.rank_of_average_score))
+        .collect();
+    assert_eq!(
+        ranks,
+        [
+            ("E05000001".into(), Some(2)),
+            ("E05000002".into(), Some(2)),
+            ("E05000003".into(), Some(1)),
+            ("E05000004".into(), Some(4)),
+        ]
+    );
+}

@@ -75,6 +75,9 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
+    /// The request itself cannot be carried out (unknown vintage, no files).
+    #[error("{0}")]
+    Usage(String),
     #[error("building the data frame: {0}")]
     Frame(#[from] polars::error::PolarsError),
     #[error("{0}")]

@@ -15,11 +15,6 @@ use crate::number::{parse_number, parse_whole, round_to};
 use crate::progress::Progress;
 use crate::source::{SourceBytes, TextTable, read_tables};
 
-/// The warehouse dataset an IoD edition is published as.
-pub fn iod_dataset_id(vintage: &str) -> String {
-    format!("iod-{vintage}")
-}
-
 /// Long table of values, one row per (LSOA, domain, measure), built up file by file.
 #[derive(Default)]
 struct Values {
@@ -49,19 +44,13 @@ pub fn read_iod(
     let formats: Vec<&(SchemaFile, IodFormat)> = catalog.iod_formats(vintage).collect();
     if formats.is_empty() {
         let known: Vec<_> = catalog.iod_vintages().into_iter().collect();
-        return Err(IngestError::invalid(
-            Location::file("--vintage"),
-            format!(
-                "no Indices of Deprivation formats for vintage {vintage:?} (known: {})",
-                known.join(", ")
-            ),
-        ));
+        return Err(IngestError::Usage(format!(
+            "no Indices of Deprivation formats for vintage {vintage:?} (known: {})",
+            known.join(", ")
+        )));
     }
     if files.is_empty() {
-        return Err(IngestError::invalid(
-            Location::file("ingest imd"),
-            "no input files given",
-        ));
+        return Err(IngestError::Usage("no input files given".into()));
     }
     let national = formats[0].1.national_lsoa_count;
     let mut values = Values::default();
@@ -155,7 +144,7 @@ pub fn read_iod(
         );
     }
     Ok(Draft {
-        dataset: iod_dataset_id(vintage),
+        dataset: renewal_warehouse::ids::iod(vintage),
         kind: "iod".into(),
         vintage: vintage_map,
         attributes: BTreeMap::from([("national_lsoa_count".to_owned(), national.to_string())]),

@@ -20,6 +20,6 @@ pub mod progress;
 pub mod source;
 
 pub use error::{IngestError, Location};
-pub use iod::{iod_dataset_id, read_iod};
-pub use lookup::{lookup_dataset_id, read_lookups};
+pub use iod::read_iod;
+pub use lookup::read_lookups;
 pub use progress::{NoProgress, Progress};

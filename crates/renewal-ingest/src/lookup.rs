@@ -15,11 +15,6 @@ use crate::frame::to_parquet;
 use crate::progress::Progress;
 use crate::source::{SourceBytes, TextTable, read_tables};
 
-/// The warehouse dataset holding the lookup from `lsoa` to `ward` vintages.
-pub fn lookup_dataset_id(lsoa: Vintage, ward: Vintage) -> String {
-    format!("lookup-{}-{}", lsoa, ward).to_ascii_lowercase()
-}
-
 #[derive(Default)]
 struct Rows {
     lsoa_code: Vec<String>,
@@ -53,9 +48,10 @@ pub fn read_lookups(
     files: &[PathBuf],
     progress: &dyn Progress,
 ) -> Result<Vec<Draft>> {
-    let (schema_file, format) = catalog.lookup.first().ok_or_else(|| {
-        IngestError::invalid(Location::file("data-schemas"), "no lookup format defined")
-    })?;
+    let (schema_file, format) = catalog
+        .lookup
+        .first()
+        .ok_or_else(|| IngestError::Usage("data-schemas defines no lookup format".into()))?;
     let mut pending: BTreeMap<String, Pending> = BTreeMap::new();
     for path in files {
         let source = SourceBytes::read(path)?;
@@ -76,7 +72,7 @@ pub fn read_lookups(
                 )
             })?;
         let [lsoa_v, ward_v, _] = columns.vintages;
-        let id = lookup_dataset_id(lsoa_v, ward_v);
+        let id = renewal_warehouse::ids::lookup(lsoa_v, ward_v);
         let entry = pending.entry(id).or_insert_with(|| Pending {
             vintages: columns.vintages,
             rows: Rows::default(),

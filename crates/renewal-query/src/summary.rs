@@ -55,7 +55,7 @@ pub struct Summary {
 
 /// Computes the summaries for every area at the requested level, sorted by area code.
 pub async fn iod_summary(warehouse: &Warehouse, request: &SummaryRequest) -> Result<Summary> {
-    let iod_id = format!("iod-{}", request.vintage);
+    let iod_id = renewal_warehouse::ids::iod(&request.vintage);
     let iod = resolve(warehouse, &iod_id, &request.pins).await?;
     let national: u32 = iod
         .attributes
@@ -189,7 +189,7 @@ async fn pick_lookup(
                 "--ward-vintage {ward} is not a ward vintage (expected e.g. WD19)"
             )));
         }
-        let id = format!("lookup-{lsoa}-{ward}").to_ascii_lowercase();
+        let id = renewal_warehouse::ids::lookup(lsoa, ward);
         return resolve(warehouse, &id, pins).await.map_err(|e| match e {
             QueryError::Precondition(_) => QueryError::Precondition(format!(
                 "no {lsoa} → {ward} lookup in the warehouse (dataset {id}); ingest one with `renewal ingest lookup`"
@@ -197,7 +197,7 @@ async fn pick_lookup(
             other => other,
         });
     }
-    let prefix = format!("lookup-{lsoa}-").to_ascii_lowercase();
+    let prefix = renewal_warehouse::ids::lookup_prefix(lsoa);
     let candidates: Vec<String> = warehouse
         .datasets()
         .await?

@@ -562,6 +562,27 @@ fn validate_dataset_id(id: &str) -> Result<()> {
     }
 }
 
+/// The names datasets are published under, shared by the code that writes them and the code
+/// that reads them.
+pub mod ids {
+    use std::fmt::Display;
+
+    /// An Indices of Deprivation edition: `iod-2019`.
+    pub fn iod(edition: &str) -> String {
+        format!("iod-{edition}")
+    }
+
+    /// A lookup between two geographies: `lookup-lsoa11-wd19`.
+    pub fn lookup(lsoa: impl Display, ward: impl Display) -> String {
+        format!("{}{}", lookup_prefix(lsoa), ward).to_ascii_lowercase()
+    }
+
+    /// What every lookup from `lsoa` starts with: `lookup-lsoa11-`.
+    pub fn lookup_prefix(lsoa: impl Display) -> String {
+        format!("lookup-{lsoa}-").to_ascii_lowercase()
+    }
+}
+
 /// SHA-256 of a byte slice, hex-encoded: how the warehouse identifies source contents.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

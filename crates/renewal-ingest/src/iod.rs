@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 use renewal_geo::{Level, validate_code};
-use renewal_schema::{Catalog, IodFormat, Measure, SchemaFile};
+use renewal_schema::{Catalog, IodFormat, IodSummaryFormat, Measure, SchemaFile};
 use renewal_warehouse::{Draft, DraftTable, SchemaRef, SourceFile};
 
 use crate::error::{IngestError, Location, Result};
@@ -20,7 +20,7 @@ use crate::source::{SourceBytes, TextTable, read_tables};
 struct Values {
     lsoa: Vec<String>,
     domain: Vec<String>,
-    measure: Vec<&'static str>,
+    measure: Vec<String>,
     value: Vec<f64>,
     source: Vec<String>,
     line: Vec<u64>,
@@ -54,6 +54,7 @@ pub fn read_iod(
     }
     let national = formats[0].1.national_lsoa_count;
     let mut values = Values::default();
+    let mut summaries = Summaries::default();
     let mut lsoas: BTreeMap<String, LsoaInfo> = BTreeMap::new();
     let mut sources = Vec::new();
     let mut schemas = BTreeMap::new();
@@ -73,38 +74,53 @@ pub fn read_iod(
             continue;
         }
         let tables = read_tables(&source, progress)?;
-        let (table, (schema_file, format)) =
-            recognise(&source.name, &tables, &formats, catalog, vintage)?;
-        let before = values.value.len();
-        let rows = read_table(
-            table,
-            format,
-            &source.name,
-            &mut values,
-            &mut lsoas,
-            &mut notes,
-        )?;
-        tracing::info!(
-            file = %source.name,
-            format = %format.id,
-            rows,
-            values = values.value.len() - before,
-            "read IoD file"
-        );
+        let (rows, schema_file, format_id) =
+            match recognise(&source.name, &tables, &formats, catalog, vintage) {
+                Ok((table, (schema_file, format))) => {
+                    let rows = read_table(
+                        table,
+                        format,
+                        &source.name,
+                        &mut values,
+                        &mut lsoas,
+                        &mut notes,
+                    )?;
+                    if let Some(v) = format.lad_vintage {
+                        lad_vintages.insert(v.to_string());
+                    }
+                    (rows, schema_file, format.id.clone())
+                }
+                // Not LSOA-level: perhaps published area summaries (File 10), one sheet per domain.
+                Err(not_lsoa) => {
+                    let sheets = summary_sheets(&tables, catalog, vintage);
+                    let Some((_, (schema_file, format))) = sheets.first() else {
+                        return Err(not_lsoa);
+                    };
+                    let mut rows = 0;
+                    for (table, (_, format)) in &sheets {
+                        rows += read_summary_table(
+                            table,
+                            format,
+                            &source.name,
+                            &mut summaries,
+                            &mut notes,
+                        )?;
+                    }
+                    (rows, schema_file, format.id.clone())
+                }
+            };
+        tracing::info!(file = %source.name, format = %format_id, rows, "read IoD file");
         progress.finish_file(&source.name, rows);
         schemas.insert(schema_file.path.clone(), schema_file.sha256.clone());
-        if let Some(v) = format.lad_vintage {
-            lad_vintages.insert(v.to_string());
-        }
         sources.push(SourceFile {
             name: source.name,
             size: source.bytes.len() as u64,
             sha256: source.sha256,
-            format: format.id.clone(),
+            format: format_id,
             rows,
         });
     }
-    if values.value.is_empty() {
+    if values.value.is_empty() && summaries.values.value.is_empty() {
         return Err(IngestError::invalid(
             Location::file(sources.first().map_or("input", |s| s.name.as_str())),
             "no values were read",
@@ -112,7 +128,7 @@ pub fn read_iod(
     }
 
     progress.stage("merging files by LSOA");
-    let mut iod = merge_values(values, &lsoas, vintage)?;
+    let mut iod = lsoa_values_frame(values, &lsoas, vintage)?;
     let mut lsoa_frame = lsoa_frame(&lsoas)?;
     if lsoas.len() as u32 != national {
         notes.push(format!(
@@ -122,7 +138,7 @@ pub fn read_iod(
     }
 
     progress.stage("writing Parquet");
-    let tables = vec![
+    let mut tables = vec![
         DraftTable {
             name: "iod".into(),
             parquet: to_parquet(&mut iod)?,
@@ -132,6 +148,12 @@ pub fn read_iod(
             parquet: to_parquet(&mut lsoa_frame)?,
         },
     ];
+    if !summaries.values.value.is_empty() {
+        tables.push(DraftTable {
+            name: "lad_summary".into(),
+            parquet: to_parquet(&mut summary_frame(summaries, vintage)?)?,
+        });
+    }
     let lsoa_vintage = formats[0].1.lsoa_vintage.to_string();
     let mut vintage_map = BTreeMap::from([
         ("edition".to_owned(), vintage.to_owned()),
@@ -345,7 +367,7 @@ fn read_table(
                 .map_err(|message| IngestError::invalid(cell(), message))?;
             values.lsoa.push(lsoa.to_owned());
             values.domain.push(plan.column.domain.clone());
-            values.measure.push(plan.column.measure.as_str());
+            values.measure.push(plan.column.measure.as_str().to_owned());
             values.value.push(value);
             values.source.push(file.to_owned());
             values.line.push(row.line);
@@ -427,17 +449,13 @@ fn agree(
 }
 
 /// Concatenates every file's values, drops exact repeats (the same figure in File 1 and File 7)
-/// and fails on any cell given two different values.
-fn merge_values(
-    values: Values,
-    lsoas: &BTreeMap<String, LsoaInfo>,
-    vintage: &str,
-) -> Result<DataFrame> {
+/// and fails on any cell given two different values. `key` names the area column.
+fn merge_values(values: Values, key: &str) -> Result<DataFrame> {
     let height = values.value.len();
     let df = DataFrame::new(
         height,
         vec![
-            Column::new("lsoa_code".into(), values.lsoa),
+            Column::new(key.into(), values.lsoa),
             Column::new("domain".into(), values.domain),
             Column::new("measure".into(), values.measure),
             Column::new("value".into(), values.value),
@@ -445,14 +463,25 @@ fn merge_values(
             Column::new("line".into(), values.line),
         ],
     )?;
-    let key = ["lsoa_code", "domain", "measure"].map(String::from);
-    let with_value: Vec<String> = key.iter().cloned().chain(["value".to_owned()]).collect();
+    let cell = [key, "domain", "measure"].map(String::from);
+    let with_value: Vec<String> = cell.iter().cloned().chain(["value".to_owned()]).collect();
     let distinct = df.unique_stable(Some(&with_value), UniqueKeepStrategy::First, None)?;
-    let duplicated = distinct.select(key.clone())?.is_duplicated()?;
+    let duplicated = distinct.select(cell.clone())?.is_duplicated()?;
     if duplicated.any() {
-        return Err(conflict(&distinct.filter(&duplicated)?)?);
+        return Err(conflict(&distinct.filter(&duplicated)?, key)?);
     }
-    let mut merged = distinct.sort(key.to_vec(), SortMultipleOptions::default())?;
+    Ok(distinct
+        .sort(cell.to_vec(), SortMultipleOptions::default())?
+        .drop("line")?)
+}
+
+/// The long LSOA table: merged values with the edition and each LSOA's district.
+fn lsoa_values_frame(
+    values: Values,
+    lsoas: &BTreeMap<String, LsoaInfo>,
+    vintage: &str,
+) -> Result<DataFrame> {
+    let mut merged = merge_values(values, "lsoa_code")?;
     let lad: Vec<Option<String>> = merged
         .column("lsoa_code")?
         .str()?
@@ -464,14 +493,13 @@ fn merge_values(
         })
         .collect();
     let height = merged.height();
-    merged = merged.drop("line")?;
     merged.insert_column(0, Column::new("vintage".into(), vec![vintage; height]))?;
     merged.insert_column(2, text_column("lad_code", lad))?;
     Ok(merged)
 }
 
-fn conflict(rows: &DataFrame) -> Result<IngestError> {
-    let lsoa = rows.column("lsoa_code")?.str()?;
+fn conflict(rows: &DataFrame, key: &str) -> Result<IngestError> {
+    let lsoa = rows.column(key)?.str()?;
     let domain = rows.column("domain")?.str()?;
     let measure = rows.column("measure")?.str()?;
     let value = rows.column("value")?.f64()?;
@@ -505,7 +533,8 @@ fn conflict(rows: &DataFrame) -> Result<IngestError> {
     Ok(IngestError::invalid(
         Location::file(source.get(0).unwrap_or_default()).at_line(line.get(0).unwrap_or_default()),
         format!(
-            "conflicting values for LSOA {l} {d} {m}: {}{more}",
+            "conflicting values for {} {l} {d} {m}: {}{more}",
+            if key == "lsoa_code" { "LSOA" } else { "area" },
             places.join(" vs ")
         ),
     ))
@@ -531,4 +560,115 @@ fn lsoa_frame(lsoas: &BTreeMap<String, LsoaInfo>) -> Result<DataFrame> {
             text_column("lad_name", lad_names),
         ],
     )?)
+}
+
+/// Published area-level summaries (File 10): values by district, plus the districts' names.
+#[derive(Default)]
+struct Summaries {
+    values: Values,
+    names: BTreeMap<String, String>,
+}
+
+/// Every sheet of a workbook that an area-summary format of this edition reads.
+fn summary_sheets<'t, 'c>(
+    tables: &'t [TextTable],
+    catalog: &'c Catalog,
+    vintage: &str,
+) -> Vec<(&'t TextTable, &'c (SchemaFile, IodSummaryFormat))> {
+    tables
+        .iter()
+        .filter_map(|t| {
+            catalog
+                .iod_summary_formats(vintage)
+                .find(|(_, f)| f.matches(&t.headers))
+                .map(|f| (t, f))
+        })
+        .collect()
+}
+
+fn read_summary_table(
+    table: &TextTable,
+    format: &IodSummaryFormat,
+    file: &str,
+    into: &mut Summaries,
+    notes: &mut Vec<String>,
+) -> Result<u64> {
+    let code_col = table
+        .headers
+        .iter()
+        .position(|h| h.trim() == format.keys.area_code)
+        .ok_or_else(|| {
+            IngestError::invalid(
+                table.location.at_line(1),
+                format!("missing column {:?}", format.keys.area_code),
+            )
+        })?;
+    let name_col = format
+        .keys
+        .area_name
+        .as_deref()
+        .and_then(|n| table.headers.iter().position(|h| h.trim() == n));
+    let mut plans = Vec::new();
+    let mut ignored = Vec::new();
+    for (i, header) in table.headers.iter().enumerate() {
+        match format.column(header) {
+            Some(c) => plans.push((i, c)),
+            None if Some(i) != name_col && i != code_col => ignored.push(format!("{header:?}")),
+            None => {}
+        }
+    }
+    if !ignored.is_empty() {
+        notes.push(format!(
+            "{file}: columns not in format {} were not stored: {}",
+            format.id,
+            ignored.join(", ")
+        ));
+    }
+    let level = format.area_vintage.level;
+    let mut seen: HashMap<&str, u64> = HashMap::new();
+    for row in &table.rows {
+        let code = row.fields[code_col].as_str();
+        validate_code(level, code)
+            .map_err(|e| IngestError::invalid(table.cell(row.line, code_col), e.to_string()))?;
+        if let Some(first) = seen.insert(code, row.line) {
+            return Err(IngestError::invalid(
+                table.cell(row.line, code_col),
+                format!("{code} appears twice in this sheet (also row {first})"),
+            ));
+        }
+        if let Some(n) = name_col {
+            into.names
+                .entry(code.to_owned())
+                .or_insert_with(|| row.fields[n].clone());
+        }
+        for &(i, column) in &plans {
+            let text = &row.fields[i];
+            if text.is_empty() {
+                continue;
+            }
+            let value = parse_number(text)
+                .map_err(|message| IngestError::invalid(table.cell(row.line, i), message))?;
+            into.values.lsoa.push(code.to_owned());
+            into.values.domain.push(column.domain.clone());
+            into.values.measure.push(column.measure.clone());
+            into.values.value.push(value);
+            into.values.source.push(file.to_owned());
+            into.values.line.push(row.line);
+        }
+    }
+    Ok(table.rows.len() as u64)
+}
+
+fn summary_frame(summaries: Summaries, vintage: &str) -> Result<DataFrame> {
+    let mut merged = merge_values(summaries.values, "area_code")?;
+    let names: Vec<Option<String>> = merged
+        .column("area_code")?
+        .str()?
+        .iter()
+        .map(|c| c.and_then(|c| summaries.names.get(c)).cloned())
+        .collect();
+    let height = merged.height();
+    merged.insert_column(0, Column::new("vintage".into(), vec![vintage; height]))?;
+    merged.insert_column(2, text_column("area_name", names))?;
+    Ok(merged)
 }

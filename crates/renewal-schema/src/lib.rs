@@ -212,6 +212,83 @@ impl IodFormat {
     }
 }
 
+/// A layout of published area-level IoD summaries (File 10 and the like): one row per area,
+/// value columns mapped to (domain, measure) such as (`imd`, `average_score`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IodSummaryFormat {
+    pub id: String,
+    pub vintage: String,
+    pub description: String,
+    /// The geography of the area codes, e.g. `LAD19`.
+    pub area_vintage: Vintage,
+    pub keys: SummaryKeys,
+    pub columns: Vec<SummaryColumn>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryKeys {
+    pub area_code: String,
+    #[serde(default)]
+    pub area_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryColumn {
+    pub header: String,
+    pub domain: String,
+    /// `average_score`, `rank_of_average_score`, `extent`, `scale`, …
+    pub measure: String,
+}
+
+impl IodSummaryFormat {
+    /// A sheet belongs to this format when it has the area code column and at least one value
+    /// column (headers compared after trimming).
+    pub fn matches(&self, headers: &[String]) -> bool {
+        let present: BTreeSet<&str> = headers.iter().map(|h| h.trim()).collect();
+        present.contains(self.keys.area_code.as_str())
+            && present.iter().any(|h| self.column(h).is_some())
+    }
+
+    pub fn column(&self, header: &str) -> Option<&SummaryColumn> {
+        let header = header.trim();
+        self.columns.iter().find(|c| c.header == header)
+    }
+
+    fn check(&self, file: &str) -> Result<(), SchemaError> {
+        let mut cells = BTreeSet::new();
+        let mut headers = BTreeSet::new();
+        for c in &self.columns {
+            let ok = |s: &str| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            };
+            let problem = if !headers.insert(c.header.as_str()) {
+                Some(format!("header {:?} is listed twice", c.header))
+            } else if !cells.insert((c.domain.as_str(), c.measure.as_str())) {
+                Some(format!("two columns map to {} {}", c.domain, c.measure))
+            } else if !ok(&c.domain) || !ok(&c.measure) {
+                Some(format!(
+                    "{:?}: domain and measure must be lower_snake_case",
+                    c.header
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                return Err(SchemaError::Invalid {
+                    file: file.to_owned(),
+                    message,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A layout of ONS LSOA → ward → local authority lookups. The vintages are read from the
 /// headers themselves (`WD19CD` → WD19), so one format serves every year.
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +327,7 @@ pub struct SchemaFile {
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub iod: Vec<(SchemaFile, IodFormat)>,
+    pub iod_summary: Vec<(SchemaFile, IodSummaryFormat)>,
     pub lookup: Vec<(SchemaFile, LookupFormat)>,
 }
 
@@ -294,6 +372,13 @@ impl Catalog {
                     catalog.iod.push((file, format));
                     id
                 }
+                ["datasets", "iod-summary", _] => {
+                    let format: IodSummaryFormat = toml::from_str(&text).map_err(toml_err)?;
+                    format.check(&path)?;
+                    let id = format.id.clone();
+                    catalog.iod_summary.push((file, format));
+                    id
+                }
                 ["datasets", "lookup", _] => {
                     let format: LookupFormat = toml::from_str(&text).map_err(toml_err)?;
                     let id = format.id.clone();
@@ -316,6 +401,16 @@ impl Catalog {
     /// The IoD formats of one edition.
     pub fn iod_formats(&self, vintage: &str) -> impl Iterator<Item = &(SchemaFile, IodFormat)> {
         self.iod.iter().filter(move |(_, f)| f.vintage == vintage)
+    }
+
+    /// The area-summary formats of one edition.
+    pub fn iod_summary_formats(
+        &self,
+        vintage: &str,
+    ) -> impl Iterator<Item = &(SchemaFile, IodSummaryFormat)> {
+        self.iod_summary
+            .iter()
+            .filter(move |(_, f)| f.vintage == vintage)
     }
 
     pub fn iod_vintages(&self) -> BTreeSet<&str> {
@@ -364,6 +459,18 @@ mod tests {
         assert!(catalog.iod_vintages().contains("2019"));
         assert!(catalog.iod_vintages().contains("2015"));
         assert!(!catalog.lookup.is_empty());
+        let file10 = catalog.iod_summary_formats("2019").next().unwrap();
+        // Published headers end in a space; matching trims.
+        let header = [
+            "Local Authority District code (2019)",
+            "IMD - Average score ",
+        ]
+        .map(String::from);
+        assert!(file10.1.matches(&header));
+        assert_eq!(
+            file10.1.column("IMD 2019 - Extent ").unwrap().measure,
+            "extent"
+        );
     }
 
     #[test]

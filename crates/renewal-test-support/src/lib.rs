@@ -36,9 +36,22 @@ pub fn shared_file(root: &Path, relative: &str) -> PathBuf {
     path
 }
 
-/// The workspace root (the directory holding the top-level Cargo.toml).
+/// The workspace root: the nearest directory above the running test's crate that holds
+/// `Cargo.lock`.
+///
+/// Found at run time (cargo and nextest set `CARGO_MANIFEST_DIR` for test processes) rather than
+/// baked in at compile time, because CI shares one target directory between clones at different
+/// paths and a reused artifact would point into another clone.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."));
+    start
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or(start)
 }
 
 /// Writes `contents` to `name` inside `dir` and returns the path.

@@ -129,8 +129,13 @@ fn iod2019_lad_and_ward_summaries_match_the_independent_implementation() {
     official_lad_summaries(&lads);
 }
 
-/// IoD2019 File 10 as published, to its precision: scores to 3 decimals, proportions and
-/// extent to 4; rank-based measures within 0.2 (the published population basis differs).
+/// IoD2019 File 10 as published (tests/golden/README.md says where the copy comes from).
+///
+/// Tolerances are one unit in the last published place: the LSOA scores we can read are
+/// themselves published to 3 decimals while MHCLG averaged unrounded ones (measured here: up to
+/// 0.00056 apart on average score), and File 10 rounds halves up (0.03125 → 0.0313). Rank-based
+/// measures within 0.2, as their published population basis differs slightly. Area ranks must
+/// match exactly.
 fn official_lad_summaries(ours: &Table) {
     let golden = workspace_root().join("tests/golden/iod2019_lad_summaries_file10.csv");
     let Ok(text) = std::fs::read_to_string(&golden) else {
@@ -145,9 +150,9 @@ fn official_lad_summaries(ours: &Table) {
     };
     let ours_col = |name: &str| SUMMARY_HEADER.split(',').position(|h| h == name).unwrap();
     let checks = [
-        ("average_score", 0.0005),
-        ("proportion_most_deprived_10pct", 0.00005),
-        ("extent", 0.00005),
+        ("average_score", 0.001),
+        ("proportion_most_deprived_10pct", 0.0001),
+        ("extent", 0.0001),
         ("average_rank", 0.2),
         ("local_concentration", 0.2),
     ];
@@ -169,11 +174,9 @@ fn official_lad_summaries(ours: &Table) {
                 "{code} {name}: computed {computed}, published {published}"
             );
         }
-        assert_eq!(
-            row[col("rank_of_average_score")],
-            mine[ours_col("rank_of_average_score")],
-            "{code} rank_of_average_score"
-        );
+        for rank in ["rank_of_average_score", "rank_of_average_rank"] {
+            assert_eq!(row[col(rank)], mine[ours_col(rank)], "{code} {rank}");
+        }
     }
 }
 

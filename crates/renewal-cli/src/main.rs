@@ -75,6 +75,26 @@ enum Ingest {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Census tables (Nomis long layout; category labels kept verbatim).
+    Census(ObservationArgs),
+    /// DWP benefit counts and claimant rates by LSOA, ward or authority and month.
+    Benefits(ObservationArgs),
+    /// Service-performance indicators (Oflog metrics) by authority and financial year.
+    Services(ObservationArgs),
+}
+
+#[derive(Debug, Args)]
+struct ObservationArgs {
+    /// Publish all files into this dataset (default: one dataset per file, named after it).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Period of files that do not state one, e.g. 2021-01 for a one-month snapshot.
+    #[arg(long)]
+    period: Option<String>,
+    #[command(flatten)]
+    publish: PublishArgs,
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -215,6 +235,9 @@ async fn run(cli: Cli) -> Result<()> {
                     renewal_ingest::read_lookups(&catalog, files, &progress)?,
                     publish.keep,
                 ),
+                Ingest::Census(args) => observations(&catalog, "census", args, &progress)?,
+                Ingest::Benefits(args) => observations(&catalog, "benefits", args, &progress)?,
+                Ingest::Services(args) => observations(&catalog, "services", args, &progress)?,
             };
             progress.clear();
             for draft in drafts {
@@ -251,6 +274,21 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn observations(
+    catalog: &Catalog,
+    family: &str,
+    args: &ObservationArgs,
+    progress: &progress::Bars,
+) -> Result<(Vec<renewal_warehouse::Draft>, usize)> {
+    let options = renewal_ingest::ObservationOptions {
+        dataset: args.dataset.clone(),
+        period: args.period.clone(),
+    };
+    let drafts =
+        renewal_ingest::read_observations(catalog, family, &args.files, &options, progress)?;
+    Ok((drafts, args.publish.keep))
 }
 
 fn open_warehouse(cli: &Cli) -> Result<Warehouse> {

@@ -186,6 +186,73 @@ pub fn validate_code(level: Level, code: &str) -> Result<(), GeoError> {
     }
 }
 
+/// Every kind of statistical area Renewal reads figures for, told apart by its GSS entity code.
+/// Wider than [`Level`], which is the LSOA → ward → district hierarchy that aggregation walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AreaType {
+    OutputArea,
+    Lsoa,
+    Msoa,
+    Ward,
+    /// Lower-tier local authority district (unitary, non-metropolitan, metropolitan, London).
+    Lad,
+    /// Upper-tier county council area.
+    County,
+    CombinedAuthority,
+    Region,
+    Country,
+}
+
+impl AreaType {
+    const ALL: [(AreaType, &'static str, &'static [&'static str]); 9] = [
+        (AreaType::OutputArea, "oa", &["E00", "W00"]),
+        (AreaType::Lsoa, "lsoa", &["E01", "W01"]),
+        (AreaType::Msoa, "msoa", &["E02", "W02"]),
+        (AreaType::Ward, "ward", &["E05", "W05"]),
+        (AreaType::Lad, "lad", &["E06", "E07", "E08", "E09", "W06"]),
+        (AreaType::County, "county", &["E10"]),
+        (AreaType::CombinedAuthority, "combined_authority", &["E47"]),
+        (AreaType::Region, "region", &["E12"]),
+        (AreaType::Country, "country", &["E92", "W92"]),
+    ];
+
+    /// The kind of area a well-formed GSS code names, or `None`.
+    pub fn of_code(code: &str) -> Option<AreaType> {
+        if code.len() != 9 || !code.as_bytes()[3..].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Self::ALL
+            .iter()
+            .find(|(_, _, prefixes)| prefixes.iter().any(|p| code.starts_with(p)))
+            .map(|(t, _, _)| *t)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(t, _, _)| *t == self)
+            .map_or("", |(_, name, _)| name)
+    }
+}
+
+impl fmt::Display for AreaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AreaType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .find(|(_, name, _)| *name == s)
+            .map(|(t, _, _)| *t)
+            .ok_or_else(|| format!("unknown area type {s:?}"))
+    }
+}
+
 /// Whether a code belongs to England (E…) rather than Wales (W…).
 pub fn is_english(code: &str) -> bool {
     code.starts_with('E')
@@ -256,6 +323,28 @@ mod tests {
         check_code(Level::Lad, "E10000001", false);
         check_code(Level::Lad, "W07000001", false);
         check_code(Level::Lad, "", false);
+    }
+
+    #[test]
+    fn area_types_by_code() {
+        let cases = [
+            ("E01006109", Some(AreaType::Lsoa)),
+            ("E10000007", Some(AreaType::County)),
+            ("E47000001", Some(AreaType::CombinedAuthority)),
+            ("E08000001", Some(AreaType::Lad)),
+            ("E12000002", Some(AreaType::Region)),
+            ("E13000001", None),
+            ("E0100610", None),
+            ("E01O06109", None),
+        ];
+        for (code, want) in cases {
+            assert_eq!(AreaType::of_code(code), want, "{code}");
+        }
+        assert_eq!(
+            "combined_authority".parse::<AreaType>(),
+            Ok(AreaType::CombinedAuthority)
+        );
+        assert_eq!(AreaType::County.to_string(), "county");
     }
 
     #[test]

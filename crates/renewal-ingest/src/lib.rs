@@ -16,10 +16,12 @@ pub mod frame;
 pub mod iod;
 pub mod lookup;
 pub mod number;
+pub mod observations;
 pub mod progress;
 pub mod source;
 
 pub use error::{IngestError, Location};
 pub use iod::read_iod;
 pub use lookup::read_lookups;
+pub use observations::{ObservationOptions, read_observations};
 pub use progress::{NoProgress, Progress};

@@ -17,6 +17,10 @@ use renewal_geo::{Fit, Vintage};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+pub mod period;
+
+pub use period::{Period, PeriodType};
+
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
@@ -289,6 +293,148 @@ impl IodSummaryFormat {
     }
 }
 
+/// A layout of area-by-period statistics (census tables, benefit counts, service-performance
+/// indicators): each row gives an area, a period and one or more values, and the format says
+/// which column is which. Read into one long `observations` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationFormat {
+    pub id: String,
+    /// `census`, `benefits` or `services`: which `renewal ingest` command reads it.
+    pub family: String,
+    pub description: String,
+    /// Kinds of area the codes may name (`lsoa`, `lad`, `county`, …); others are errors.
+    pub area_types: Vec<String>,
+    pub period_type: PeriodType,
+    pub columns: ObservationColumns,
+    /// The indicator when the file has no indicator column.
+    #[serde(default)]
+    pub indicator: Option<String>,
+    /// The unit when the file has no unit column.
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// For rates: the population the rate is out of, stated so it is never guessed.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Extra headers that must be present to claim a file.
+    #[serde(default)]
+    pub recognise: Vec<String>,
+    /// Headers known and deliberately not stored.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    pub values: Vec<ObservationValue>,
+}
+
+/// Which header holds each field. `category = "*"` means the one column no other field names,
+/// as in Nomis tables whose category column is named after the topic (`general_health`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationColumns {
+    pub area_code: String,
+    #[serde(default)]
+    pub area_name: Option<String>,
+    #[serde(default)]
+    pub period: Option<String>,
+    #[serde(default)]
+    pub indicator: Option<String>,
+    #[serde(default)]
+    pub indicator_code: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub measure: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// A value column; `measure` names it unless the file has a measure column.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservationValue {
+    pub header: String,
+    #[serde(default)]
+    pub measure: Option<String>,
+}
+
+/// Marks the category column as "whichever column is left over".
+pub const ANY_OTHER_COLUMN: &str = "*";
+
+impl ObservationFormat {
+    /// Headers named by this format (the leftover-category marker excluded).
+    pub fn named_headers(&self) -> Vec<&str> {
+        let c = &self.columns;
+        [
+            Some(c.area_code.as_str()),
+            c.area_name.as_deref(),
+            c.period.as_deref(),
+            c.indicator.as_deref(),
+            c.indicator_code.as_deref(),
+            c.category.as_deref().filter(|h| *h != ANY_OTHER_COLUMN),
+            c.measure.as_deref(),
+            c.unit.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.values.iter().map(|v| v.header.as_str()))
+        .chain(self.recognise.iter().map(String::as_str))
+        .collect()
+    }
+
+    /// A file belongs to this format when it has every named header (and, for a leftover
+    /// category, exactly one header nobody names or ignores).
+    pub fn matches(&self, headers: &[String]) -> bool {
+        let present: BTreeSet<&str> = headers.iter().map(|h| h.trim()).collect();
+        let named = self.named_headers();
+        if !named.iter().all(|h| present.contains(h)) {
+            return false;
+        }
+        if self.columns.category.as_deref() == Some(ANY_OTHER_COLUMN) {
+            return self.leftover(headers).is_some();
+        }
+        true
+    }
+
+    /// The single header neither named nor ignored, for `category = "*"`.
+    pub fn leftover<'h>(&self, headers: &'h [String]) -> Option<&'h str> {
+        let named = self.named_headers();
+        let mut rest = headers
+            .iter()
+            .map(|h| h.trim())
+            .filter(|h| !named.contains(h) && !self.ignore.iter().any(|i| i == h));
+        match (rest.next(), rest.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+
+    fn check(&self, file: &str) -> Result<(), SchemaError> {
+        let invalid = |message: String| SchemaError::Invalid {
+            file: file.to_owned(),
+            message,
+        };
+        if self.values.is_empty() {
+            return Err(invalid("at least one value column is needed".into()));
+        }
+        if self.columns.indicator.is_none() && self.indicator.is_none() {
+            return Err(invalid(
+                "give an indicator column or a constant indicator".into(),
+            ));
+        }
+        for v in &self.values {
+            if v.measure.is_none() && self.columns.measure.is_none() {
+                return Err(invalid(format!(
+                    "value column {:?} needs a measure: name one, or give a measure column",
+                    v.header
+                )));
+            }
+        }
+        for t in &self.area_types {
+            t.parse::<renewal_geo::AreaType>().map_err(invalid)?;
+        }
+        Ok(())
+    }
+}
+
 /// A layout of ONS LSOA → ward → local authority lookups. The vintages are read from the
 /// headers themselves (`WD19CD` → WD19), so one format serves every year.
 #[derive(Debug, Clone, Deserialize)]
@@ -328,6 +474,7 @@ pub struct SchemaFile {
 pub struct Catalog {
     pub iod: Vec<(SchemaFile, IodFormat)>,
     pub iod_summary: Vec<(SchemaFile, IodSummaryFormat)>,
+    pub observations: Vec<(SchemaFile, ObservationFormat)>,
     pub lookup: Vec<(SchemaFile, LookupFormat)>,
 }
 
@@ -379,6 +526,13 @@ impl Catalog {
                     catalog.iod_summary.push((file, format));
                     id
                 }
+                ["datasets", "observations", _] => {
+                    let format: ObservationFormat = toml::from_str(&text).map_err(toml_err)?;
+                    format.check(&path)?;
+                    let id = format.id.clone();
+                    catalog.observations.push((file, format));
+                    id
+                }
                 ["datasets", "lookup", _] => {
                     let format: LookupFormat = toml::from_str(&text).map_err(toml_err)?;
                     let id = format.id.clone();
@@ -411,6 +565,16 @@ impl Catalog {
         self.iod_summary
             .iter()
             .filter(move |(_, f)| f.vintage == vintage)
+    }
+
+    /// The observation formats a `renewal ingest <family>` command reads.
+    pub fn observation_formats(
+        &self,
+        family: &str,
+    ) -> impl Iterator<Item = &(SchemaFile, ObservationFormat)> {
+        self.observations
+            .iter()
+            .filter(move |(_, f)| f.family == family)
     }
 
     pub fn iod_vintages(&self) -> BTreeSet<&str> {

@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod file10;
+mod observations;
 mod real_data;
 
 use std::collections::HashMap;

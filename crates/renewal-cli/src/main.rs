@@ -52,6 +52,28 @@ enum Command {
     Warehouse(WarehouseCommand),
     /// Write a small fictional authority's files in the real published formats.
     Sample(SampleArgs),
+    /// The scheduled ETL job: fetch what changed in sources.toml, ingest it, publish it.
+    ///
+    /// Exit status: 0 when every dataset is unchanged or refreshed, 1 when any failed (the
+    /// others still ran; a failed one keeps its current version), 2 for a usage or
+    /// configuration error, 3 when another refresh holds the lock.
+    Refresh(RefreshArgs),
+}
+
+#[derive(Debug, Args)]
+struct RefreshArgs {
+    /// The source manifest.
+    #[arg(long, default_value = "sources.toml", env = "RENEWAL_SOURCES")]
+    sources: PathBuf,
+    /// Refresh only this dataset id.
+    #[arg(long)]
+    only: Option<String>,
+    /// Fetch and compare, publish nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print a JSON summary instead of one line per dataset.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,10 +207,14 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            match e.downcast_ref::<renewal_refresh::RefreshError>() {
+                Some(renewal_refresh::RefreshError::Locked { .. }) => ExitCode::from(3),
+                Some(renewal_refresh::RefreshError::Config { .. }) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -214,66 +240,102 @@ fn catalog(cli: &Cli) -> Result<Catalog> {
     })
 }
 
-async fn run(cli: Cli) -> Result<()> {
-    match &cli.command {
-        Command::Ingest(ingest) => {
-            let catalog = catalog(&cli)?;
-            let warehouse = open_warehouse(&cli)?;
-            let progress = progress::Bars::new();
-            let (drafts, keep) = match ingest {
-                Ingest::Imd {
-                    vintage,
-                    publish,
-                    files,
-                } => (
-                    vec![renewal_ingest::read_iod(
-                        &catalog, vintage, files, &progress,
-                    )?],
-                    publish.keep,
-                ),
-                Ingest::Lookup { publish, files } => (
-                    renewal_ingest::read_lookups(&catalog, files, &progress)?,
-                    publish.keep,
-                ),
-                Ingest::Census(args) => observations(&catalog, "census", args, &progress)?,
-                Ingest::Benefits(args) => observations(&catalog, "benefits", args, &progress)?,
-                Ingest::Services(args) => observations(&catalog, "services", args, &progress)?,
-            };
-            progress.clear();
-            for draft in drafts {
-                let notes = draft.notes.clone();
-                let outcome = warehouse
-                    .publish(
-                        draft,
-                        PublishOptions {
-                            keep_versions: keep,
-                        },
-                    )
-                    .await?;
-                report_publish(&outcome, &notes);
-            }
-            Ok(())
-        }
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let done: Result<()> = match &cli.command {
+        Command::Refresh(args) => return refresh(&cli, args).await,
+        Command::Ingest(ingest) => ingest_files(&cli, ingest).await,
         Command::Summary(args) => summary(&cli, args).await,
         Command::Warehouse(WarehouseCommand::List { dataset, json }) => {
             let warehouse = open_warehouse(&cli)?;
             output::list(&warehouse, dataset.as_deref(), *json).await
         }
-        Command::Sample(args) => {
-            let spec = renewal_sample::SampleSpec { seed: args.seed };
-            let report = renewal_sample::write_sample(&args.out, &spec)
-                .with_context(|| format!("writing the sample into {}", args.out.display()))?;
-            for file in &report.files {
-                println!(
-                    "wrote {} ({} rows): {}",
-                    file.path.display(),
-                    file.rows,
-                    file.description
-                );
-            }
-            Ok(())
+        Command::Sample(args) => sample(args),
+    };
+    done.map(|()| ExitCode::SUCCESS)
+}
+
+async fn refresh(cli: &Cli, args: &RefreshArgs) -> Result<ExitCode> {
+    let sources = renewal_refresh::SourcesFile::load(&args.sources)?;
+    let catalog = catalog(cli)?;
+    let warehouse = open_warehouse(cli)?;
+    let options = renewal_refresh::RefreshOptions {
+        only: args.only.clone(),
+        dry_run: args.dry_run,
+    };
+    let outcomes = renewal_refresh::refresh(&warehouse, &catalog, &sources, &options).await?;
+    let failed = outcomes.iter().filter(|o| o.failed()).count();
+    if args.json {
+        let summary = serde_json::json!({
+            "finished_at": chrono::Utc::now().to_rfc3339(),
+            "dry_run": args.dry_run,
+            "failed": failed,
+            "datasets": outcomes,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        for o in &outcomes {
+            println!("{}", o.line());
         }
     }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
+    let catalog = catalog(cli)?;
+    let warehouse = open_warehouse(cli)?;
+    let progress = progress::Bars::new();
+    let (drafts, keep) = match ingest {
+        Ingest::Imd {
+            vintage,
+            publish,
+            files,
+        } => (
+            vec![renewal_ingest::read_iod(
+                &catalog, vintage, files, &progress,
+            )?],
+            publish.keep,
+        ),
+        Ingest::Lookup { publish, files } => (
+            renewal_ingest::read_lookups(&catalog, files, &progress)?,
+            publish.keep,
+        ),
+        Ingest::Census(args) => observations(&catalog, "census", args, &progress)?,
+        Ingest::Benefits(args) => observations(&catalog, "benefits", args, &progress)?,
+        Ingest::Services(args) => observations(&catalog, "services", args, &progress)?,
+    };
+    progress.clear();
+    for draft in drafts {
+        let notes = draft.notes.clone();
+        let outcome = warehouse
+            .publish(
+                draft,
+                PublishOptions {
+                    keep_versions: keep,
+                },
+            )
+            .await?;
+        report_publish(&outcome, &notes);
+    }
+    Ok(())
+}
+
+fn sample(args: &SampleArgs) -> Result<()> {
+    let spec = renewal_sample::SampleSpec { seed: args.seed };
+    let report = renewal_sample::write_sample(&args.out, &spec)
+        .with_context(|| format!("writing the sample into {}", args.out.display()))?;
+    for file in &report.files {
+        println!(
+            "wrote {} ({} rows): {}",
+            file.path.display(),
+            file.rows,
+            file.description
+        );
+    }
+    Ok(())
 }
 
 fn observations(

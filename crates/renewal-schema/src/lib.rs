@@ -577,6 +577,21 @@ impl Catalog {
             .filter(move |(_, f)| f.family == family)
     }
 
+    /// The hash of a schema file by its path, if this catalog has it.
+    pub fn schema_sha256(&self, path: &str) -> Option<&str> {
+        let files = self
+            .iod
+            .iter()
+            .map(|(f, _)| f)
+            .chain(self.iod_summary.iter().map(|(f, _)| f))
+            .chain(self.observations.iter().map(|(f, _)| f))
+            .chain(self.lookup.iter().map(|(f, _)| f));
+        files
+            .into_iter()
+            .find(|f| f.path == path)
+            .map(|f| f.sha256.as_str())
+    }
+
     pub fn iod_vintages(&self) -> BTreeSet<&str> {
         self.iod.iter().map(|(_, f)| f.vintage.as_str()).collect()
     }

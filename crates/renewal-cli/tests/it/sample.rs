@@ -223,3 +223,61 @@ fn sample_is_deterministic() {
         );
     }
 }
+
+#[test]
+fn refresh_reports_each_dataset_and_exits_with_documented_codes() {
+    let dir = temp_dir();
+    let r = Renewal::new(&dir.path().join("warehouse"));
+    let sample = dir.path().join("sample");
+    r.ok([Path::new("sample"), Path::new("--out"), &sample]);
+    std::fs::write(dir.path().join("empty.csv"), "").unwrap();
+    let sources = dir.path().join("sources.toml");
+    std::fs::write(
+        &sources,
+        "[[dataset]]\nid = \"iod-2019\"\nkind = \"imd\"\nvintage = \"2019\"\nlocation = \"sample/File_*\"\n\n\
+         [[dataset]]\nid = \"census-empty\"\nkind = \"census\"\nlocation = \"empty.csv\"\n",
+    )
+    .unwrap();
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "refresh".to_owned(),
+            "--sources".into(),
+            sources.display().to_string(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let out = r.run(args(&[]));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed dataset makes the run fail"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("iod-2019: refreshed "), "{stdout}");
+    assert_eq!(
+        lines[1],
+        "census-empty: failed: empty.csv: the file is empty"
+    );
+
+    let out = r.run(args(&["--only", "iod-2019", "--json"]));
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["failed"], 0);
+    assert_eq!(json["datasets"][0]["dataset"], "iod-2019");
+    assert_eq!(json["datasets"][0]["status"], "unchanged");
+    assert_eq!(json["datasets"][0]["version"], 1);
+
+    std::fs::write(dir.path().join("warehouse/_refresh/lock"), "99").unwrap();
+    let out = r.run(args(&[]));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = r.run(["refresh", "--sources", "/nonexistent/sources.toml"]);
+    assert_ne!(out.status.code(), Some(0));
+}

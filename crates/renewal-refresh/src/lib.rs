@@ -1,0 +1,253 @@
+//! The scheduled ETL job behind `renewal refresh`: for each dataset in `sources.toml`, fetch its
+//! files (local paths, globs, or http(s) URLs with ETag / Last-Modified revalidation), skip it
+//! when nothing changed, otherwise ingest and publish a new version atomically.
+//!
+//! One dataset failing never stops the others and never touches its current version. A lock
+//! file keeps two refreshes from running at once. State (HTTP validators, cached bodies, the
+//! lock) lives under `<warehouse>/_refresh/`.
+
+mod fetch;
+mod sources;
+
+use std::path::{Path, PathBuf};
+
+use renewal_schema::Catalog;
+use renewal_warehouse::{Draft, PublishOptions, Published, Warehouse};
+use serde::Serialize;
+
+pub use sources::{Kind, SourceEntry, SourcesFile};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("{}: {message}", path.display())]
+    Config { path: PathBuf, message: String },
+    #[error(
+        "another refresh holds {} (pid {pid}); if none is running, remove the file",
+        path.display()
+    )]
+    Locked { path: PathBuf, pid: String },
+    #[error("refresh needs a warehouse on the local disk for its state")]
+    NotLocal,
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RefreshOptions {
+    /// Refresh only this dataset id.
+    pub only: Option<String>,
+    /// Fetch and compare, but publish nothing.
+    pub dry_run: bool,
+}
+
+/// What happened to one dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    Unchanged { version: u64 },
+    Refreshed { version: u64, rows: u64 },
+    WouldRefresh,
+    Failed { reason: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    pub dataset: String,
+    #[serde(flatten)]
+    pub status: Status,
+}
+
+impl Outcome {
+    /// The one-line report for a terminal or a log.
+    pub fn line(&self) -> String {
+        let d = &self.dataset;
+        match &self.status {
+            Status::Unchanged { version } => format!("{d}: unchanged (version {version})"),
+            Status::Refreshed { version, rows } => {
+                format!("{d}: refreshed {rows} rows (version {version})")
+            }
+            Status::WouldRefresh => format!("{d}: would refresh (dry run)"),
+            Status::Failed { reason } => format!("{d}: failed: {reason}"),
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        matches!(self.status, Status::Failed { .. })
+    }
+}
+
+/// Runs a refresh of every dataset in `sources` (or only one).
+pub async fn refresh(
+    warehouse: &Warehouse,
+    catalog: &Catalog,
+    sources: &SourcesFile,
+    options: &RefreshOptions,
+) -> Result<Vec<Outcome>, RefreshError> {
+    let state_dir = warehouse
+        .local_root()
+        .ok_or(RefreshError::NotLocal)?
+        .join("_refresh");
+    std::fs::create_dir_all(&state_dir).map_err(|source| RefreshError::Io {
+        path: state_dir.clone(),
+        source,
+    })?;
+    let _lock = Lock::take(&state_dir.join("lock"))?;
+    let entries: Vec<&SourceEntry> = sources
+        .dataset
+        .iter()
+        .filter(|e| options.only.as_ref().is_none_or(|o| *o == e.id))
+        .collect();
+    if let Some(only) = &options.only
+        && entries.is_empty()
+    {
+        return Err(RefreshError::Config {
+            path: sources.path.clone(),
+            message: format!("no dataset {only:?}"),
+        });
+    }
+    let mut outcomes = Vec::new();
+    for entry in entries {
+        let status =
+            match refresh_one(warehouse, catalog, sources, entry, &state_dir, options).await {
+                Ok(status) => status,
+                Err(reason) => Status::Failed { reason },
+            };
+        tracing::info!(dataset = %entry.id, ?status, "refresh");
+        outcomes.push(Outcome {
+            dataset: entry.id.clone(),
+            status,
+        });
+    }
+    Ok(outcomes)
+}
+
+async fn refresh_one(
+    warehouse: &Warehouse,
+    catalog: &Catalog,
+    sources: &SourcesFile,
+    entry: &SourceEntry,
+    state_dir: &Path,
+    options: &RefreshOptions,
+) -> Result<Status, String> {
+    let files = fetch::fetch_all(entry, &sources.base_dir(), state_dir).await?;
+    for file in &files {
+        if let Some(expected) = entry.sha256.get(&file.name)
+            && !expected.eq_ignore_ascii_case(&file.sha256)
+        {
+            return Err(format!(
+                "{} has SHA-256 {}, but sources.toml expects {expected}",
+                file.name, file.sha256
+            ));
+        }
+    }
+    let current = warehouse
+        .current(&entry.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(current) = &current
+        && unchanged(current, &files, catalog)
+    {
+        return Ok(Status::Unchanged {
+            version: current.version,
+        });
+    }
+    if options.dry_run {
+        return Ok(Status::WouldRefresh);
+    }
+    let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+    let drafts = entry
+        .kind
+        .read(catalog, entry, &paths)
+        .map_err(|e| e.to_string())?;
+    let draft = single_draft(entry, drafts)?;
+    let keep = PublishOptions {
+        keep_versions: entry
+            .keep
+            .unwrap_or(renewal_warehouse::DEFAULT_KEEP_VERSIONS),
+    };
+    match warehouse
+        .publish(draft, keep)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Published::New(m) => Ok(Status::Refreshed {
+            version: m.version,
+            rows: m.total_rows(),
+        }),
+        Published::Unchanged(m) => Ok(Status::Unchanged { version: m.version }),
+    }
+}
+
+/// The files are byte-for-byte those of the current version and the schema files that read
+/// them have not changed: ingesting again would publish the same data.
+fn unchanged(
+    current: &renewal_warehouse::Manifest,
+    files: &[fetch::Fetched],
+    catalog: &Catalog,
+) -> bool {
+    let mut now: Vec<&str> = files.iter().map(|f| f.sha256.as_str()).collect();
+    let mut then: Vec<&str> = current.sources.iter().map(|s| s.sha256.as_str()).collect();
+    now.sort_unstable();
+    then.sort_unstable();
+    now == then
+        && current
+            .schemas
+            .iter()
+            .all(|s| catalog.schema_sha256(&s.path) == Some(s.sha256.as_str()))
+}
+
+fn single_draft(entry: &SourceEntry, drafts: Vec<Draft>) -> Result<Draft, String> {
+    let ids: Vec<String> = drafts.iter().map(|d| d.dataset.clone()).collect();
+    let mut drafts = drafts.into_iter();
+    match (drafts.next(), drafts.next()) {
+        (Some(d), None) if d.dataset == entry.id => Ok(d),
+        (Some(d), None) => Err(format!(
+            "the files make dataset {}, not {}; change the id in sources.toml",
+            d.dataset, entry.id
+        )),
+        _ => Err(format!(
+            "the files make several datasets ({})",
+            ids.join(", ")
+        )),
+    }
+}
+
+/// Held while a refresh runs; created exclusively, removed on drop.
+struct Lock(PathBuf);
+
+impl Lock {
+    fn take(path: &Path) -> Result<Lock, RefreshError> {
+        use std::io::Write;
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
+            Ok(mut f) => {
+                let _ = write!(f, "{}", std::process::id());
+                Ok(Lock(path.to_owned()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(RefreshError::Locked {
+                path: path.to_owned(),
+                pid: std::fs::read_to_string(path)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+            }),
+            Err(source) => Err(RefreshError::Io {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

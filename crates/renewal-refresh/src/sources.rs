@@ -1,0 +1,139 @@
+//! `sources.toml`: the datasets a partnership refreshes, where their files live, and what to
+//! expect of them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use renewal_ingest::{IngestError, NoProgress, ObservationOptions};
+use renewal_schema::Catalog;
+use renewal_warehouse::Draft;
+use serde::Deserialize;
+
+use crate::RefreshError;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesFile {
+    #[serde(default)]
+    pub dataset: Vec<SourceEntry>,
+    /// Where the file was read from; relative locations are relative to its directory.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+impl SourcesFile {
+    pub fn load(path: &Path) -> Result<SourcesFile, RefreshError> {
+        let config = |message: String| RefreshError::Config {
+            path: path.to_owned(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| RefreshError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut file: SourcesFile = toml::from_str(&text).map_err(|e| config(e.to_string()))?;
+        file.path = path.to_owned();
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &file.dataset {
+            if !seen.insert(e.id.as_str()) {
+                return Err(config(format!("dataset {:?} is listed twice", e.id)));
+            }
+            if e.kind == Kind::Imd && e.vintage.is_none() {
+                return Err(config(format!(
+                    "dataset {:?}: kind imd needs a vintage",
+                    e.id
+                )));
+            }
+            if e.location.is_empty() {
+                return Err(config(format!("dataset {:?} has no location", e.id)));
+            }
+        }
+        Ok(file)
+    }
+
+    pub fn base_dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceEntry {
+    /// The warehouse dataset id (`iod-2019`, `lookup-lsoa11-wd19`, `census-health`, …).
+    pub id: String,
+    pub kind: Kind,
+    /// IoD edition, for kind `imd`.
+    #[serde(default)]
+    pub vintage: Option<String>,
+    /// Period of snapshot files that do not state one.
+    #[serde(default)]
+    pub period: Option<String>,
+    /// Local paths, globs (`*`, `?` in the file name) or http(s) URLs.
+    #[serde(deserialize_with = "one_or_many")]
+    pub location: Vec<String>,
+    /// Expected SHA-256 by file name; a mismatch fails the dataset.
+    #[serde(default)]
+    pub sha256: BTreeMap<String, String>,
+    /// Versions to keep.
+    #[serde(default)]
+    pub keep: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Imd,
+    Lookup,
+    Census,
+    Benefits,
+    Services,
+}
+
+impl Kind {
+    /// Reads the files with the matching ingester.
+    pub(crate) fn read(
+        self,
+        catalog: &Catalog,
+        entry: &SourceEntry,
+        files: &[PathBuf],
+    ) -> Result<Vec<Draft>, IngestError> {
+        let observations = |family: &str| {
+            let options = ObservationOptions {
+                dataset: Some(entry.id.clone()),
+                period: entry.period.clone(),
+            };
+            renewal_ingest::read_observations(catalog, family, files, &options, &NoProgress)
+        };
+        match self {
+            Kind::Imd => {
+                let vintage = entry.vintage.as_deref().unwrap_or_default();
+                Ok(vec![renewal_ingest::read_iod(
+                    catalog,
+                    vintage,
+                    files,
+                    &NoProgress,
+                )?])
+            }
+            Kind::Lookup => renewal_ingest::read_lookups(catalog, files, &NoProgress),
+            Kind::Census => observations("census"),
+            Kind::Benefits => observations("benefits"),
+            Kind::Services => observations("services"),
+        }
+    }
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}

@@ -1,0 +1,483 @@
+//! Tests of the files as written: formats, consistency between files, determinism.
+
+use std::collections::HashMap;
+use std::io::Read as _;
+
+use super::*;
+
+const FILE_5: &str = "File_5_-_IoD2019_Scores.csv";
+const FILE_2: &str = "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz";
+const FILE_6: &str = "File_6_-_IoD2019_Population_Denominators.csv";
+const LOOKUP: &str =
+    "Lower_Layer_Super_Output_Area_(2011)_to_Ward_(2019)_Lookup_in_England_and_Wales.csv";
+const N: u32 = NATIONAL_LSOAS;
+
+/// Header rows as published (BOM and line end removed), copied from the real files.
+const FILE_2_HEADER: &str = "LSOA code (2011),LSOA name (2011),Local Authority District code (2019),Local Authority District name (2019),Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived),Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs),Income Rank (where 1 is most deprived),Income Decile (where 1 is most deprived 10% of LSOAs),Employment Rank (where 1 is most deprived),Employment Decile (where 1 is most deprived 10% of LSOAs),\"Education, Skills and Training Rank (where 1 is most deprived)\",\"Education, Skills and Training Decile (where 1 is most deprived 10% of LSOAs)\",Health Deprivation and Disability Rank (where 1 is most deprived),Health Deprivation and Disability Decile (where 1 is most deprived 10% of LSOAs),Crime Rank (where 1 is most deprived),Crime Decile (where 1 is most deprived 10% of LSOAs),Barriers to Housing and Services Rank (where 1 is most deprived),Barriers to Housing and Services Decile (where 1 is most deprived 10% of LSOAs),Living Environment Rank (where 1 is most deprived),Living Environment Decile (where 1 is most deprived 10% of LSOAs)";
+const FILE_5_HEADER: &str = "LSOA code (2011),LSOA name (2011),Local Authority District code (2019),Local Authority District name (2019),Index of Multiple Deprivation (IMD) Score,Income Score (rate),Employment Score (rate),\"Education, Skills and Training Score\",Health Deprivation and Disability Score,Crime Score,Barriers to Housing and Services Score,Living Environment Score";
+const FILE_6_HEADER: &str = "LSOA code (2011),LSOA name (2011),Local Authority District code (2019),Local Authority District name (2019),Total population: mid 2015 (excluding prisoners),Dependent Children aged 0-15: mid 2015 (excluding prisoners),Population aged 16-59: mid 2015 (excluding prisoners),Older population aged 60 and over: mid 2015 (excluding prisoners),Working age population 18-59/64: for use with Employment Deprivation Domain (excluding prisoners)";
+const LOOKUP_HEADER: &str = "FID,LSOA11CD,LSOA11NM,WD19CD,WD19NM,LAD19CD,LAD19NM";
+
+/// The CSV files of one seed, as text (File 2 already un-gzipped), generated in memory.
+fn texts(seed: u64) -> HashMap<&'static str, String> {
+    outputs(&SampleSpec { seed })
+        .into_iter()
+        .map(|o| (o.name, o.text))
+        .collect()
+}
+
+fn gunzip(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// A minimal CSV reader for these files: BOM stripped, CRLF or LF, quoted fields with `""`.
+fn parse(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let body = text.strip_prefix('\u{feff}').expect("BOM");
+    let eol = if body.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut records = body.split(eol).filter(|l| !l.is_empty()).map(|line| {
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    field.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => fields.push(std::mem::take(&mut field)),
+                _ => field.push(c),
+            }
+        }
+        assert!(!quoted, "unbalanced quotes: {line}");
+        fields.push(field);
+        fields
+    });
+    let header = records.next().expect("header");
+    let rows: Vec<Vec<String>> = records.collect();
+    for r in &rows {
+        assert_eq!(r.len(), header.len(), "{r:?}");
+    }
+    (header, rows)
+}
+
+fn header_line(text: &str) -> &str {
+    let body = text.strip_prefix('\u{feff}').expect("BOM");
+    let end = body.find(['\r', '\n']).unwrap_or(body.len());
+    &body[..end]
+}
+
+/// Runs of digits collapsed to one `9`.
+fn digits(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('9') {
+            out.push('9');
+        }
+    }
+    out
+}
+
+fn is_code(s: &str, prefixes: &[&str]) -> bool {
+    s.len() == 9
+        && prefixes.iter().any(|p| s.starts_with(p))
+        && s[3..].bytes().all(|b| b.is_ascii_digit())
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_figures() {
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let ra = write_sample(a.path(), &SampleSpec { seed: 7 }).unwrap();
+    let rb = write_sample(b.path(), &SampleSpec { seed: 7 }).unwrap();
+    write_sample(c.path(), &SampleSpec { seed: 8 }).unwrap();
+    assert_eq!(ra.files.len(), rb.files.len());
+    for f in &ra.files {
+        let name = f.path.file_name().unwrap();
+        let bytes = std::fs::read(&f.path).unwrap();
+        let same = std::fs::read(b.path().join(name)).unwrap();
+        let other = std::fs::read(c.path().join(name)).unwrap();
+        assert!(
+            bytes == same,
+            "{name:?} differs between two runs with one seed"
+        );
+        // Geography (the lookup) is fixed; figures and the README's seed follow the seed.
+        if name == LOOKUP {
+            assert!(bytes == other, "the lookup should not depend on the seed");
+        } else {
+            assert!(bytes != other, "{name:?} is the same for seeds 7 and 8");
+        }
+    }
+}
+
+#[test]
+fn default_seed_is_2019() {
+    assert_eq!(SampleSpec::default().seed, 2019);
+    assert_eq!(national_lsoa_count(), 32_844);
+    assert_eq!(SAMPLE_LAD_CODES, ["E08999001", "E07999002"]);
+    assert_eq!(SAMPLE_LAD_NAMES, ["Renewal Vale", "Brookmere"]);
+}
+
+#[test]
+fn report_lists_every_file_with_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("new").join("sample");
+    let report = write_sample(&out, &SampleSpec::default()).unwrap();
+    let listed: Vec<(String, usize)> = report
+        .files
+        .iter()
+        .map(|f| {
+            assert!(f.path.is_file(), "{}", f.path.display());
+            assert_eq!(f.path.parent(), Some(out.as_path()));
+            assert!(!f.description.is_empty());
+            let name = f.path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, f.rows)
+        })
+        .collect();
+    let expected: Vec<(String, usize)> = [
+        (FILE_5, 80),
+        (FILE_2, 80),
+        (FILE_6, 80),
+        (LOOKUP, 80),
+        ("README.txt", 0),
+    ]
+    .map(|(n, r)| (n.to_owned(), r))
+    .into();
+    assert_eq!(listed, expected);
+    // Rows counted are the rows written.
+    let file2 = gunzip(&std::fs::read(out.join(FILE_2)).unwrap());
+    assert_eq!(parse(&file2).1.len(), 80);
+}
+
+#[test]
+fn io_errors_name_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "x").unwrap();
+    let err = write_sample(&blocker, &SampleSpec::default()).unwrap_err();
+    let SampleError::Io { path, .. } = &err;
+    assert_eq!(path, &blocker);
+    assert!(
+        err.to_string().contains("not-a-directory"),
+        "{err}: should name the path"
+    );
+}
+
+#[test]
+fn headers_are_the_published_ones() {
+    let t = texts(DEFAULT_SEED);
+    assert_eq!(header_line(&t[FILE_2]), FILE_2_HEADER);
+    assert_eq!(header_line(&t[FILE_5]), FILE_5_HEADER);
+    assert_eq!(header_line(&t[FILE_6]), FILE_6_HEADER);
+    assert_eq!(header_line(&t[LOOKUP]), LOOKUP_HEADER);
+}
+
+#[test]
+fn bom_and_line_endings_as_published() {
+    let t = texts(DEFAULT_SEED);
+    for name in [FILE_5, FILE_2, FILE_6] {
+        let text = &t[name];
+        assert!(text.starts_with('\u{feff}'), "{name}: BOM");
+        // Every line break is CRLF, and (like the published files) none follows the last row.
+        assert_eq!(
+            text.matches('\n').count(),
+            text.matches("\r\n").count(),
+            "{name}: bare LF"
+        );
+        assert_eq!(text.matches("\r\n").count(), 80, "{name}");
+        assert!(!text.ends_with('\n'), "{name}: line end after the last row");
+    }
+    let lookup = &t[LOOKUP];
+    assert!(lookup.starts_with('\u{feff}'));
+    assert!(!lookup.contains('\r'));
+    assert!(lookup.ends_with('\n'));
+    assert_eq!(lookup.lines().count(), 81);
+    // The gzip on disk really is gzip of that text.
+    let dir = tempfile::tempdir().unwrap();
+    write_sample(dir.path(), &SampleSpec::default()).unwrap();
+    let bytes = std::fs::read(dir.path().join(FILE_2)).unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b]);
+    assert_eq!(gunzip(&bytes), t[FILE_2]);
+}
+
+#[test]
+fn numbers_are_written_as_published() {
+    let t = texts(DEFAULT_SEED);
+    let (_, rows) = parse(&t[FILE_5]);
+    for row in &rows {
+        for (k, v) in row[4..].iter().enumerate() {
+            let (_, decimals) = v.split_once('.').expect("a decimal point");
+            assert_eq!(decimals.len(), 3, "{v}");
+            assert_ne!(v, "-0.000");
+            let x: f64 = v.parse().unwrap();
+            match k {
+                1 | 2 => assert!((0.0..=1.0).contains(&x), "rate {v}"),
+                4 | 5 => assert!((-3.5..=4.0).contains(&x), "health/crime {v}"),
+                _ => assert!((0.0..=100.0).contains(&x), "score {v}"),
+            }
+        }
+    }
+    // Ranks are plain integers, as in the published File 2 (no thousands separators).
+    let (_, rows) = parse(&t[FILE_2]);
+    for row in &rows {
+        for v in &row[4..] {
+            assert!(v.bytes().all(|b| b.is_ascii_digit()), "{v}");
+        }
+    }
+    // Populations are whole numbers written `1296.00`.
+    let (_, rows) = parse(&t[FILE_6]);
+    for row in &rows {
+        for v in &row[4..] {
+            let whole = v.strip_suffix(".00").expect("1296.00 style");
+            assert!(whole.bytes().all(|b| b.is_ascii_digit()), "{v}");
+        }
+    }
+}
+
+/// For many seeds: within each domain, a higher File 5 score always has a smaller File 2 rank;
+/// ranks are distinct and in 1..=N; deciles are ceil(10 r / N).
+#[test]
+fn file_2_ranks_and_deciles_follow_file_5_scores() {
+    for seed in [0, 1, 7, 2019, u64::MAX] {
+        let t = texts(seed);
+        let (h5, scores) = parse(&t[FILE_5]);
+        let (h2, ranks) = parse(&t[FILE_2]);
+        assert_eq!(h5.len(), 12);
+        assert_eq!(h2.len(), 20);
+        for (s, r) in scores.iter().zip(&ranks) {
+            assert_eq!(s[..4], r[..4], "same LSOAs in the same order");
+        }
+        for d in 0..8 {
+            let score = |i: usize| scores[i][4 + d].parse::<f64>().unwrap();
+            let rank = |i: usize| ranks[i][4 + 2 * d].parse::<u32>().unwrap();
+            let decile = |i: usize| ranks[i][5 + 2 * d].parse::<u32>().unwrap();
+            let mut seen = std::collections::HashSet::new();
+            for i in 0..scores.len() {
+                let r = rank(i);
+                assert!((1..=N).contains(&r), "rank {r}");
+                assert!(
+                    seen.insert(r),
+                    "seed {seed}, {}: rank {r} twice",
+                    h2[4 + 2 * d]
+                );
+                assert_eq!(decile(i), (10 * r).div_ceil(N), "decile of rank {r}");
+                assert!((1..=10).contains(&decile(i)));
+                for j in 0..scores.len() {
+                    if score(i) > score(j) {
+                        assert!(
+                            rank(i) < rank(j),
+                            "seed {seed}, {}: score {} ranked {} but score {} ranked {}",
+                            h5[4 + d],
+                            score(i),
+                            rank(i),
+                            score(j),
+                            rank(j)
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn file_6_age_groups_sum_to_the_total() {
+    for seed in [0, 2019, 99] {
+        let (_, rows) = parse(&texts(seed)[FILE_6]);
+        assert_eq!(rows.len(), 80);
+        for row in &rows {
+            let v: Vec<u32> = row[4..]
+                .iter()
+                .map(|x| x.strip_suffix(".00").unwrap().parse().unwrap())
+                .collect();
+            let [total, children, middle, older, working] = v[..] else {
+                panic!("{row:?}")
+            };
+            assert_eq!(children + middle + older, total, "{row:?}");
+            assert!((1000..=2500).contains(&total), "{row:?}");
+            assert!(working <= total, "{row:?}");
+        }
+    }
+}
+
+#[test]
+fn every_iod_lsoa_is_in_the_lookup_exactly_once() {
+    let t = texts(DEFAULT_SEED);
+    let (_, lookup) = parse(&t[LOOKUP]);
+    let mut in_lookup: HashMap<&str, (&str, &str)> = HashMap::new();
+    for (fid, row) in (1..).zip(&lookup) {
+        assert_eq!(row[0], fid.to_string(), "FID numbered from 1");
+        let before = in_lookup.insert(row[1].as_str(), (row[2].as_str(), row[5].as_str()));
+        assert!(before.is_none(), "{} twice in the lookup", row[1]);
+    }
+    for name in [FILE_5, FILE_2, FILE_6] {
+        let (_, rows) = parse(&t[name]);
+        assert_eq!(rows.len(), in_lookup.len(), "{name}");
+        let mut codes: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+        let in_file = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), in_file, "{name}: an LSOA twice");
+        assert!(
+            codes.is_sorted(),
+            "{name}: published files are in LSOA code order"
+        );
+        for r in &rows {
+            let (lsoa_name, lad) = in_lookup.get(r[0].as_str()).expect("LSOA in the lookup");
+            assert_eq!((r[1].as_str(), r[2].as_str()), (*lsoa_name, *lad));
+        }
+    }
+}
+
+#[test]
+fn codes_have_the_gss_form() {
+    let t = texts(DEFAULT_SEED);
+    let (_, lookup) = parse(&t[LOOKUP]);
+    let mut wards: HashMap<&str, &str> = HashMap::new();
+    for row in &lookup {
+        assert!(is_code(&row[1], &["E01"]), "LSOA {}", row[1]);
+        assert!(is_code(&row[3], &["E05"]), "ward {}", row[3]);
+        assert!(
+            is_code(&row[5], &["E06", "E07", "E08", "E09"]),
+            "LAD {}",
+            row[5]
+        );
+        // A ward lies in one authority and has one name.
+        let before = wards.insert(row[3].as_str(), row[5].as_str());
+        assert!(before.is_none_or(|lad| lad == row[5]), "{row:?}");
+        assert!(
+            row[2].starts_with(&row[6]),
+            "LSOA name from its district: {row:?}"
+        );
+    }
+    assert_eq!(wards.len(), 11);
+    for name in [FILE_5, FILE_2, FILE_6] {
+        for row in parse(&t[name]).1 {
+            assert!(is_code(&row[0], &["E01"]), "{name}: {}", row[0]);
+            assert!(
+                SAMPLE_LAD_CODES.contains(&row[2].as_str()),
+                "{name}: {}",
+                row[2]
+            );
+        }
+    }
+}
+
+/// The demo needs a gap worth querying: deprived and affluent wards side by side.
+#[test]
+fn deprivation_is_deliberately_uneven() {
+    for seed in [0, 1, 2019, 12345] {
+        let t = texts(seed);
+        let (_, lookup) = parse(&t[LOOKUP]);
+        let ward_of: HashMap<&str, &str> = lookup
+            .iter()
+            .map(|r| (r[1].as_str(), r[4].as_str()))
+            .collect();
+        let (_, ranks) = parse(&t[FILE_2]);
+        let mut by_ward: HashMap<&str, Vec<u32>> = HashMap::new();
+        let mut by_lad: HashMap<&str, Vec<u32>> = HashMap::new();
+        for r in &ranks {
+            let imd: u32 = r[4].parse().unwrap();
+            by_ward.entry(ward_of[r[0].as_str()]).or_default().push(imd);
+            by_lad.entry(r[2].as_str()).or_default().push(imd);
+        }
+        let decile_1 = |ward: &str| {
+            by_ward[ward].iter().filter(|&&r| r <= N / 10).count() as f64
+                / by_ward[ward].len() as f64
+        };
+        let mean = |v: &[u32]| v.iter().map(|&r| f64::from(r)).sum::<f64>() / v.len() as f64;
+        assert!(decile_1("Canal Side") >= 0.75, "seed {seed}");
+        assert!(decile_1("Foundry Park") >= 0.5, "seed {seed}");
+        assert_eq!(decile_1("Highcliffe"), 0.0, "seed {seed}");
+        assert!(
+            mean(&by_ward["Highcliffe"]) > 0.7 * f64::from(N),
+            "seed {seed}"
+        );
+        // Brookmere is, on average, much less deprived than Renewal Vale.
+        assert!(
+            mean(&by_lad["E07999002"]) > mean(&by_lad["E08999001"]) + 3000.0,
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn readme_says_fictional_and_names_the_seed() {
+    let text = &texts(4242)["README.txt"];
+    assert!(text.contains("fictional sample files in the real published formats"));
+    assert!(text.contains("`renewal sample` with seed 4242"));
+    assert!(text.contains("--seed 4242"));
+    for name in [FILE_5, FILE_2, FILE_6, LOOKUP] {
+        assert!(text.contains(name), "{name}");
+    }
+}
+
+/// Header bytes, BOM, line ends and the (missing) final line end agree with the real files.
+#[test]
+fn layout_matches_the_real_files() {
+    let Some(data) = renewal_test_support::shared_data() else {
+        return;
+    };
+    let t = texts(DEFAULT_SEED);
+    let real = |relative: &str| {
+        let bytes = std::fs::read(data.join(relative)).unwrap();
+        if relative.ends_with(".gz") {
+            gunzip(&bytes)
+        } else {
+            String::from_utf8(bytes).unwrap()
+        }
+    };
+    for (ours, theirs) in [
+        (FILE_2, format!("imd/2019/{FILE_2}")),
+        (FILE_6, format!("imd/2019/{FILE_6}")),
+        (LOOKUP, format!("geography/{LOOKUP}")),
+    ] {
+        let (ours, theirs) = (&t[ours], real(&theirs));
+        let head = |s: &str| s.find('\n').map(|i| s[..=i].to_owned());
+        assert_eq!(
+            head(ours),
+            head(&theirs),
+            "header row with its BOM and line end"
+        );
+        assert_eq!(
+            ours.ends_with('\n'),
+            theirs.ends_with('\n'),
+            "final line end"
+        );
+        assert_eq!(
+            ours.contains("\r\n"),
+            theirs.contains("\r\n"),
+            "line ending"
+        );
+        // Numbers as the real file writes them: File 2's first data row is plain integers,
+        // File 6's are `1296.00`.
+        let second = |s: &str| s.lines().nth(1).unwrap_or("").trim_end().to_owned();
+        // `29199` -> `9`, `1296.00` -> `9.99`, `"29,199"` -> `"9,999"`.
+        let shape = |line: String| -> Vec<String> {
+            line.split(',')
+                .skip(4)
+                .map(|f| match f.split_once('.') {
+                    Some((int, frac)) => format!("{}.{}", digits(int), "9".repeat(frac.len())),
+                    None => digits(f),
+                })
+                .collect()
+        };
+        if !ours.starts_with("\u{feff}FID") {
+            assert_eq!(shape(second(ours)), shape(second(&theirs)), "number style");
+        }
+    }
+    // File 5 is not in the shared data; its conventions are File 2's.
+    assert_eq!(
+        header_line(&t[FILE_5]).split(',').count(),
+        FILE_5_HEADER.split(',').count()
+    );
+}

@@ -103,6 +103,30 @@ enum Ingest {
     Benefits(ObservationArgs),
     /// Service-performance indicators (Oflog metrics) by authority and financial year.
     Services(ObservationArgs),
+    /// police.uk street-level crime CSVs: incidents and monthly counts per LSOA × crime type.
+    Crime(CrimeArgs),
+}
+
+#[derive(Debug, Args)]
+struct CrimeArgs {
+    /// Dataset id.
+    #[arg(long, default_value = "crime-street")]
+    dataset: String,
+    /// GeoJSON boundaries (WGS84) to place crimes in by their coordinates: crimes without an
+    /// LSOA, or all of them with --assign-all. Several files (one per district) are merged:
+    /// repeat the option or separate them with commas.
+    #[arg(long, value_name = "GEOJSON", value_delimiter = ',')]
+    boundaries: Vec<PathBuf>,
+    /// Feature property holding the area code, when it is not an ONS header like WD13CD.
+    #[arg(long)]
+    code_property: Option<String>,
+    /// Place every crime with coordinates, not only those without an LSOA.
+    #[arg(long, requires = "boundaries")]
+    assign_all: bool,
+    #[command(flatten)]
+    publish: PublishArgs,
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -306,6 +330,7 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
         Ingest::Census(args) => observations(&catalog, "census", args, &progress)?,
         Ingest::Benefits(args) => observations(&catalog, "benefits", args, &progress)?,
         Ingest::Services(args) => observations(&catalog, "services", args, &progress)?,
+        Ingest::Crime(args) => (vec![crime(&catalog, args, &progress)?], args.publish.keep),
     };
     progress.clear();
     for draft in drafts {
@@ -336,6 +361,39 @@ fn sample(args: &SampleArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+fn crime(
+    catalog: &Catalog,
+    args: &CrimeArgs,
+    progress: &progress::Bars,
+) -> Result<renewal_warehouse::Draft> {
+    let mut sets = Vec::new();
+    for path in &args.boundaries {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path.display().to_string();
+        sets.push(renewal_boundaries::BoundarySet::from_geojson(
+            &bytes,
+            &name,
+            args.code_property.as_deref(),
+        )?);
+    }
+    let boundaries = if sets.is_empty() {
+        None
+    } else {
+        Some(renewal_boundaries::BoundarySet::merge(sets)?)
+    };
+    let options = renewal_ingest::CrimeOptions {
+        dataset: Some(args.dataset.clone()),
+        boundaries: boundaries.as_ref(),
+        assign_all: args.assign_all,
+    };
+    Ok(renewal_ingest::read_crime(
+        catalog,
+        &args.files,
+        &options,
+        progress,
+    )?)
 }
 
 fn observations(

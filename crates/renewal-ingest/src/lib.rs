@@ -11,6 +11,7 @@
 //! Architecture invariant: no DataFusion here, and no writes to the warehouse: this crate
 //! returns [`renewal_warehouse::Draft`]s and the caller publishes them.
 
+pub mod crime;
 pub mod error;
 pub mod frame;
 pub mod iod;
@@ -20,6 +21,7 @@ pub mod observations;
 pub mod progress;
 pub mod source;
 
+pub use crime::{CrimeOptions, read_crime};
 pub use error::{IngestError, Location};
 pub use iod::read_iod;
 pub use lookup::read_lookups;

@@ -90,6 +90,8 @@ pub enum Kind {
     Census,
     Benefits,
     Services,
+    /// police.uk street crime (LSOAs as police.uk gives them; no boundary assignment here).
+    Crime,
 }
 
 impl Kind {
@@ -121,6 +123,18 @@ impl Kind {
             Kind::Census => observations("census"),
             Kind::Benefits => observations("benefits"),
             Kind::Services => observations("services"),
+            Kind::Crime => {
+                let options = renewal_ingest::CrimeOptions {
+                    dataset: Some(entry.id.clone()),
+                    ..Default::default()
+                };
+                Ok(vec![renewal_ingest::read_crime(
+                    catalog,
+                    files,
+                    &options,
+                    &NoProgress,
+                )?])
+            }
         }
     }
 }

@@ -435,6 +435,52 @@ impl ObservationFormat {
     }
 }
 
+/// The police.uk street-level crime layout: which header holds each field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrimeFormat {
+    pub id: String,
+    pub description: String,
+    pub columns: CrimeColumns,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrimeColumns {
+    pub crime_id: String,
+    pub month: String,
+    pub reported_by: String,
+    pub falls_within: String,
+    pub longitude: String,
+    pub latitude: String,
+    pub location: String,
+    pub lsoa_code: String,
+    pub lsoa_name: String,
+    pub crime_type: String,
+    pub last_outcome: String,
+    pub context: String,
+}
+
+impl CrimeColumns {
+    /// (field, header) pairs in file order.
+    pub fn all(&self) -> [(&'static str, &str); 12] {
+        [
+            ("crime_id", &self.crime_id),
+            ("month", &self.month),
+            ("reported_by", &self.reported_by),
+            ("falls_within", &self.falls_within),
+            ("longitude", &self.longitude),
+            ("latitude", &self.latitude),
+            ("location", &self.location),
+            ("lsoa_code", &self.lsoa_code),
+            ("lsoa_name", &self.lsoa_name),
+            ("crime_type", &self.crime_type),
+            ("last_outcome", &self.last_outcome),
+            ("context", &self.context),
+        ]
+    }
+}
+
 /// A layout of ONS LSOA → ward → local authority lookups. The vintages are read from the
 /// headers themselves (`WD19CD` → WD19), so one format serves every year.
 #[derive(Debug, Clone, Deserialize)]
@@ -475,6 +521,7 @@ pub struct Catalog {
     pub iod: Vec<(SchemaFile, IodFormat)>,
     pub iod_summary: Vec<(SchemaFile, IodSummaryFormat)>,
     pub observations: Vec<(SchemaFile, ObservationFormat)>,
+    pub crime: Vec<(SchemaFile, CrimeFormat)>,
     pub lookup: Vec<(SchemaFile, LookupFormat)>,
 }
 
@@ -533,6 +580,12 @@ impl Catalog {
                     catalog.observations.push((file, format));
                     id
                 }
+                ["datasets", "crime", _] => {
+                    let format: CrimeFormat = toml::from_str(&text).map_err(toml_err)?;
+                    let id = format.id.clone();
+                    catalog.crime.push((file, format));
+                    id
+                }
                 ["datasets", "lookup", _] => {
                     let format: LookupFormat = toml::from_str(&text).map_err(toml_err)?;
                     let id = format.id.clone();
@@ -585,6 +638,7 @@ impl Catalog {
             .map(|(f, _)| f)
             .chain(self.iod_summary.iter().map(|(f, _)| f))
             .chain(self.observations.iter().map(|(f, _)| f))
+            .chain(self.crime.iter().map(|(f, _)| f))
             .chain(self.lookup.iter().map(|(f, _)| f));
         files
             .into_iter()

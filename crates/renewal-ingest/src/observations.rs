@@ -16,6 +16,9 @@ use crate::number::parse_number;
 use crate::progress::Progress;
 use crate::source::{SourceBytes, TextTable, display_name, read_tables};
 
+/// The polarities an indicator can declare (METHODS.md).
+const POLARITIES: [&str; 3] = ["higher-is-better", "lower-is-better", "no-judgement"];
+
 /// What the caller can say that the files do not.
 #[derive(Debug, Clone, Default)]
 pub struct ObservationOptions {
@@ -38,6 +41,7 @@ struct Rows {
     category: Vec<Option<String>>,
     measure: Vec<String>,
     unit: Vec<Option<String>>,
+    polarity: Vec<Option<String>>,
     value: Vec<f64>,
     source: Vec<String>,
 }
@@ -204,6 +208,7 @@ fn read_table(
         Some(ANY_OTHER_COLUMN) => format.leftover(&table.headers).and_then(index),
         other => other.and_then(index),
     };
+    let polarity_col = optional(&c.polarity);
     let (name_col, period_col, indicator_col, code_col, measure_col, unit_col) = (
         optional(&c.area_name),
         optional(&c.period),
@@ -278,6 +283,15 @@ fn read_table(
             .map(|i| row.fields[i].clone())
             .filter(|s| !s.is_empty());
         let text = |i: Option<usize>| i.map(|i| row.fields[i].clone()).filter(|s| !s.is_empty());
+        let polarity = text(polarity_col);
+        if let (Some(p), Some(i)) = (&polarity, polarity_col)
+            && !POLARITIES.contains(&p.as_str())
+        {
+            return Err(IngestError::invalid(
+                cell(i),
+                format!("polarity {p:?} is not one of {}", POLARITIES.join(", ")),
+            ));
+        }
         for &(i, measure) in &value_cols {
             let measure = match measure {
                 Some(m) => m.to_owned(),
@@ -327,6 +341,7 @@ fn read_table(
             r.category.push(category.clone());
             r.measure.push(measure);
             r.unit.push(text(unit_col).or_else(|| format.unit.clone()));
+            r.polarity.push(polarity.clone());
             r.value.push(value);
             r.source.push(file.to_owned());
         }
@@ -372,6 +387,7 @@ fn draft(family: &str, dataset: String, p: Pending) -> Result<Draft> {
             text_column("category", r.category),
             Column::new("measure".into(), r.measure),
             text_column("unit", r.unit),
+            text_column("polarity", r.polarity),
             Column::new("value".into(), r.value),
             Column::new("source".into(), r.source),
         ],

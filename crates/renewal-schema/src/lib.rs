@@ -345,6 +345,9 @@ pub struct ObservationColumns {
     pub measure: Option<String>,
     #[serde(default)]
     pub unit: Option<String>,
+    /// `higher-is-better`, `lower-is-better` or `no-judgement`, for files that say.
+    #[serde(default)]
+    pub polarity: Option<String>,
 }
 
 /// A value column; `measure` names it unless the file has a measure column.
@@ -372,6 +375,7 @@ impl ObservationFormat {
             c.category.as_deref().filter(|h| *h != ANY_OTHER_COLUMN),
             c.measure.as_deref(),
             c.unit.as_deref(),
+            c.polarity.as_deref(),
         ]
         .into_iter()
         .flatten()

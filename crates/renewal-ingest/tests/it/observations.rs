@@ -291,3 +291,54 @@ fn bad_observation_input() {
             .starts_with("cut.csv.gz: gzip data is truncated or corrupt")
     );
 }
+
+#[test]
+fn best_value_template() {
+    let dir = temp_dir();
+    let f = write_file(
+        dir.path(),
+        "best_value.csv",
+        "indicator_id,area_code,period,numerator,denominator,value,unit,polarity\n\
+         BV-HOMES-01,E05000820,2016-17,12,480,2.5,percent,lower-is-better\n\
+         BV-HOMES-01,E05000821,2016-17,30,500,6.0,percent,lower-is-better\n\
+         BV-LIB-02,E08000009,2016-17,,,41200,visits,higher-is-better\n",
+    );
+    let got = read("services", &[f.clone()], None);
+    let (dataset, values) = &got[0];
+    assert_eq!(dataset, "services-best-value");
+    assert_eq!(
+        values.len(),
+        7,
+        "empty numerator and denominator are missing, not zero"
+    );
+    assert_eq!(
+        values[&key("E05000820", "2016-17", "BV-HOMES-01", None, "numerator")],
+        12.0
+    );
+    assert_eq!(
+        values[&key("E05000821", "2016-17", "BV-HOMES-01", None, "denominator")],
+        500.0
+    );
+    assert_eq!(
+        values[&key("E08000009", "2016-17", "BV-LIB-02", None, "value")],
+        41200.0
+    );
+    let bad = write_file(
+        dir.path(),
+        "bad_polarity.csv",
+        "indicator_id,area_code,period,numerator,denominator,value,unit,polarity\n\
+         BV-1,E05000820,2016-17,1,2,50,percent,up\n",
+    );
+    let err = read_observations(
+        &catalog(),
+        "services",
+        &[bad],
+        &ObservationOptions::default(),
+        &NoProgress,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad_polarity.csv, line 2, column 8 (\"polarity\"): polarity \"up\" is not one of higher-is-better, lower-is-better, no-judgement"
+    );
+}

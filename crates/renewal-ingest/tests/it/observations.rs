@@ -303,7 +303,7 @@ fn best_value_template() {
          BV-HOMES-01,E05000821,2016-17,30,500,6.0,percent,lower-is-better\n\
          BV-LIB-02,E08000009,2016-17,,,41200,visits,higher-is-better\n",
     );
-    let got = read("services", &[f.clone()], None);
+    let got = read("services", &[f], None);
     let (dataset, values) = &got[0];
     assert_eq!(dataset, "services-best-value");
     assert_eq!(

@@ -10,7 +10,7 @@ use polars::prelude::*;
 use renewal_boundaries::{BoundarySet, Located};
 use renewal_geo::{Level, validate_code};
 use renewal_schema::{Catalog, PeriodType};
-use renewal_warehouse::{Draft, DraftTable, SchemaRef, SourceFile};
+use renewal_warehouse::{Draft, DraftTable, SchemaRef};
 
 use crate::error::{IngestError, Location, Result};
 use crate::frame::{text_column, to_parquet};
@@ -181,13 +181,7 @@ pub fn read_crime(
             rows.line.push(row.line);
         }
         progress.finish_file(&source.name, table.rows.len() as u64);
-        sources.push(SourceFile {
-            name: source.name,
-            size: source.bytes.len() as u64,
-            sha256: source.sha256,
-            format: format.id.clone(),
-            rows: table.rows.len() as u64,
-        });
+        sources.push(source.provenance(&format.id, table.rows.len() as u64));
     }
     if rows.month.is_empty() {
         return Err(IngestError::invalid(

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use polars::prelude::*;
 use renewal_geo::{Level, validate_code};
 use renewal_schema::{Catalog, IodFormat, IodSummaryFormat, Measure, SchemaFile};
-use renewal_warehouse::{Draft, DraftTable, SchemaRef, SourceFile};
+use renewal_warehouse::{Draft, DraftTable, SchemaRef};
 
 use crate::error::{IngestError, Location, Result};
 use crate::frame::{text_column, to_parquet};
 use crate::number::{parse_number, parse_whole, round_to};
 use crate::progress::Progress;
-use crate::source::{SourceBytes, TextTable, read_tables};
+use crate::source::{SourceBytes, TextTable, ambiguous_formats, read_tables};
 
 /// Long table of values, one row per (LSOA, domain, measure), built up file by file.
 #[derive(Default)]
@@ -112,13 +112,7 @@ pub fn read_iod(
         tracing::info!(file = %source.name, format = %format_id, rows, "read IoD file");
         progress.finish_file(&source.name, rows);
         schemas.insert(schema_file.path.clone(), schema_file.sha256.clone());
-        sources.push(SourceFile {
-            name: source.name,
-            size: source.bytes.len() as u64,
-            sha256: source.sha256,
-            format: format_id,
-            rows,
-        });
+        sources.push(source.provenance(&format_id, rows));
     }
     if values.value.is_empty() && summaries.values.value.is_empty() {
         return Err(IngestError::invalid(
@@ -197,13 +191,9 @@ fn recognise<'t, 'f>(
             [] => continue,
             [one] => return Ok((table, **one)),
             many => {
-                let ids: Vec<_> = many.iter().map(|(_, f)| f.id.as_str()).collect();
-                return Err(IngestError::invalid(
-                    table.location.at_line(1),
-                    format!(
-                        "header matches several formats ({}); make one of them stricter",
-                        ids.join(", ")
-                    ),
+                return Err(ambiguous_formats(
+                    table,
+                    many.iter().map(|(_, f)| f.id.as_str()),
                 ));
             }
         }

@@ -91,13 +91,7 @@ pub fn read_lookups(
         }
         let rows = read_rows(table, &columns, entry)?;
         progress.finish_file(&source.name, rows);
-        entry.sources.push(SourceFile {
-            name: source.name,
-            size: source.bytes.len() as u64,
-            sha256: source.sha256,
-            format: format.id.clone(),
-            rows,
-        });
+        entry.sources.push(source.provenance(&format.id, rows));
     }
     progress.stage("writing Parquet");
     pending

@@ -14,7 +14,7 @@ use crate::error::{IngestError, Location, Result};
 use crate::frame::{text_column, to_parquet};
 use crate::number::parse_number;
 use crate::progress::Progress;
-use crate::source::{SourceBytes, TextTable, display_name, read_tables};
+use crate::source::{SourceBytes, TextTable, ambiguous_formats, display_name, read_tables};
 
 /// The polarities an indicator can declare (METHODS.md).
 const POLARITIES: [&str; 3] = ["higher-is-better", "lower-is-better", "no-judgement"];
@@ -100,13 +100,7 @@ pub fn read_observations(
             .insert(schema_file.path.clone(), schema_file.sha256.clone());
         p.period_types.insert(format.period_type.as_str());
         p.bases.extend(format.base.clone());
-        p.sources.push(SourceFile {
-            name: source.name,
-            size: source.bytes.len() as u64,
-            sha256: source.sha256,
-            format: format.id.clone(),
-            rows,
-        });
+        p.sources.push(source.provenance(&format.id, rows));
     }
     progress.stage("writing Parquet");
     pending
@@ -157,13 +151,9 @@ fn recognise<'t, 'f>(
         match best.as_slice() {
             [one] => return Ok((table, **one)),
             many => {
-                let ids: Vec<_> = many.iter().map(|(_, f)| f.id.as_str()).collect();
-                return Err(IngestError::invalid(
-                    table.location.at_line(1),
-                    format!(
-                        "header matches several formats equally ({})",
-                        ids.join(", ")
-                    ),
+                return Err(ambiguous_formats(
+                    table,
+                    many.iter().map(|(_, f)| f.id.as_str()),
                 ));
             }
         }

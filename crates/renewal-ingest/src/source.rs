@@ -33,6 +33,34 @@ impl SourceBytes {
     }
 }
 
+impl SourceBytes {
+    /// What the manifest records of this input once `rows` rows were read with `format`.
+    pub fn provenance(self, format: &str, rows: u64) -> renewal_warehouse::SourceFile {
+        renewal_warehouse::SourceFile {
+            size: self.bytes.len() as u64,
+            name: self.name,
+            sha256: self.sha256,
+            format: format.to_owned(),
+            rows,
+        }
+    }
+}
+
+/// The header of `table` fits several formats: a schema problem, reported with their ids.
+pub fn ambiguous_formats<'a>(
+    table: &TextTable,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> IngestError {
+    let ids: Vec<&str> = ids.into_iter().collect();
+    IngestError::invalid(
+        table.location.at_line(1),
+        format!(
+            "header matches several formats equally ({}); make one of them stricter",
+            ids.join(", ")
+        ),
+    )
+}
+
 /// The file name without its directories: what provenance and messages show.
 pub fn display_name(path: &Path) -> String {
     path.file_name()

@@ -18,6 +18,11 @@ renewal sample --out "$SAMPLE"
 echo "== ingesting into $WAREHOUSE"
 renewal ingest lookup "$SAMPLE"/Lower_Layer_Super_Output_Area_*.csv
 renewal ingest imd --vintage 2019 "$SAMPLE"/File_*
+renewal ingest census "$SAMPLE"/2021_general_health_lsoa_sample.csv
+renewal ingest benefits --period 2021-01 "$SAMPLE"/claimant_count_lsoa_sample.csv
+renewal ingest benefits "$SAMPLE"/claimant_rate_la_sample.csv
+renewal ingest services "$SAMPLE"/best_value_indicators_sample.csv
+renewal ingest crime "$SAMPLE"/2021-01-renewal-vale-street.csv
 
 echo "== warehouse contents"
 renewal warehouse list

@@ -13,6 +13,9 @@
 //!   after the last row, headers verbatim.
 //! - `Lower_Layer_Super_Output_Area_(2011)_to_Ward_(2019)_Lookup_in_England_and_Wales.csv`
 //!   (module `lookup`): BOM, LF, `FID` first.
+//! - a census table, DWP claimant counts and rates, local Best Value indicators and police.uk
+//!   street crime (module `families`), in the layouts of the real files (no BOM, LF; police.uk
+//!   CRLF).
 //! - `README.txt`: what these files are and the seed.
 //!
 //! Each dataset family is one module returning its files; [`write_sample`] calls them all.
@@ -23,6 +26,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+mod families;
 mod iod;
 mod lookup;
 mod place;
@@ -125,6 +129,11 @@ fn outputs(spec: &SampleSpec) -> Vec<Output> {
     let place = place::Place::build(spec.seed);
     let mut files = iod::files(&place, spec.seed);
     files.push(lookup::file(&place));
+    files.push(families::census(&place, spec.seed));
+    files.push(families::claimants(&place, spec.seed));
+    files.push(families::claimant_rate(&place, spec.seed));
+    files.push(families::best_value(&place, spec.seed));
+    files.push(families::crime(&place, spec.seed));
     let readme = readme(spec, &place, &files);
     files.push(readme);
     files

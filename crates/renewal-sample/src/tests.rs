@@ -144,16 +144,34 @@ fn report_lists_every_file_with_its_rows() {
             (name, f.rows)
         })
         .collect();
+    // The crime count depends on the seed; it is checked against the file below.
+    let crimes = listed
+        .iter()
+        .find(|(n, _)| n == crate::families::CRIME)
+        .map(|(_, r)| *r)
+        .unwrap();
     let expected: Vec<(String, usize)> = [
         (FILE_5, 80),
         (FILE_2, 80),
         (FILE_6, 80),
         (LOOKUP, 80),
+        // 80 LSOAs × 5 health categories; 12 months × 2 authorities; 11 wards × 2 years.
+        (crate::families::CENSUS, 400),
+        (crate::families::CLAIMANTS, 80),
+        (crate::families::CLAIMANT_RATE, 24),
+        (crate::families::BEST_VALUE, 22),
+        (crate::families::CRIME, crimes),
         ("README.txt", 0),
     ]
     .map(|(n, r)| (n.to_owned(), r))
     .into();
     assert_eq!(listed, expected);
+    let crime_text = std::fs::read_to_string(out.join(crate::families::CRIME)).unwrap();
+    assert_eq!(
+        crime_text.split("\r\n").filter(|l| !l.is_empty()).count(),
+        crimes + 1
+    );
+    assert!(crimes > 80, "every LSOA sees some crime");
     // Rows counted are the rows written.
     let file2 = gunzip(&std::fs::read(out.join(FILE_2)).unwrap());
     assert_eq!(parse(&file2).1.len(), 80);

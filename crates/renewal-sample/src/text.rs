@@ -13,12 +13,14 @@ pub(crate) enum Layout {
     CrlfNoFinal,
     /// LF after every line, the last included (ONS lookups).
     LfFinal,
+    /// CRLF after every line, the last included (police.uk).
+    CrlfFinal,
 }
 
 impl Layout {
     fn eol(self) -> &'static str {
         match self {
-            Layout::CrlfNoFinal => "\r\n",
+            Layout::CrlfNoFinal | Layout::CrlfFinal => "\r\n",
             Layout::LfFinal => "\n",
         }
     }
@@ -42,6 +44,13 @@ impl Table {
         }
     }
 
+    /// A table without the byte-order mark, as most non-government re-publishers write.
+    pub(crate) fn plain<S: AsRef<str>>(header: &[S], layout: Layout) -> Table {
+        let mut table = Table::new(header, layout);
+        table.text.replace_range(..BOM.len(), "");
+        table
+    }
+
     pub(crate) fn row<S: AsRef<str>>(&mut self, fields: &[S]) {
         self.text.push_str(self.layout.eol());
         push_fields(&mut self.text, fields);
@@ -50,7 +59,7 @@ impl Table {
 
     /// The file's text and its number of data rows (the header not counted).
     pub(crate) fn finish(mut self) -> (String, usize) {
-        if self.layout == Layout::LfFinal {
+        if matches!(self.layout, Layout::LfFinal | Layout::CrlfFinal) {
             self.text.push_str(self.layout.eol());
         }
         (self.text, self.rows)

@@ -117,6 +117,60 @@ fn sample_ingests_and_summarises() {
     assert_eq!(manifests.as_array().unwrap().len(), 2);
 }
 
+/// The demo's other families: every sample file ingests with the command the README gives.
+#[test]
+fn sample_covers_every_dataset_family() {
+    let dir = temp_dir();
+    let r = Renewal::new(&dir.path().join("warehouse"));
+    let sample = dir.path().join("sample");
+    r.ok([Path::new("sample"), Path::new("--out"), &sample]);
+    let f = |name: &str| sample.join(name).display().to_string();
+    let runs = [
+        vec![
+            "ingest".into(),
+            "census".into(),
+            f("2021_general_health_lsoa_sample.csv"),
+        ],
+        vec![
+            "ingest".into(),
+            "benefits".into(),
+            "--period".into(),
+            "2021-01".into(),
+            f("claimant_count_lsoa_sample.csv"),
+        ],
+        vec![
+            "ingest".into(),
+            "benefits".into(),
+            f("claimant_rate_la_sample.csv"),
+        ],
+        vec![
+            "ingest".into(),
+            "services".into(),
+            f("best_value_indicators_sample.csv"),
+        ],
+        vec![
+            "ingest".into(),
+            "crime".into(),
+            f("2021-01-renewal-vale-street.csv"),
+        ],
+    ];
+    let mut outputs = String::new();
+    for args in runs {
+        outputs.push_str(&r.ok(&args));
+    }
+    for published in [
+        "published census-2021-general-health-lsoa-sample version 1: 400 rows",
+        "published benefits-claimant-count-lsoa-sample version 1: 80 rows",
+        "published benefits-claimant-rate-la-sample version 1: 24 rows",
+        // Numerator, denominator and value for 11 wards in 2 years.
+        "published services-best-value-indicators-sample version 1: 66 rows",
+        "published crime-street version 1:",
+        "note: 1 crimes have neither an LSOA nor coordinates",
+    ] {
+        assert!(outputs.contains(published), "{published}\n{outputs}");
+    }
+}
+
 #[test]
 fn failed_ingest_leaves_the_previous_version_current() {
     let (dir, r, iod) = ingested();

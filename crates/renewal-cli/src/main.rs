@@ -368,20 +368,13 @@ fn crime(
     args: &CrimeArgs,
     progress: &progress::Bars,
 ) -> Result<renewal_warehouse::Draft> {
-    let mut sets = Vec::new();
-    for path in &args.boundaries {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let name = path.display().to_string();
-        sets.push(renewal_boundaries::BoundarySet::from_geojson(
-            &bytes,
-            &name,
-            args.code_property.as_deref(),
-        )?);
-    }
-    let boundaries = if sets.is_empty() {
+    let boundaries = if args.boundaries.is_empty() {
         None
     } else {
-        Some(renewal_boundaries::BoundarySet::merge(sets)?)
+        Some(renewal_ingest::Boundaries::load(
+            &args.boundaries,
+            args.code_property.as_deref(),
+        )?)
     };
     let options = renewal_ingest::CrimeOptions {
         dataset: Some(args.dataset.clone()),

@@ -4,13 +4,13 @@
 //! nor coordinates are counted and reported, never dropped silently.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use renewal_boundaries::{BoundarySet, Located};
 use renewal_geo::{Level, validate_code};
 use renewal_schema::{Catalog, PeriodType};
-use renewal_warehouse::{Draft, DraftTable, SchemaRef};
+use renewal_warehouse::{Draft, DraftTable, SchemaRef, SourceFile};
 
 use crate::error::{IngestError, Location, Result};
 use crate::frame::{text_column, to_parquet};
@@ -23,7 +23,7 @@ pub struct CrimeOptions<'a> {
     /// Dataset id (default `crime-street`).
     pub dataset: Option<String>,
     /// Areas to place crimes in by their coordinates.
-    pub boundaries: Option<&'a BoundarySet>,
+    pub boundaries: Option<&'a Boundaries>,
     /// Place every located crime, not only those police.uk gave no LSOA.
     pub assign_all: bool,
 }
@@ -45,6 +45,44 @@ struct Tally {
     outside: u64,
     ambiguous: u64,
     assigned: u64,
+}
+
+/// Boundary files merged into one set, remembered as sources: the areas a crime lands in
+/// depend on them as much as on the crime file, so they are in the provenance and the
+/// fingerprint (new boundaries with the same crimes are a new version, not a no-op).
+pub struct Boundaries {
+    pub set: BoundarySet,
+    pub sources: Vec<SourceFile>,
+}
+
+/// The format name boundary files get in a manifest's sources.
+pub const BOUNDARY_FORMAT: &str = "boundaries-geojson";
+
+impl Boundaries {
+    /// Reads and merges GeoJSON files (one per district is usual). `code_property` names the
+    /// feature property with the area code when it is not an ONS header like `WD13CD`.
+    pub fn load(paths: &[PathBuf], code_property: Option<&str>) -> Result<Boundaries> {
+        let mut sets = Vec::with_capacity(paths.len());
+        let mut sources = Vec::with_capacity(paths.len());
+        for path in paths {
+            let source = SourceBytes::read(path)?;
+            let set = BoundarySet::from_geojson(&source.bytes, &source.name, code_property)
+                .map_err(|e| IngestError::Usage(e.to_string()))?;
+            let areas = set.areas().len() as u64;
+            sets.push(set);
+            sources.push(source.provenance(BOUNDARY_FORMAT, areas));
+        }
+        if sets.is_empty() {
+            return Err(IngestError::Usage("no boundary files given".into()));
+        }
+        let set = BoundarySet::merge(sets).map_err(|e| IngestError::Usage(e.to_string()))?;
+        Ok(Boundaries { set, sources })
+    }
+
+    /// As [`Boundaries::load`], for one file.
+    pub fn load_one(path: &Path, code_property: Option<&str>) -> Result<Boundaries> {
+        Self::load(&[path.to_owned()], code_property)
+    }
 }
 
 pub fn read_crime(
@@ -144,7 +182,7 @@ pub fn read_crime(
             if lsoa.is_empty() && lon.is_none() {
                 tally.no_location += 1;
             }
-            let area = match (options.boundaries, lon.zip(lat)) {
+            let area = match (options.boundaries.map(|b| &b.set), lon.zip(lat)) {
                 (Some(set), Some((x, y))) if options.assign_all || lsoa.is_empty() => {
                     match set.locate(x, y) {
                         Located::Inside(a) => {
@@ -196,7 +234,12 @@ pub fn read_crime(
         ));
     }
     let mut attributes = BTreeMap::new();
-    if let Some(set) = options.boundaries {
+    if let Some(Boundaries {
+        set,
+        sources: given,
+    }) = options.boundaries
+    {
+        sources.extend(given.iter().cloned());
         let level = set
             .vintage()
             .map_or_else(|| set.level().to_string(), |v| v.to_string());

@@ -21,7 +21,7 @@ pub mod observations;
 pub mod progress;
 pub mod source;
 
-pub use crime::{CrimeOptions, read_crime};
+pub use crime::{Boundaries, CrimeOptions, read_crime};
 pub use error::{IngestError, Location};
 pub use iod::read_iod;
 pub use lookup::read_lookups;

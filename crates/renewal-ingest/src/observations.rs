@@ -207,11 +207,39 @@ fn read_table(
         optional(&c.measure),
         optional(&c.unit),
     );
-    let value_cols: Vec<(usize, Option<&str>)> = format
-        .values
-        .iter()
-        .filter_map(|v| index(&v.header).map(|i| (i, v.measure.as_deref())))
-        .collect();
+    let value_cols: Vec<ValueColumn> = match &format.wide {
+        None => format
+            .values
+            .iter()
+            .filter_map(|v| {
+                index(&v.header).map(|i| ValueColumn {
+                    index: i,
+                    measure: v.measure.as_deref(),
+                    topic: None,
+                })
+            })
+            .collect(),
+        Some(wide) => format
+            .wide_columns(&table.headers)
+            .into_iter()
+            .map(|(i, header)| {
+                let (topic, category) = format.split_wide(header).ok_or_else(|| {
+                    IngestError::invalid(
+                        table.location.at_line(1).at_column(i, header),
+                        format!(
+                            "a wide {} table's value columns are headed \"<topic>{}<category>\"",
+                            format.id, wide.separator
+                        ),
+                    )
+                })?;
+                Ok(ValueColumn {
+                    index: i,
+                    measure: Some(wide.measure.as_str()),
+                    topic: Some((topic, category)),
+                })
+            })
+            .collect::<Result<_>>()?,
+    };
 
     let periods = match (period_col, period_override) {
         (Some(_), Some(_)) => {
@@ -259,17 +287,11 @@ fn read_table(
                 .parse(&row.fields[*i])
                 .map_err(|m| IngestError::invalid(cell(*i), m))?,
         };
-        let indicator = match indicator_col {
+        let row_indicator = match indicator_col {
             Some(i) => row.fields[i].clone(),
             None => format.indicator.clone().unwrap_or_default(),
         };
-        if indicator.is_empty() {
-            return Err(IngestError::invalid(
-                indicator_col.map_or_else(|| table.location.at_line(row.line), cell),
-                "empty indicator",
-            ));
-        }
-        let category = category_col
+        let row_category = category_col
             .map(|i| row.fields[i].clone())
             .filter(|s| !s.is_empty());
         let text = |i: Option<usize>| i.map(|i| row.fields[i].clone()).filter(|s| !s.is_empty());
@@ -282,8 +304,19 @@ fn read_table(
                 format!("polarity {p:?} is not one of {}", POLARITIES.join(", ")),
             ));
         }
-        for &(i, measure) in &value_cols {
-            let measure = match measure {
+        for column in &value_cols {
+            let i = column.index;
+            let (indicator, category) = match column.topic {
+                Some((topic, category)) => (topic.to_owned(), Some(category.to_owned())),
+                None => (row_indicator.clone(), row_category.clone()),
+            };
+            if indicator.is_empty() {
+                return Err(IngestError::invalid(
+                    indicator_col.map_or_else(|| table.location.at_line(row.line), cell),
+                    "empty indicator",
+                ));
+            }
+            let measure = match column.measure {
                 Some(m) => m.to_owned(),
                 None => text(measure_col).ok_or_else(|| {
                     IngestError::invalid(
@@ -341,6 +374,14 @@ fn read_table(
             .push(format!("{file}: {empty} empty values stored as missing"));
     }
     Ok(table.rows.len() as u64)
+}
+
+/// A column holding values: its measure, and for the wide layout the (indicator, category)
+/// its header names.
+struct ValueColumn<'f> {
+    index: usize,
+    measure: Option<&'f str>,
+    topic: Option<(&'f str, &'f str)>,
 }
 
 /// Where a file's periods come from: a column, or the caller for a one-period snapshot.

@@ -144,12 +144,25 @@ async fn refresh_one(
             ));
         }
     }
+    let boundaries = if entry.boundaries.is_empty() {
+        None
+    } else {
+        let paths = entry.boundary_paths(&sources.base_dir());
+        Some(
+            renewal_ingest::Boundaries::load(&paths, entry.code_property.as_deref())
+                .map_err(|e| e.to_string())?,
+        )
+    };
+    let mut hashes: Vec<&str> = files.iter().map(|f| f.sha256.as_str()).collect();
+    if let Some(b) = &boundaries {
+        hashes.extend(b.sources.iter().map(|s| s.sha256.as_str()));
+    }
     let current = warehouse
         .current(&entry.id)
         .await
         .map_err(|e| e.to_string())?;
     if let Some(current) = &current
-        && unchanged(current, &files, catalog)
+        && unchanged(current, hashes, catalog)
     {
         return Ok(Status::Unchanged {
             version: current.version,
@@ -161,7 +174,7 @@ async fn refresh_one(
     let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
     let drafts = entry
         .kind
-        .read(catalog, entry, &paths)
+        .read(catalog, entry, &paths, boundaries.as_ref())
         .map_err(|e| e.to_string())?;
     let draft = single_draft(entry, drafts)?;
     let keep = PublishOptions {
@@ -182,14 +195,9 @@ async fn refresh_one(
     }
 }
 
-/// The files are byte-for-byte those of the current version and the schema files that read
+/// The inputs (fetched files and boundary files) are byte-for-byte those of the current version and the schema files that read
 /// them have not changed: ingesting again would publish the same data.
-fn unchanged(
-    current: &renewal_warehouse::Manifest,
-    files: &[fetch::Fetched],
-    catalog: &Catalog,
-) -> bool {
-    let mut now: Vec<&str> = files.iter().map(|f| f.sha256.as_str()).collect();
+fn unchanged(current: &renewal_warehouse::Manifest, mut now: Vec<&str>, catalog: &Catalog) -> bool {
     let mut then: Vec<&str> = current.sources.iter().map(|s| s.sha256.as_str()).collect();
     now.sort_unstable();
     then.sort_unstable();

@@ -44,6 +44,20 @@ impl SourcesFile {
                     e.id
                 )));
             }
+            if e.kind != Kind::Crime
+                && (!e.boundaries.is_empty() || e.code_property.is_some() || e.assign_all)
+            {
+                return Err(config(format!(
+                    "dataset {:?}: boundaries, code_property and assign_all apply to kind crime only",
+                    e.id
+                )));
+            }
+            if e.assign_all && e.boundaries.is_empty() {
+                return Err(config(format!(
+                    "dataset {:?}: assign_all needs boundaries",
+                    e.id
+                )));
+            }
             if e.location.is_empty() {
                 return Err(config(format!("dataset {:?} has no location", e.id)));
             }
@@ -80,6 +94,23 @@ pub struct SourceEntry {
     /// Versions to keep.
     #[serde(default)]
     pub keep: Option<usize>,
+    /// Kind `crime`: local GeoJSON boundary files (WGS84; relative to sources.toml) to place
+    /// crimes in by their coordinates.
+    #[serde(default, deserialize_with = "one_or_many_default")]
+    pub boundaries: Vec<String>,
+    /// Kind `crime`: the feature property holding area codes, when not an ONS `…CD` header.
+    #[serde(default)]
+    pub code_property: Option<String>,
+    /// Kind `crime`: place every crime with coordinates, not only those without an LSOA.
+    #[serde(default)]
+    pub assign_all: bool,
+}
+
+impl SourceEntry {
+    /// The boundary files, resolved against the directory of sources.toml.
+    pub fn boundary_paths(&self, base: &Path) -> Vec<PathBuf> {
+        self.boundaries.iter().map(|b| base.join(b)).collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -90,7 +121,7 @@ pub enum Kind {
     Census,
     Benefits,
     Services,
-    /// police.uk street crime (LSOAs as police.uk gives them; no boundary assignment here).
+    /// police.uk street crime; with `boundaries`, placed in areas by point-in-polygon.
     Crime,
 }
 
@@ -101,6 +132,7 @@ impl Kind {
         catalog: &Catalog,
         entry: &SourceEntry,
         files: &[PathBuf],
+        boundaries: Option<&renewal_ingest::Boundaries>,
     ) -> Result<Vec<Draft>, IngestError> {
         let observations = |family: &str| {
             let options = ObservationOptions {
@@ -126,7 +158,8 @@ impl Kind {
             Kind::Crime => {
                 let options = renewal_ingest::CrimeOptions {
                     dataset: Some(entry.id.clone()),
-                    ..Default::default()
+                    boundaries,
+                    assign_all: entry.assign_all,
                 };
                 Ok(vec![renewal_ingest::read_crime(
                     catalog,
@@ -137,6 +170,10 @@ impl Kind {
             }
         }
     }
+}
+
+fn one_or_many_default<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    one_or_many(d)
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

@@ -44,7 +44,7 @@ pub(crate) fn census(place: &Place, seed: u64) -> Output {
         "unit",
         "value",
     ];
-    let mut t = Table::plain(&header, Layout::LfFinal);
+    let mut t = Table::plain(&header, Layout::LfAfterEach);
     let indicator = "General health of usual residents (sample)";
     for l in &place.lsoas {
         let d = deprivation(l.latent);
@@ -97,7 +97,7 @@ pub(crate) fn claimants(place: &Place, seed: u64) -> Output {
     let mut rng = Rng::stream(seed, "claimants");
     let mut t = Table::plain(
         &["lsoa11cd", "lsoa11nm", "measure", "value"],
-        Layout::LfFinal,
+        Layout::LfAfterEach,
     );
     for l in &place.lsoas {
         let rate = 0.005 + 0.07 * deprivation(l.latent) + 0.005 * rng.unit();
@@ -120,7 +120,7 @@ pub(crate) fn claimants(place: &Place, seed: u64) -> Output {
 pub(crate) fn claimant_rate(place: &Place, seed: u64) -> Output {
     let mut rng = Rng::stream(seed, "claimant-rate");
     let header = ["date", "area_code", "area_name", "measure", "value"];
-    let mut t = Table::plain(&header, Layout::LfFinal);
+    let mut t = Table::plain(&header, Layout::LfAfterEach);
     for month in 1..=12 {
         for (a, la) in AUTHORITIES.iter().enumerate() {
             let members: Vec<f64> = place
@@ -156,7 +156,7 @@ pub(crate) fn best_value(place: &Place, seed: u64) -> Output {
         "unit",
         "polarity",
     ];
-    let mut t = Table::plain(&header, Layout::LfFinal);
+    let mut t = Table::plain(&header, Layout::LfAfterEach);
     for period in ["2018-19", "2019-20"] {
         for (w, ward) in place.wards.iter().enumerate() {
             let members: Vec<_> = place.lsoas.iter().filter(|l| l.ward == w).collect();
@@ -208,7 +208,7 @@ pub(crate) fn crime(place: &Place, seed: u64) -> Output {
         "Criminal damage and arson",
     ];
     let force = "Renewal Vale Police";
-    let mut t = Table::plain(&header, Layout::CrlfFinal);
+    let mut t = Table::plain(&header, Layout::CrlfAfterEach);
     for (i, l) in place.lsoas.iter().enumerate() {
         let expected =
             f64::from(l.population.total) / 1000.0 * (1.0 + 12.0 * deprivation(l.latent));

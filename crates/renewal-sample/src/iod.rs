@@ -255,7 +255,7 @@ fn keys(place: &Place, i: usize) -> Vec<String> {
 fn file_5(place: &Place, iod: &Iod) -> Output {
     let mut header: Vec<&str> = KEY_HEADERS.to_vec();
     header.extend(DOMAINS.iter().map(|d| d.score_header));
-    let mut table = Table::new(&header, Layout::CrlfNoFinal);
+    let mut table = Table::new(&header, Layout::CrlfBetween);
     for (i, scores) in iod.scores.iter().enumerate() {
         let mut row = keys(place, i);
         row.extend(scores.iter().map(|&s| fixed(s, 3)));
@@ -279,7 +279,7 @@ fn file_2(place: &Place, iod: &Iod) -> Output {
         header.push(d.rank_header());
         header.push(d.decile_header());
     }
-    let mut table = Table::new(&header, Layout::CrlfNoFinal);
+    let mut table = Table::new(&header, Layout::CrlfBetween);
     for (i, ranks) in iod.ranks.iter().enumerate() {
         let mut row = keys(place, i);
         for &r in ranks {
@@ -303,7 +303,7 @@ fn file_2(place: &Place, iod: &Iod) -> Output {
 fn file_6(place: &Place) -> Output {
     let mut header: Vec<&str> = KEY_HEADERS.to_vec();
     header.extend(POPULATION_HEADERS);
-    let mut table = Table::new(&header, Layout::CrlfNoFinal);
+    let mut table = Table::new(&header, Layout::CrlfBetween);
     for (i, l) in place.lsoas.iter().enumerate() {
         let p = l.population;
         let mut row = keys(place, i);

@@ -20,7 +20,7 @@ pub(crate) fn file(place: &Place) -> Output {
         let l = &place.lsoas[i];
         (place.authority(l).code, place.ward(l).name, &l.code)
     });
-    let mut table = Table::new(&HEADER, Layout::LfFinal);
+    let mut table = Table::new(&HEADER, Layout::LfAfterEach);
     for (fid, &i) in (1..).zip(&order) {
         let l = &place.lsoas[i];
         let ward = place.ward(l);

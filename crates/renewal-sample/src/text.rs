@@ -10,18 +10,18 @@ pub(crate) const BOM: &str = "\u{feff}";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Layout {
     /// CRLF between lines, none after the last (MHCLG's IoD2019 CSVs).
-    CrlfNoFinal,
+    CrlfBetween,
     /// LF after every line, the last included (ONS lookups).
-    LfFinal,
+    LfAfterEach,
     /// CRLF after every line, the last included (police.uk).
-    CrlfFinal,
+    CrlfAfterEach,
 }
 
 impl Layout {
     fn eol(self) -> &'static str {
         match self {
-            Layout::CrlfNoFinal | Layout::CrlfFinal => "\r\n",
-            Layout::LfFinal => "\n",
+            Layout::CrlfBetween | Layout::CrlfAfterEach => "\r\n",
+            Layout::LfAfterEach => "\n",
         }
     }
 }
@@ -59,7 +59,7 @@ impl Table {
 
     /// The file's text and its number of data rows (the header not counted).
     pub(crate) fn finish(mut self) -> (String, usize) {
-        if matches!(self.layout, Layout::LfFinal | Layout::CrlfFinal) {
+        if matches!(self.layout, Layout::LfAfterEach | Layout::CrlfAfterEach) {
             self.text.push_str(self.layout.eol());
         }
         (self.text, self.rows)
@@ -126,14 +126,14 @@ mod tests {
 
     #[test]
     fn layouts() {
-        let mut t = Table::new(&["a", "b, c"], Layout::CrlfNoFinal);
+        let mut t = Table::new(&["a", "b, c"], Layout::CrlfBetween);
         t.row(&["1", "2"]);
         t.row(&["3", "4"]);
         assert_eq!(
             t.finish(),
             ("\u{feff}a,\"b, c\"\r\n1,2\r\n3,4".to_owned(), 2)
         );
-        let mut t = Table::new(&["a"], Layout::LfFinal);
+        let mut t = Table::new(&["a"], Layout::LfAfterEach);
         t.row(&["1"]);
         assert_eq!(t.finish(), ("\u{feff}a\n1\n".to_owned(), 1));
     }

@@ -322,7 +322,24 @@ pub struct ObservationFormat {
     /// Headers known and deliberately not stored.
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// Value columns of the long layout; empty for the wide layout.
+    #[serde(default)]
     pub values: Vec<ObservationValue>,
+    /// The wide ("bulk") layout: every column nobody names is a category's value.
+    #[serde(default)]
+    pub wide: Option<WideLayout>,
+}
+
+/// Nomis bulk downloads put one category per column, headed `<topic><separator><category>`
+/// (`General health: Very good health`). The topic becomes the indicator and the rest the
+/// category, both verbatim, so long and wide files of one table give the same rows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WideLayout {
+    /// Between topic and category in each value column's header.
+    pub separator: String,
+    /// What every value column holds (`count`).
+    pub measure: String,
 }
 
 /// Which header holds each field. `category = "*"` means the one column no other field names,
@@ -385,12 +402,18 @@ impl ObservationFormat {
     }
 
     /// A file belongs to this format when it has every named header (and, for a leftover
-    /// category, exactly one header nobody names or ignores).
+    /// category, exactly one header nobody names or ignores; for the wide layout, at least one
+    /// value column and every such column headed `<topic><separator><category>`).
     pub fn matches(&self, headers: &[String]) -> bool {
         let present: BTreeSet<&str> = headers.iter().map(|h| h.trim()).collect();
         let named = self.named_headers();
         if !named.iter().all(|h| present.contains(h)) {
             return false;
+        }
+        if let Some(wide) = &self.wide {
+            let columns = self.wide_columns(headers);
+            return !columns.is_empty()
+                && columns.iter().all(|(_, h)| split_wide(h, wide).is_some());
         }
         if self.columns.category.as_deref() == Some(ANY_OTHER_COLUMN) {
             return self.leftover(headers).is_some();
@@ -411,15 +434,50 @@ impl ObservationFormat {
         }
     }
 
+    /// Wide layout: the (index, header) of every column neither named nor ignored.
+    pub fn wide_columns<'h>(&self, headers: &'h [String]) -> Vec<(usize, &'h str)> {
+        let named = self.named_headers();
+        headers
+            .iter()
+            .map(|h| h.trim())
+            .enumerate()
+            .filter(|(_, h)| !named.contains(h) && !self.ignore.iter().any(|i| i == h))
+            .collect()
+    }
+
+    /// Wide layout: a value column's header as (topic, category).
+    pub fn split_wide<'h>(&self, header: &'h str) -> Option<(&'h str, &'h str)> {
+        self.wide.as_ref().and_then(|w| split_wide(header, w))
+    }
+
     fn check(&self, file: &str) -> Result<(), SchemaError> {
         let invalid = |message: String| SchemaError::Invalid {
             file: file.to_owned(),
             message,
         };
-        if self.values.is_empty() {
-            return Err(invalid("at least one value column is needed".into()));
+        match (&self.wide, self.values.is_empty()) {
+            (None, true) => {
+                return Err(invalid(
+                    "at least one value column is needed (or a [wide] layout)".into(),
+                ));
+            }
+            (Some(_), false) => {
+                return Err(invalid(
+                    "a [wide] layout takes its values from the category columns; remove `values`"
+                        .into(),
+                ));
+            }
+            (Some(w), true) if w.separator.is_empty() => {
+                return Err(invalid("[wide] separator must not be empty".into()));
+            }
+            _ => {}
         }
-        if self.columns.indicator.is_none() && self.indicator.is_none() {
+        if self.wide.is_some() && self.columns.category.is_some() {
+            return Err(invalid(
+                "a [wide] layout has no category column: categories are in the headers".into(),
+            ));
+        }
+        if self.columns.indicator.is_none() && self.indicator.is_none() && self.wide.is_none() {
             return Err(invalid(
                 "give an indicator column or a constant indicator".into(),
             ));
@@ -437,6 +495,12 @@ impl ObservationFormat {
         }
         Ok(())
     }
+}
+
+fn split_wide<'h>(header: &'h str, wide: &WideLayout) -> Option<(&'h str, &'h str)> {
+    let (topic, category) = header.split_once(wide.separator.as_str())?;
+    let (topic, category) = (topic.trim(), category.trim());
+    (!topic.is_empty() && !category.is_empty()).then_some((topic, category))
 }
 
 /// The police.uk street-level crime layout: which header holds each field.

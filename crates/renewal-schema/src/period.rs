@@ -37,7 +37,13 @@ impl PeriodType {
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         let (label, start) = match self {
             PeriodType::CensusDay => {
-                let (y, m, d) = ymd(t).ok_or_else(bad)?;
+                // Nomis bulk files give only the census year; the day is a matter of record.
+                let (y, m, d) = match t {
+                    "2001" => (2001, 4, 29),
+                    "2011" => (2011, 3, 27),
+                    "2021" => (2021, 3, 21),
+                    _ => ymd(t).ok_or_else(bad)?,
+                };
                 (
                     format!("{y:04}-{m:02}-{d:02}"),
                     format!("{y:04}-{m:02}-{d:02}"),
@@ -91,7 +97,7 @@ impl PeriodType {
 
     fn describe(self) -> &'static str {
         match self {
-            PeriodType::CensusDay => "census day (YYYY-MM-DD)",
+            PeriodType::CensusDay => "census day (YYYY-MM-DD, or a census year)",
             PeriodType::Month => "month (YYYY-MM)",
             PeriodType::CalendarYear => "calendar year (YYYY)",
             PeriodType::FinancialYear => "financial year (YYYY-YY)",
@@ -160,6 +166,9 @@ mod tests {
         use PeriodType::*;
         check(CensusDay, "2021-03-21", Ok(("2021-03-21", "2021-03-21")));
         check(CensusDay, "2021-02-30", Err(()));
+        check(CensusDay, "2011", Ok(("2011-03-27", "2011-03-27")));
+        check(CensusDay, "2021", Ok(("2021-03-21", "2021-03-21")));
+        check(CensusDay, "2020", Err(()));
         check(Month, "2017-05-01", Ok(("2017-05", "2017-05-01")));
         check(Month, "2021-01", Ok(("2021-01", "2021-01-01")));
         check(Month, "2017-05-02", Err(()));

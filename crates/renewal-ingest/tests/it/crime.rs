@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use renewal_boundaries::BoundarySet;
-use renewal_ingest::{CrimeOptions, NoProgress, read_crime};
+use renewal_ingest::{Boundaries, CrimeOptions, NoProgress, read_crime};
 use renewal_test_support::{shared_data, shared_file, temp_dir, write_file};
 
 use crate::{catalog, table};
@@ -71,15 +70,11 @@ fn south_yorkshire_january_2021() {
 #[test]
 fn crimes_placed_in_2013_wards_by_their_coordinates() {
     let Some(root) = shared_data() else { return };
-    let sets: Vec<BoundarySet> = ["16", "17", "18", "19"]
+    let paths: Vec<_> = ["16", "17", "18", "19"]
         .iter()
-        .map(|n| {
-            let name = format!("geography/wards2013_E080000{n}.json");
-            let bytes = std::fs::read(shared_file(&root, &name)).unwrap();
-            BoundarySet::from_geojson(&bytes, &name, None).unwrap()
-        })
+        .map(|n| shared_file(&root, &format!("geography/wards2013_E080000{n}.json")))
         .collect();
-    let wards = BoundarySet::merge(sets).unwrap();
+    let wards = Boundaries::load(&paths, None).unwrap();
     let options = CrimeOptions {
         boundaries: Some(&wards),
         assign_all: true,
@@ -93,6 +88,22 @@ fn crimes_placed_in_2013_wards_by_their_coordinates() {
     )
     .unwrap();
     assert_eq!(draft.attributes["assigned_to"], "WD13");
+    // The boundary files are sources too: other boundaries, another version.
+    let boundary_sources: Vec<_> = draft
+        .sources
+        .iter()
+        .filter(|s| s.format == "boundaries-geojson")
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(
+        boundary_sources,
+        [
+            "wards2013_E08000016.json",
+            "wards2013_E08000017.json",
+            "wards2013_E08000018.json",
+            "wards2013_E08000019.json"
+        ]
+    );
     // 12,054 crimes have coordinates: 12,034 fall in a South Yorkshire ward (an independent
     // Python point-in-polygon check agrees), 20 lie outside the four districts.
     assert!(

@@ -259,7 +259,7 @@ fn bad_observation_input() {
                 "E01006110,Trafford 001B,LSOA,2021-02-30,Health,Good health,Count,Persons,4"
             ])
         ),
-        "badday.csv, line 5, column 4 (\"period\"): \"2021-02-30\" is not a census day (YYYY-MM-DD) period"
+        "badday.csv, line 5, column 4 (\"period\"): \"2021-02-30\" is not a census day (YYYY-MM-DD, or a census year) period"
     );
     // A missing column: the header no longer matches the format, and the message shows it.
     let missing = error(
@@ -341,4 +341,126 @@ fn best_value_template() {
         err.to_string(),
         "bad_polarity.csv, line 2, column 8 (\"polarity\"): polarity \"up\" is not one of higher-is-better, lower-is-better, no-judgement"
     );
+}
+
+/// The Nomis bulk layout, built by pivoting the shared long Trafford extract: every
+/// (LSOA, category) count must come out the same from both layouts.
+#[test]
+fn census_bulk_layout_agrees_with_long() {
+    let Some(root) = shared_data() else { return };
+    let long_path = shared_file(
+        &root,
+        "census/2021_economic_activity_status_lsoa_trafford.csv",
+    );
+    let long = &read("census", std::slice::from_ref(&long_path), None)[0].1;
+
+    // Pivot with a CSV reader independent of the ingester: the long file's last four columns
+    // are category, measure, unit, value, and no field before them holds a quoted newline.
+    let text = std::fs::read_to_string(&long_path).unwrap();
+    let mut categories: Vec<String> = Vec::new();
+    let mut cells: HashMap<(String, String), String> = HashMap::new();
+    let mut areas: Vec<(String, String)> = Vec::new();
+    for line in text.lines().skip(1).filter(|l| !l.is_empty()) {
+        let fields = split_csv(line);
+        let n = fields.len();
+        let (code, name, category, value) = (
+            fields[0].clone(),
+            fields[1].clone(),
+            fields[n - 4].clone(),
+            fields[n - 1].clone(),
+        );
+        if !categories.contains(&category) {
+            categories.push(category.clone());
+        }
+        if !areas.iter().any(|(c, _)| *c == code) {
+            areas.push((code.clone(), name));
+        }
+        cells.insert((code, category), value);
+    }
+    let mut wide = String::from("date,geography,geography code");
+    for c in &categories {
+        wide.push_str(&format!(",\"Economic activity status: {c}\""));
+    }
+    wide.push_str("\r\n");
+    for (code, name) in &areas {
+        wide.push_str(&format!("2021,{name},{code}"));
+        for c in &categories {
+            // Nomis writes thousands separators in bulk files' larger counts.
+            let v: u64 = cells[&(code.clone(), c.clone())].parse().unwrap();
+            let v = if v >= 1000 {
+                format!("\"{},{:03}\"", v / 1000, v % 1000)
+            } else {
+                v.to_string()
+            };
+            wide.push(',');
+            wide.push_str(&v);
+        }
+        wide.push_str("\r\n");
+    }
+    let dir = temp_dir();
+    let wide_path = write_file(dir.path(), "census2021-ts066-lsoa.csv", wide);
+    let bulk = &read("census", &[wide_path], None)[0].1;
+
+    assert_eq!(bulk.len(), long.len());
+    assert_eq!(bulk.len(), areas.len() * categories.len());
+    for ((area, period, _, category, measure), value) in long {
+        let k = key(
+            area,
+            period,
+            "Economic activity status",
+            category.as_deref(),
+            measure,
+        );
+        assert_eq!(bulk.get(&k), Some(value), "{k:?}");
+    }
+}
+
+/// Splits one CSV record with double-quoted fields.
+fn split_csv(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(String::new()),
+            c => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}
+
+#[test]
+fn bad_census_bulk_input() {
+    let header = "date,geography,geography code,General health: Very good health,General health: Bad health\n";
+    let err = error(
+        "census",
+        "bulk.csv",
+        format!("{header}2021,Trafford 001A,E01006109,499,x12\n"),
+    );
+    assert_eq!(
+        err,
+        "bulk.csv, line 2, column 5 (\"General health: Bad health\"): \"x12\" is not a number"
+    );
+    let err = error(
+        "census",
+        "bulk.csv",
+        format!("{header}2020,Trafford 001A,E01006109,499,12\n"),
+    );
+    assert!(
+        err.starts_with("bulk.csv, line 2, column 1 (\"date\"):"),
+        "{err}"
+    );
+    assert!(err.contains("census year"), "{err}");
+    // A value column without a topic is not this layout: no format claims the file.
+    let err = error(
+        "census",
+        "bulk.csv",
+        "date,geography,geography code,Very good health\n2021,T,E01006109,4\n",
+    );
+    assert!(err.contains("matches no census format"), "{err}");
 }

@@ -264,3 +264,74 @@ async fn http_sources_are_revalidated_with_etags() {
     assert_eq!(second[1].1, Status::Unchanged { version: 1 });
     assert_eq!(*log.lock().unwrap(), [200, 200, 404, 304, 304, 404]);
 }
+
+/// Boundary files are inputs: crimes placed by them refresh when they change, not otherwise.
+#[tokio::test]
+async fn crime_placed_in_boundaries_refreshes_when_boundaries_change() {
+    let Some(shared) = shared_data() else { return };
+    let s = setup();
+    let crime = shared.join("crime/2021-01-south-yorkshire-street.csv");
+    let wards = |districts: &[&str]| {
+        districts
+            .iter()
+            .map(|d| {
+                let p = shared.join(format!("geography/wards2013_E080000{d}.json"));
+                format!("{:?}", p.display().to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let entry = |districts: &[&str]| {
+        format!(
+            "[[dataset]]\nid = \"crime-sy\"\nkind = \"crime\"\nlocation = {:?}\n\
+             boundaries = [{}]\nassign_all = true\n",
+            crime.display().to_string(),
+            wards(districts)
+        )
+    };
+    let all = sources(&s.root, &entry(&["16", "17", "18", "19"]));
+    let first = run(&s, &all, RefreshOptions::default()).await;
+    assert!(
+        matches!(first[0].1, Status::Refreshed { version: 1, .. }),
+        "{first:?}"
+    );
+    let manifest = s.warehouse.current("crime-sy").await.unwrap().unwrap();
+    assert_eq!(manifest.attributes["assigned_to"], "WD13");
+    assert!(
+        manifest
+            .notes
+            .iter()
+            .any(|n| n.starts_with("12034 crimes placed in WD13 areas")),
+        "{:?}",
+        manifest.notes
+    );
+    assert_eq!(
+        run(&s, &all, RefreshOptions::default()).await[0].1,
+        Status::Unchanged { version: 1 }
+    );
+
+    // Without Sheffield's wards, fewer crimes find a ward: a new version.
+    let three = sources(&s.root, &entry(&["16", "17", "18"]));
+    let second = run(&s, &three, RefreshOptions::default()).await;
+    assert!(
+        matches!(second[0].1, Status::Refreshed { version: 2, .. }),
+        "{second:?}"
+    );
+    let manifest = s.warehouse.current("crime-sy").await.unwrap().unwrap();
+    assert!(
+        !manifest
+            .notes
+            .iter()
+            .any(|n| n.starts_with("12034 crimes placed")),
+        "{:?}",
+        manifest.notes
+    );
+
+    let bad = write_file(
+        &s.root,
+        "bad.toml",
+        "[[dataset]]\nid = \"x\"\nkind = \"census\"\nlocation = \"a.csv\"\nboundaries = \"w.json\"\n",
+    );
+    let err = SourcesFile::load(&bad).unwrap_err().to_string();
+    assert!(err.contains("apply to kind crime only"), "{err}");
+}

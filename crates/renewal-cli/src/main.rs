@@ -1,6 +1,7 @@
 //! `renewal`: the command line over the Renewal libraries. Glue only: every decision about data
 //! lives in a library crate.
 
+mod ask;
 mod output;
 mod progress;
 
@@ -47,6 +48,33 @@ enum Command {
     Ingest(Ingest),
     /// IoD summaries (average score, average rank, extent, local concentration, …) per area.
     Summary(SummaryArgs),
+    /// The indicator catalogue (data-schemas/indicators/).
+    Indicators {
+        /// Full definitions as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each ward's (or LSOA's, neighbourhood's, authority's) value with 95% and 99.8% CIs
+    /// against its authority or England: gap, ratio, better/similar/worse, rank.
+    Gap(ask::GapArgs),
+    /// Selected areas (deprived deciles, a list, a neighbourhood) pooled against the rest of
+    /// their authority.
+    Versus(ask::VersusArgs),
+    /// Narrowing the gap: the selection against the rest of its authority in every period,
+    /// with the trend marker and whether the gap is narrowing.
+    Trend(ask::TrendArgs),
+    /// Gap targets ("halve the gap by year Y"): register, and report status.
+    #[command(subcommand)]
+    Target(ask::TargetCommand),
+    /// Priority neighbourhoods: LSOAs in the most deprived n% nationally, and pockets.
+    Priority(ask::PriorityArgs),
+    /// Every indicator for one area beside its authority and England.
+    Profile(ask::ProfileArgs),
+    /// The areas most similar to one area over chosen indicators.
+    Similar(ask::SimilarArgs),
+    /// Custom neighbourhoods: named sets of LSOAs.
+    #[command(subcommand)]
+    Neighbourhood(ask::NeighbourhoodCommand),
     /// Inspect the warehouse.
     #[command(subcommand)]
     Warehouse(WarehouseCommand),
@@ -157,7 +185,7 @@ enum LevelArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum Format {
+pub enum Format {
     Csv,
     Table,
     Json,
@@ -184,7 +212,7 @@ struct SummaryArgs {
     out: Option<PathBuf>,
 }
 
-fn parse_pin(s: &str) -> Result<(String, u64), String> {
+pub fn parse_pin(s: &str) -> Result<(String, u64), String> {
     let (id, v) = s
         .split_once('=')
         .ok_or_else(|| format!("{s:?}: expected DATASET=VERSION"))?;
@@ -274,8 +302,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             output::list(&warehouse, dataset.as_deref(), *json).await
         }
         Command::Sample(args) => sample(args),
+        Command::Indicators { json } => ask::indicators(&query_engine(&cli)?, *json),
+        Command::Gap(args) => ask::gap(query_engine(&cli)?, args).await,
+        Command::Versus(args) => ask::versus(query_engine(&cli)?, args).await,
+        Command::Trend(args) => ask::trend(query_engine(&cli)?, args).await,
+        Command::Target(command) => ask::target(query_engine(&cli)?, command).await,
+        Command::Priority(args) => ask::priority(query_engine(&cli)?, args).await,
+        Command::Profile(args) => ask::profile(query_engine(&cli)?, args).await,
+        Command::Similar(args) => ask::similar(query_engine(&cli)?, args).await,
+        Command::Neighbourhood(command) => ask::neighbourhood(query_engine(&cli)?, command).await,
     };
     done.map(|()| ExitCode::SUCCESS)
+}
+
+fn query_engine(cli: &Cli) -> Result<renewal_query::Engine> {
+    Ok(renewal_query::Engine::new(
+        open_warehouse(cli)?,
+        catalog(cli)?,
+    ))
 }
 
 async fn refresh(cli: &Cli, args: &RefreshArgs) -> Result<ExitCode> {
@@ -467,21 +511,7 @@ async fn summary(cli: &Cli, args: &SummaryArgs) -> Result<()> {
     }
     out.flush()?;
     if !matches!(args.format, Format::Json) {
-        // The basis goes to stderr so the CSV on stdout stays exactly the documented columns.
-        let datasets: Vec<String> = summary
-            .basis
-            .datasets
-            .iter()
-            .map(|(d, v)| format!("{d} v{v}"))
-            .collect();
-        eprintln!(
-            "basis: {}; datasets: {}",
-            summary.basis.method,
-            datasets.join(", ")
-        );
-        for note in &summary.notes {
-            eprintln!("note: {note}");
-        }
+        output::basis_to_stderr(&summary.basis, &summary.notes);
     }
     Ok(())
 }

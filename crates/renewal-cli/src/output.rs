@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use arrow::array::RecordBatch;
-use renewal_query::Summary;
+use renewal_query::{Basis, Summary};
 use renewal_warehouse::Warehouse;
 
 pub fn csv(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
@@ -45,18 +45,40 @@ fn json_rows(batches: &[RecordBatch]) -> Result<serde_json::Value> {
 
 /// The rows plus how they were built: datasets and versions, fit, notes.
 pub fn json_summary(out: &mut dyn Write, summary: &Summary) -> Result<()> {
+    json_answer(out, &summary.batches, &summary.basis, &summary.notes)
+}
+
+pub fn json_answer(
+    out: &mut dyn Write,
+    batches: &[RecordBatch],
+    basis: &Basis,
+    notes: &[String],
+) -> Result<()> {
     let value = serde_json::json!({
         "basis": {
-            "method": summary.basis.method,
-            "fit": summary.basis.fit.to_string(),
-            "datasets": summary.basis.datasets,
+            "method": basis.method,
+            "fit": basis.fit.to_string(),
+            "datasets": basis.datasets,
         },
-        "notes": summary.notes,
-        "rows": json_rows(&summary.batches)?,
+        "notes": notes,
+        "rows": json_rows(batches)?,
     });
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)?;
     Ok(())
+}
+
+/// The basis goes to stderr so CSV on stdout stays exactly the documented columns.
+pub fn basis_to_stderr(basis: &Basis, notes: &[String]) {
+    let datasets: Vec<String> = basis
+        .datasets
+        .iter()
+        .map(|(d, v)| format!("{d} v{v}"))
+        .collect();
+    eprintln!("basis: {}; datasets: {}", basis.method, datasets.join(", "));
+    for note in notes {
+        eprintln!("note: {note}");
+    }
 }
 
 pub async fn list(warehouse: &Warehouse, only: Option<&str>, json: bool) -> Result<()> {

@@ -7,6 +7,15 @@
 //! Architecture invariant: this crate reads Parquet and manifests only; it never links polars
 //! or the ingest code. The warehouse manifest is the whole contract.
 
+mod aggregate;
+mod answer;
+mod engine;
+mod geography;
+mod native;
+mod priority;
+mod profile;
+mod questions;
+mod store;
 mod summary;
 mod tables;
 
@@ -15,6 +24,21 @@ use std::collections::BTreeMap;
 use datafusion::error::DataFusionError;
 use renewal_warehouse::WarehouseError;
 
+pub use aggregate::{Aggregate, Evaluated, Figure, evaluate};
+pub use answer::{Answer, Kind as ColumnKind};
+pub use engine::{DEFAULT_DISCLOSURE_THRESHOLD, Engine, Scope};
+pub use geography::{Area, AreaLevel, ENGLAND_CODE, Neighbourhood};
+pub use priority::{DOMAINS, PriorityRequest, priority_neighbourhoods};
+pub use profile::{area_profile, most_similar};
+pub use questions::{
+    Benchmark, GAP_COLUMNS, GapRequest, GapRow, Selection, SelectionRequest, TrendRequest,
+    deprived_vs_rest, financial_years, gap_direction, gap_table, narrowing, period_position,
+    target_status,
+};
+pub use store::{
+    NEIGHBOURHOODS, TARGETS, Target, neighbourhoods, register_neighbourhood, register_target,
+    targets,
+};
 pub use summary::{SUMMARY_COLUMNS, Summary, SummaryLevel, SummaryRequest, iod_summary};
 pub use tables::DatasetPins;
 
@@ -32,6 +56,9 @@ pub enum QueryError {
     /// The question itself is malformed.
     #[error("{0}")]
     InvalidArgument(String),
+    /// The question names an indicator, area or period that does not exist.
+    #[error("{0}")]
+    NotFound(String),
 }
 
 pub type Result<T, E = QueryError> = std::result::Result<T, E>;

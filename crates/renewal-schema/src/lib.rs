@@ -17,8 +17,12 @@ use renewal_geo::{Fit, Vintage};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+mod indicator;
 pub mod period;
 
+pub use indicator::{
+    IndicatorDef, NativeGeography, PolarityName, SourceDef, ValueType, dataset_matches,
+};
 pub use period::{Period, PeriodType};
 
 mod embedded {
@@ -591,6 +595,7 @@ pub struct Catalog {
     pub observations: Vec<(SchemaFile, ObservationFormat)>,
     pub crime: Vec<(SchemaFile, CrimeFormat)>,
     pub lookup: Vec<(SchemaFile, LookupFormat)>,
+    pub indicators: Vec<(SchemaFile, IndicatorDef)>,
 }
 
 impl Catalog {
@@ -660,7 +665,13 @@ impl Catalog {
                     catalog.lookup.push((file, format));
                     id
                 }
-                // Families other crates read later (indicators, other datasets) live beside these.
+                ["indicators", _] => {
+                    let def: IndicatorDef = toml::from_str(&text).map_err(toml_err)?;
+                    def.check(&path)?;
+                    let id = format!("indicator {}", def.id);
+                    catalog.indicators.push((file, def));
+                    id
+                }
                 _ => continue,
             };
             if let Some(other) = ids.insert(id.clone(), path.clone()) {
@@ -671,6 +682,11 @@ impl Catalog {
             }
         }
         Ok(catalog)
+    }
+
+    /// An indicator definition by id.
+    pub fn indicator(&self, id: &str) -> Option<&IndicatorDef> {
+        self.indicators.iter().map(|(_, d)| d).find(|d| d.id == id)
     }
 
     /// The IoD formats of one edition.

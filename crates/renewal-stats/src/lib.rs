@@ -1,6 +1,7 @@
 //! The statistics of `METHODS.md`, as pure functions: confidence intervals for proportions
 //! (Wilson), counts and rates (Byar, exact Poisson below 10 events), and the Fingertips-style
-//! comparison of an area with its benchmark.
+//! comparison of an area with its benchmark; means (Student's t), gaps with intervals (MOVER),
+//! the Fingertips trend marker (chi-squared test for trend) and gap-halving targets.
 //!
 //! ```
 //! use renewal_stats::{Confidence, wilson};
@@ -13,6 +14,16 @@
 //! here can be checked against a published table.
 
 use serde::{Deserialize, Serialize};
+
+mod difference;
+mod mean;
+mod target;
+mod trend;
+
+pub use difference::{mover_difference, proportion_difference, rate_difference};
+pub use mean::{mean_interval, t_quantile};
+pub use target::{TargetAssessment, TargetLine, TargetStatus};
+pub use trend::{TREND_THRESHOLD, Trend, TrendMarker, proportion_trend, rate_trend};
 
 /// The two confidence levels Fingertips reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,3 +370,5 @@ fn ln_gamma(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;

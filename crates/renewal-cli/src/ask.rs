@@ -1,0 +1,421 @@
+//! The analysts' questions (`renewal gap`, `versus`, `trend`, `target`, `priority`, `profile`,
+//! `similar`, `indicators`, `neighbourhood`): argument parsing and rendering only.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use renewal_geo::Vintage;
+use renewal_query::{
+    Answer, AreaLevel, Benchmark, Engine, GapRequest, Neighbourhood, PriorityRequest, Scope,
+    Selection, SelectionRequest, Target, TrendRequest,
+};
+
+use crate::{Format, output, parse_pin};
+
+/// Options every question shares.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Ward vintage to build wards in (e.g. WD19); by default the lookup that fits the data.
+    #[arg(long)]
+    ward_vintage: Option<Vintage>,
+    /// Use a given version of a dataset instead of the current one, e.g. --at iod-2019=2.
+    #[arg(long = "at", value_name = "DATASET=VERSION", value_parser = parse_pin)]
+    pins: Vec<(String, u64)>,
+    /// Counts below this are withheld with everything derived from them.
+    #[arg(long, default_value_t = renewal_query::DEFAULT_DISCLOSURE_THRESHOLD)]
+    disclosure_threshold: f64,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+impl QueryArgs {
+    fn scope(&self) -> Scope {
+        Scope {
+            ward_vintage: self.ward_vintage,
+            pins: self.pins.iter().cloned().collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LevelName {
+    Lsoa,
+    Ward,
+    Neighbourhood,
+    Lad,
+}
+
+impl From<LevelName> for AreaLevel {
+    fn from(l: LevelName) -> AreaLevel {
+        match l {
+            LevelName::Lsoa => AreaLevel::Lsoa,
+            LevelName::Ward => AreaLevel::Ward,
+            LevelName::Neighbourhood => AreaLevel::Neighbourhood,
+            LevelName::Lad => AreaLevel::Lad,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BenchmarkName {
+    Authority,
+    England,
+}
+
+#[derive(Debug, Args)]
+pub struct GapArgs {
+    /// Indicator id (`renewal indicators` lists them).
+    #[arg(long)]
+    indicator: String,
+    /// Period label (e.g. 2021-01, 2019-20); the latest by default.
+    #[arg(long)]
+    period: Option<String>,
+    /// Only areas of this local authority (E06…/E07…/E08…/E09…); all of England by default.
+    #[arg(long)]
+    authority: Option<String>,
+    #[arg(long, value_enum, default_value = "ward")]
+    level: LevelName,
+    /// Compare with the area's authority or with England.
+    #[arg(long, value_enum, default_value = "authority")]
+    benchmark: BenchmarkName,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VersusArgs {
+    #[arg(long)]
+    indicator: String,
+    #[arg(long)]
+    period: Option<String>,
+    #[arg(long)]
+    authority: String,
+    /// Which areas: imd-decile<=N, areas:CODE,CODE… (LSOAs or wards) or neighbourhood:ID.
+    #[arg(long)]
+    select: Selection,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    #[arg(long)]
+    indicator: String,
+    #[arg(long)]
+    authority: String,
+    /// Which areas: imd-decile<=N, areas:CODE,CODE… or neighbourhood:ID.
+    #[arg(long)]
+    select: Selection,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// Register (or replace) a gap target in the warehouse.
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        indicator: String,
+        /// Which areas: imd-decile<=N, areas:CODE,CODE… or neighbourhood:ID.
+        #[arg(long)]
+        select: Selection,
+        #[arg(long)]
+        authority: String,
+        /// Baseline period label, e.g. 2014-15.
+        #[arg(long)]
+        baseline: String,
+        /// Target period label, e.g. 2020-21.
+        #[arg(long)]
+        target: String,
+        /// Share of the baseline gap allowed to remain: 0.5 halves it.
+        #[arg(long, default_value_t = 0.5)]
+        fraction_remaining: f64,
+        #[arg(long)]
+        ward_vintage: Option<Vintage>,
+        /// Who registered it.
+        #[arg(long, default_value = "local")]
+        owner: String,
+    },
+    /// Baseline gap, target gap, trajectory, latest gap with CI and on-track status.
+    Status {
+        /// Only this target.
+        #[arg(long)]
+        id: Option<String>,
+        #[command(flatten)]
+        query: QueryArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PriorityArgs {
+    /// IoD edition.
+    #[arg(long, default_value = "2019")]
+    vintage: String,
+    /// IMD or a domain: imd, income, employment, education, health, crime, barriers,
+    /// living_environment, idaci, idaopi.
+    #[arg(long, default_value = "imd")]
+    domain: String,
+    /// The most deprived percent nationally.
+    #[arg(long, default_value_t = 10.0)]
+    percent: f64,
+    #[arg(long)]
+    authority: Option<String>,
+    /// Only pockets: deprived LSOAs in authorities outside the most deprived percent.
+    #[arg(long)]
+    pockets: bool,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// A ward, LSOA, neighbourhood or authority code.
+    #[arg(long)]
+    area: String,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SimilarArgs {
+    #[arg(long)]
+    area: String,
+    #[arg(long, value_enum, default_value = "ward")]
+    level: LevelName,
+    /// Indicators to compare on (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    indicators: Vec<String>,
+    #[arg(long, default_value_t = 5)]
+    k: usize,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NeighbourhoodCommand {
+    /// Register (or replace) a named set of LSOAs.
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "local")]
+        owner: String,
+        /// LSOA codes (comma-separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        lsoas: Vec<String>,
+    },
+    /// The registered neighbourhoods.
+    List,
+}
+
+fn render(answer: &Answer, query: &QueryArgs) -> Result<()> {
+    let mut out: Box<dyn Write> = match &query.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match query.format {
+        Format::Csv => output::csv(&mut out, &answer.batches)?,
+        Format::Table => output::table(&mut out, &answer.batches)?,
+        Format::Json => {
+            output::json_answer(&mut out, &answer.batches, &answer.basis, &answer.notes)?
+        }
+    }
+    out.flush()?;
+    if !matches!(query.format, Format::Json) {
+        output::basis_to_stderr(&answer.basis, &answer.notes);
+    }
+    Ok(())
+}
+
+fn engine(engine: Engine, query: &QueryArgs) -> Engine {
+    engine.with_disclosure_threshold(query.disclosure_threshold)
+}
+
+pub async fn gap(e: Engine, args: &GapArgs) -> Result<()> {
+    let e = engine(e, &args.query);
+    let request = GapRequest {
+        indicator: args.indicator.clone(),
+        period: args.period.clone(),
+        authority: args.authority.clone(),
+        level: args.level.into(),
+        benchmark: match args.benchmark {
+            BenchmarkName::Authority => Benchmark::Authority,
+            BenchmarkName::England => Benchmark::England,
+        },
+    };
+    let answer = renewal_query::gap_table(&e, &request, &args.query.scope()).await?;
+    render(&answer, &args.query)
+}
+
+pub async fn versus(e: Engine, args: &VersusArgs) -> Result<()> {
+    let e = engine(e, &args.query);
+    let request = SelectionRequest {
+        indicator: args.indicator.clone(),
+        period: args.period.clone(),
+        authority: args.authority.clone(),
+        selection: args.select.clone(),
+    };
+    let answer = renewal_query::deprived_vs_rest(&e, &request, &args.query.scope()).await?;
+    render(&answer, &args.query)
+}
+
+pub async fn trend(e: Engine, args: &TrendArgs) -> Result<()> {
+    let e = engine(e, &args.query);
+    let request = TrendRequest {
+        indicator: args.indicator.clone(),
+        authority: args.authority.clone(),
+        selection: args.select.clone(),
+    };
+    let answer = renewal_query::narrowing(&e, &request, &args.query.scope()).await?;
+    render(&answer, &args.query)
+}
+
+pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
+    match command {
+        TargetCommand::Add {
+            id,
+            indicator,
+            select,
+            authority,
+            baseline,
+            target,
+            fraction_remaining,
+            ward_vintage,
+            owner,
+        } => {
+            e.indicator(indicator)?;
+            let t = Target {
+                id: id.clone(),
+                indicator: indicator.clone(),
+                selection: select.to_string(),
+                authority: authority.clone(),
+                baseline_period: baseline.clone(),
+                target_period: target.clone(),
+                fraction_remaining: *fraction_remaining,
+                ward_vintage: ward_vintage.map(|v| v.to_string()),
+                owner: owner.clone(),
+            };
+            let version = renewal_query::register_target(e.warehouse(), t).await?;
+            println!("registered target {id} (targets version {version})");
+            Ok(())
+        }
+        TargetCommand::Status { id, query } => {
+            let e = engine(e, query);
+            let mut all = renewal_query::targets(e.warehouse()).await?;
+            if let Some(id) = id {
+                all.retain(|t| &t.id == id);
+                if all.is_empty() {
+                    bail!("no target {id:?}; `renewal target status` lists them all");
+                }
+            }
+            let answer = renewal_query::target_status(&e, &all, &query.scope()).await?;
+            render(&answer, query)
+        }
+    }
+}
+
+pub async fn priority(e: Engine, args: &PriorityArgs) -> Result<()> {
+    let request = PriorityRequest {
+        edition: args.vintage.clone(),
+        domain: args.domain.clone(),
+        percent: args.percent,
+        authority: args.authority.clone(),
+        pockets_only: args.pockets,
+    };
+    let answer =
+        renewal_query::priority_neighbourhoods(e.warehouse(), &request, &args.query.scope().pins)
+            .await?;
+    render(&answer, &args.query)
+}
+
+pub async fn profile(e: Engine, args: &ProfileArgs) -> Result<()> {
+    let e = engine(e, &args.query);
+    let answer = renewal_query::area_profile(&e, &args.area, &args.query.scope()).await?;
+    render(&answer, &args.query)
+}
+
+pub async fn similar(e: Engine, args: &SimilarArgs) -> Result<()> {
+    let e = engine(e, &args.query);
+    let answer = renewal_query::most_similar(
+        &e,
+        &args.area,
+        args.level.into(),
+        &args.indicators,
+        args.k,
+        &args.query.scope(),
+    )
+    .await?;
+    render(&answer, &args.query)
+}
+
+pub async fn neighbourhood(e: Engine, command: &NeighbourhoodCommand) -> Result<()> {
+    match command {
+        NeighbourhoodCommand::Add {
+            id,
+            name,
+            owner,
+            lsoas,
+        } => {
+            let n = Neighbourhood {
+                id: id.clone(),
+                name: name.clone(),
+                owner: owner.clone(),
+                lsoas: lsoas.clone(),
+            };
+            let version = renewal_query::register_neighbourhood(e.warehouse(), n).await?;
+            println!(
+                "registered neighbourhood {id} ({} LSOAs; neighbourhoods version {version})",
+                lsoas.len()
+            );
+        }
+        NeighbourhoodCommand::List => {
+            for n in renewal_query::neighbourhoods(e.warehouse()).await? {
+                println!("{}\t{}\t{}\t{}", n.id, n.name, n.owner, n.lsoas.join(","));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The indicator catalogue: id, theme, type, unit, polarity, native geography, title.
+pub fn indicators(e: &Engine, json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let defs: Vec<_> = e.indicators().collect();
+        serde_json::to_writer_pretty(&mut out, &defs)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "id,theme,value_type,unit,polarity,native_geography,title"
+    )?;
+    for d in e.indicators() {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{}",
+            d.id,
+            d.theme,
+            d.value_type.as_str(),
+            quoted(&d.unit),
+            d.polarity.as_str(),
+            d.native_geography.as_str(),
+            quoted(&d.title)
+        )?;
+    }
+    Ok(())
+}
+
+fn quoted(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}

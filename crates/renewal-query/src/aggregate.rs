@@ -1,0 +1,251 @@
+//! An indicator summed to every reportable area and period, once per set of dataset versions.
+//! Every question is answered from an [`Aggregate`]; the [`crate::Engine`] keeps them keyed by
+//! the versions they were built from, so a refresh (a new version) simply misses the cache.
+
+use std::collections::{BTreeMap, HashMap};
+
+use renewal_schema::{IndicatorDef, NativeGeography, ValueType};
+use renewal_stats::{Confidence, Interval};
+use serde::Serialize;
+
+use crate::Basis;
+use crate::geography::{Area, AreaLevel, Membership};
+use crate::native::Native;
+
+/// An area's numerator and denominator in one period. Both are `None` when any member lacked
+/// data: a sum over some members only would be a made-up number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    /// Members with data / members the area has.
+    pub members: u32,
+    pub expected: u32,
+}
+
+impl Figure {
+    pub fn complete(&self) -> bool {
+        self.members == self.expected
+    }
+}
+
+pub struct Aggregate {
+    pub indicator: IndicatorDef,
+    /// The level the data come at (LSOA, ward or authority); every other level sums these.
+    pub native_level: AreaLevel,
+    /// (level, area) → its native member codes.
+    pub members: HashMap<(AreaLevel, String), Vec<String>>,
+    pub periods: Vec<String>,
+    pub areas: BTreeMap<(AreaLevel, String), Area>,
+    pub figures: HashMap<(AreaLevel, String, String), Figure>,
+    pub basis: Basis,
+    pub notes: Vec<String>,
+}
+
+impl Aggregate {
+    /// Sums native figures into every area they belong to.
+    pub(crate) fn build(
+        indicator: IndicatorDef,
+        native: Native,
+        membership: &Membership,
+        basis: Basis,
+        mut notes: Vec<String>,
+    ) -> Aggregate {
+        #[derive(Default)]
+        struct Acc {
+            numerator: f64,
+            denominator: f64,
+            members: u32,
+            missing: bool,
+        }
+        let value_only = indicator.value_type == ValueType::Value;
+        let mut acc: HashMap<(AreaLevel, String, String), Acc> = HashMap::new();
+        let mut unplaced = std::collections::BTreeSet::new();
+        let mut areas = BTreeMap::new();
+        for ((code, period), f) in &native.figures {
+            let Some(targets) = membership.of_member.get(code) else {
+                unplaced.insert(code.clone());
+                continue;
+            };
+            for (level, area) in targets {
+                // Published values are never summed: they exist at their own level only.
+                if value_only && area != code {
+                    continue;
+                }
+                let a = acc
+                    .entry((*level, area.clone(), period.clone()))
+                    .or_default();
+                a.members += 1;
+                match (f.numerator, f.denominator, value_only) {
+                    (Some(n), _, true) => a.numerator += n,
+                    (Some(n), Some(d), false) => {
+                        a.numerator += n;
+                        a.denominator += d;
+                    }
+                    _ => a.missing = true,
+                }
+                if let Some(area) = membership.area(*level, area) {
+                    areas
+                        .entry((*level, area.code.clone()))
+                        .or_insert(area.clone());
+                }
+            }
+        }
+        if !unplaced.is_empty() {
+            let examples: Vec<_> = unplaced.iter().take(3).cloned().collect();
+            notes.push(format!(
+                "{} areas in the data are not in the lookup and count towards no larger area (e.g. {})",
+                unplaced.len(),
+                examples.join(", ")
+            ));
+        }
+        let mut incomplete: BTreeMap<AreaLevel, u32> = BTreeMap::new();
+        let figures = acc
+            .into_iter()
+            .map(|(key, a)| {
+                let expected = if value_only {
+                    1
+                } else {
+                    membership
+                        .expected
+                        .get(&(key.0, key.1.clone()))
+                        .copied()
+                        .unwrap_or(a.members)
+                };
+                let whole = !a.missing && a.members == expected;
+                if !whole {
+                    *incomplete.entry(key.0).or_default() += 1;
+                }
+                let figure = Figure {
+                    numerator: whole.then_some(a.numerator),
+                    denominator: (whole && !value_only).then_some(a.denominator),
+                    members: if a.missing { 0 } else { a.members },
+                    expected,
+                };
+                (key, figure)
+            })
+            .collect();
+        for (level, n) in incomplete {
+            notes.push(format!(
+                "{n} {level} figures are left empty because some of their member areas have no data",
+                level = level.as_str()
+            ));
+        }
+        let mut members: HashMap<(AreaLevel, String), Vec<String>> = HashMap::new();
+        for (native_code, targets) in &membership.of_member {
+            for t in targets {
+                members
+                    .entry(t.clone())
+                    .or_default()
+                    .push(native_code.clone());
+            }
+        }
+        for list in members.values_mut() {
+            list.sort();
+        }
+        let native_level = match indicator.native_geography {
+            NativeGeography::Ward => AreaLevel::Ward,
+            NativeGeography::Lad => AreaLevel::Lad,
+            _ => AreaLevel::Lsoa,
+        };
+        Aggregate {
+            indicator,
+            native_level,
+            members,
+            periods: native.periods,
+            areas,
+            figures,
+            basis,
+            notes,
+        }
+    }
+
+    pub fn figure(&self, level: AreaLevel, code: &str, period: &str) -> Option<&Figure> {
+        self.figures
+            .get(&(level, code.to_owned(), period.to_owned()))
+    }
+
+    /// Areas of a level, optionally only those whose parent is `parent`.
+    pub fn areas_of(&self, level: AreaLevel, parent: Option<&str>) -> Vec<&Area> {
+        self.areas
+            .values()
+            .filter(|a| a.level == level)
+            .filter(|a| parent.is_none() || a.parent.as_deref() == parent)
+            .collect()
+    }
+
+    /// Pools the native figures of `codes` in `period`: `None` when any lacks data.
+    pub fn pool<'a>(
+        &self,
+        codes: impl IntoIterator<Item = &'a String>,
+        period: &str,
+    ) -> Option<(f64, f64, u32)> {
+        let (mut x, mut n, mut k) = (0.0, 0.0, 0u32);
+        for c in codes {
+            let f = self.figure(self.native_level, c, period)?;
+            x += f.numerator?;
+            n += f.denominator?;
+            k += 1;
+        }
+        (k > 0).then_some((x, n, k))
+    }
+
+    pub fn latest_period(&self) -> Option<&str> {
+        self.periods.last().map(String::as_str)
+    }
+
+    /// The indicator's value, intervals and disclosure status for numerator `x` and
+    /// denominator `n`.
+    pub fn evaluate(&self, x: Option<f64>, n: Option<f64>, threshold: f64) -> Evaluated {
+        evaluate(&self.indicator, x, n, threshold)
+    }
+}
+
+/// A value with its 95% and 99.8% intervals, after disclosure control.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evaluated {
+    pub value: Option<f64>,
+    pub ci95: Option<Interval>,
+    pub ci998: Option<Interval>,
+    /// The count is below the disclosure threshold: value and everything derived is withheld.
+    pub suppressed: bool,
+}
+
+pub fn evaluate(def: &IndicatorDef, x: Option<f64>, n: Option<f64>, threshold: f64) -> Evaluated {
+    let none = Evaluated {
+        value: None,
+        ci95: None,
+        ci998: None,
+        suppressed: false,
+    };
+    let Some(x) = x else { return none };
+    if def.value_type.counts() && x < threshold {
+        return Evaluated {
+            suppressed: true,
+            ..none
+        };
+    }
+    let m = def.multiplier;
+    let interval = |c: Confidence| -> Option<Interval> {
+        let n = n?;
+        match def.value_type {
+            ValueType::Proportion => renewal_stats::wilson(x, n, c).map(|i| Interval {
+                lower: i.lower * m,
+                upper: i.upper * m,
+            }),
+            ValueType::Rate => renewal_stats::rate_interval(x, n, m, c),
+            ValueType::Score | ValueType::Value => None,
+        }
+    };
+    let value = match (def.value_type, n) {
+        (ValueType::Value, _) => Some(x * m),
+        (_, Some(n)) if n > 0.0 => Some(x / n * m),
+        _ => None,
+    };
+    Evaluated {
+        value,
+        ci95: interval(Confidence::P95),
+        ci998: interval(Confidence::P998),
+        suppressed: false,
+    }
+}

@@ -1,0 +1,251 @@
+//! The query engine: indicator definitions compiled against the warehouse, aggregates cached
+//! by the dataset versions they were built from.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use renewal_geo::Vintage;
+use renewal_schema::{Catalog, IndicatorDef, ValueType};
+use renewal_warehouse::{Manifest, Warehouse};
+
+use crate::aggregate::Aggregate;
+use crate::geography::{Lookup, Membership, candidate_lookups, load_lookup};
+use crate::native::{combine, read_source, resolve_sources};
+use crate::store::{NEIGHBOURHOODS, load_neighbourhoods};
+use crate::tables::{DatasetPins, resolve};
+use crate::{Basis, QueryError, Result};
+
+/// Default disclosure threshold: counts below it are withheld (METHODS.md).
+pub const DEFAULT_DISCLOSURE_THRESHOLD: f64 = 5.0;
+
+/// What every question needs besides its own arguments.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Ward vintage to build wards in (`WD19`); `None` picks the lookup that fits the data.
+    pub ward_vintage: Option<Vintage>,
+    /// Dataset versions to use instead of the current ones.
+    pub pins: DatasetPins,
+}
+
+type CacheKey = (String, Option<String>, BTreeMap<String, u64>);
+
+/// Answers questions over one warehouse. Cheap to share (`Arc<Engine>`); aggregates are built
+/// once per (indicator, ward vintage, dataset versions) and reused until a version changes.
+pub struct Engine {
+    warehouse: Warehouse,
+    catalog: Catalog,
+    threshold: f64,
+    cache: Mutex<HashMap<CacheKey, Arc<Aggregate>>>,
+}
+
+impl Engine {
+    pub fn new(warehouse: Warehouse, catalog: Catalog) -> Engine {
+        Engine {
+            warehouse,
+            catalog,
+            threshold: DEFAULT_DISCLOSURE_THRESHOLD,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts below `threshold` (and values derived from them) are withheld.
+    pub fn with_disclosure_threshold(mut self, threshold: f64) -> Engine {
+        self.threshold = threshold;
+        self
+    }
+
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    pub fn warehouse(&self) -> &Warehouse {
+        &self.warehouse
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn indicators(&self) -> impl Iterator<Item = &IndicatorDef> {
+        self.catalog.indicators.iter().map(|(_, d)| d)
+    }
+
+    pub fn indicator(&self, id: &str) -> Result<&IndicatorDef> {
+        self.catalog.indicator(id).ok_or_else(|| {
+            QueryError::NotFound(format!(
+                "unknown indicator {id:?}; `renewal indicators` lists them"
+            ))
+        })
+    }
+
+    /// Aggregates built so far (for metrics and tests).
+    pub fn cached(&self) -> usize {
+        self.cache.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// The indicator summed to every area and period, from the cache when the dataset
+    /// versions it depends on have not changed.
+    pub async fn aggregate(&self, id: &str, scope: &Scope) -> Result<Arc<Aggregate>> {
+        let def = self.indicator(id)?.clone();
+        let (num_ds, den_ds) = resolve_sources(&self.warehouse, &def, &scope.pins).await?;
+        let lookups = candidate_lookups(
+            &self.warehouse,
+            def.native_geography,
+            scope.ward_vintage,
+            &scope.pins,
+        )
+        .await?;
+        let neighbourhoods = if def.native_geography.is_lsoa() {
+            match resolve(&self.warehouse, NEIGHBOURHOODS, &scope.pins).await {
+                Ok(m) => Some(m),
+                Err(QueryError::Precondition(_)) => None,
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        let versions: BTreeMap<String, u64> = num_ds
+            .iter()
+            .chain(&den_ds)
+            .chain(&lookups)
+            .chain(&neighbourhoods)
+            .map(|m| (m.dataset.clone(), m.version))
+            .collect();
+        let key = (
+            def.id.clone(),
+            scope.ward_vintage.map(|v| v.to_string()),
+            versions,
+        );
+        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
+        }
+
+        let (num, present) = read_source(&self.warehouse, &def.id, &def.numerator, &num_ds).await?;
+        let den = match &def.denominator {
+            Some(d) => Some(read_source(&self.warehouse, &def.id, d, &den_ds).await?.0),
+            None => None,
+        };
+        let codes: std::collections::BTreeSet<&str> = num.keys().map(|(a, _)| a.as_str()).collect();
+        let lookup = self.choose_lookup(lookups, &codes, &def).await?;
+        let neighbourhoods = match &neighbourhoods {
+            Some(m) => load_neighbourhoods(&self.warehouse, m).await?,
+            None => Vec::new(),
+        };
+        let membership = Membership::build(def.native_geography, &lookup, &neighbourhoods);
+        let covered = def
+            .numerator
+            .absent_means_zero
+            .then(|| membership.covered_lsoas(&present));
+        let native = combine(&num, den.as_ref(), covered.as_ref());
+        if native.figures.is_empty() {
+            return Err(QueryError::Precondition(format!(
+                "indicator {}: the datasets it reads ({}) give no rows for its definition",
+                def.id,
+                num_ds
+                    .iter()
+                    .map(|m| m.dataset.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let mut datasets: BTreeMap<String, u64> = num_ds
+            .iter()
+            .chain(&den_ds)
+            .map(|m| (m.dataset.clone(), m.version))
+            .collect();
+        datasets.insert(lookup.manifest.dataset.clone(), lookup.manifest.version);
+        if let Some(m) = key.2.get(NEIGHBOURHOODS) {
+            datasets.insert(NEIGHBOURHOODS.into(), *m);
+        }
+        let method = match def.native_geography {
+            g if g.is_lsoa() => format!(
+                "{}: {} LSOAs assigned whole to {} wards ({} v{}); areas sum numerators and denominators",
+                lookup.fit,
+                lookup.lsoa_vintage,
+                lookup.ward_vintage,
+                lookup.manifest.dataset,
+                lookup.manifest.version
+            ),
+            _ => format!(
+                "{} areas as published; wards placed in authorities by {} v{}",
+                def.native_geography.as_str(),
+                lookup.manifest.dataset,
+                lookup.manifest.version
+            ),
+        };
+        let fit = if def.native_geography.is_lsoa() {
+            lookup.fit
+        } else {
+            renewal_geo::Fit::Exact
+        };
+        let mut notes = native.notes.clone();
+        if let Some(c) = &covered {
+            notes.push(format!(
+                "{}: an LSOA without a row counts as zero in the {} LSOAs of the authorities the data covers",
+                def.id,
+                c.len()
+            ));
+        }
+        let aggregate = Arc::new(Aggregate::build(
+            def,
+            native,
+            &membership,
+            Basis {
+                datasets,
+                method,
+                fit,
+            },
+            notes,
+        ));
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(key, aggregate.clone());
+        }
+        Ok(aggregate)
+    }
+
+    /// The lookup covering most of the data's areas; a tie between ward vintages is the
+    /// caller's to settle.
+    async fn choose_lookup(
+        &self,
+        candidates: Vec<Manifest>,
+        codes: &std::collections::BTreeSet<&str>,
+        def: &IndicatorDef,
+    ) -> Result<Lookup> {
+        let mut scored = Vec::new();
+        for m in candidates {
+            let lookup = load_lookup(&self.warehouse, m).await?;
+            let known: std::collections::HashSet<&str> = lookup
+                .rows
+                .iter()
+                .flat_map(|r| {
+                    [
+                        r.lsoa_code.as_str(),
+                        r.ward_code.as_str(),
+                        r.lad_code.as_str(),
+                    ]
+                })
+                .collect();
+            let hits = codes.iter().filter(|c| known.contains(*c)).count();
+            scored.push((hits, lookup));
+        }
+        scored.sort_by_key(|s| std::cmp::Reverse(s.0));
+        let best = scored.first().map(|s| s.0).unwrap_or(0);
+        let tied: Vec<String> = scored
+            .iter()
+            .filter(|s| s.0 == best)
+            .map(|s| s.1.ward_vintage.clone())
+            .collect();
+        if tied.len() > 1 && def.value_type != ValueType::Value {
+            return Err(QueryError::InvalidArgument(format!(
+                "indicator {}: lookups to several ward vintages fit its data equally ({}); choose one with --ward-vintage",
+                def.id,
+                tied.join(", ")
+            )));
+        }
+        scored
+            .into_iter()
+            .next()
+            .map(|(_, l)| l)
+            .ok_or_else(|| QueryError::Precondition("no lookup".into()))
+    }
+}

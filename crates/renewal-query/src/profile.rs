@@ -1,0 +1,278 @@
+//! Question 7 (area profile: every indicator for one area beside its authority and England) and
+//! question 8 (most similar areas by standardised distance over chosen indicators).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::answer::{Answer, Kind, to_batches};
+use crate::engine::{Engine, Scope};
+use crate::geography::{AreaLevel, ENGLAND_CODE};
+use crate::questions::gap;
+use crate::{Basis, QueryError, Result};
+
+#[derive(Debug, Clone, Serialize)]
+struct ProfileRow {
+    indicator: String,
+    title: String,
+    theme: String,
+    period: String,
+    value: Option<f64>,
+    lower_95: Option<f64>,
+    upper_95: Option<f64>,
+    unit: String,
+    polarity: &'static str,
+    authority_code: Option<String>,
+    authority_value: Option<f64>,
+    gap_authority: Option<f64>,
+    comparison_authority: Option<&'static str>,
+    england_value: Option<f64>,
+    gap_england: Option<f64>,
+    comparison_england: Option<&'static str>,
+    suppressed: bool,
+}
+
+const PROFILE_COLUMNS: [(&str, Kind); 17] = [
+    ("indicator", Kind::Text),
+    ("title", Kind::Text),
+    ("theme", Kind::Text),
+    ("period", Kind::Text),
+    ("value", Kind::Number),
+    ("lower_95", Kind::Number),
+    ("upper_95", Kind::Number),
+    ("unit", Kind::Text),
+    ("polarity", Kind::Text),
+    ("authority_code", Kind::Text),
+    ("authority_value", Kind::Number),
+    ("gap_authority", Kind::Number),
+    ("comparison_authority", Kind::Text),
+    ("england_value", Kind::Number),
+    ("gap_england", Kind::Number),
+    ("comparison_england", Kind::Text),
+    ("suppressed", Kind::Flag),
+];
+
+/// Every indicator that reaches `area` (a ward, LSOA, neighbourhood or authority code), in
+/// the latest period it has a figure, with its gaps. Indicators whose data are not in the
+/// warehouse are listed in the notes, not silently left out.
+pub async fn area_profile(engine: &Engine, area: &str, scope: &Scope) -> Result<Answer> {
+    let ids: Vec<String> = engine.indicators().map(|d| d.id.clone()).collect();
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let mut datasets = BTreeMap::new();
+    let mut name = None;
+    let mut fits = Vec::new();
+    for id in ids {
+        let agg = match engine.aggregate(&id, scope).await {
+            Ok(a) => a,
+            Err(QueryError::Precondition(m) | QueryError::InvalidArgument(m)) => {
+                notes.push(format!("{id}: {m}"));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(found) = agg.areas.values().find(|a| a.code == area) else {
+            continue;
+        };
+        let level = found.level;
+        let Some(period) = agg
+            .periods
+            .iter()
+            .rev()
+            .find(|p| agg.figure(level, area, p).is_some())
+            .cloned()
+        else {
+            continue;
+        };
+        name.get_or_insert_with(|| found.name.clone());
+        datasets.extend(agg.basis.datasets.clone());
+        fits.push(agg.basis.method.clone());
+        let t = engine.threshold();
+        let eval = |level: AreaLevel, code: &str| {
+            let f = agg.figure(level, code, &period);
+            agg.evaluate(
+                f.and_then(|f| f.numerator),
+                f.and_then(|f| f.denominator),
+                t,
+            )
+        };
+        let e = eval(level, area);
+        let authority = match level {
+            AreaLevel::Lad => None,
+            _ => found.parent.clone(),
+        };
+        let a = authority.as_deref().map(|c| eval(AreaLevel::Lad, c));
+        let en = eval(AreaLevel::England, ENGLAND_CODE);
+        let def = &agg.indicator;
+        let ga = a.map(|a| gap(def, &e, &a)).unwrap_or_default();
+        let ge = gap(def, &e, &en);
+        rows.push(ProfileRow {
+            indicator: def.id.clone(),
+            title: def.title.clone(),
+            theme: def.theme.clone(),
+            period,
+            value: e.value,
+            lower_95: e.ci95.map(|i| i.lower),
+            upper_95: e.ci95.map(|i| i.upper),
+            unit: def.unit.clone(),
+            polarity: def.polarity.as_str(),
+            authority_code: authority,
+            authority_value: a.and_then(|a| a.value),
+            gap_authority: ga.gap,
+            comparison_authority: ga.comparison_95,
+            england_value: en.value,
+            gap_england: ge.gap,
+            comparison_england: ge.comparison_95,
+            suppressed: e.suppressed,
+        });
+    }
+    if rows.is_empty() {
+        return Err(QueryError::NotFound(format!(
+            "no indicator in the warehouse has a figure for area {area}"
+        )));
+    }
+    fits.dedup();
+    notes.insert(0, format!("{area}: {}", name.unwrap_or_default()));
+    let (schema, batches) = to_batches(&PROFILE_COLUMNS, &rows)?;
+    Ok(Answer {
+        schema,
+        batches,
+        basis: Basis {
+            datasets,
+            method: fits.join("; "),
+            fit: renewal_geo::Fit::BestFit,
+        },
+        notes,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct SimilarRow {
+    rank: i64,
+    area_code: String,
+    area_name: String,
+    parent_code: Option<String>,
+    distance: f64,
+}
+
+const SIMILAR_COLUMNS: [(&str, Kind); 5] = [
+    ("rank", Kind::Integer),
+    ("area_code", Kind::Text),
+    ("area_name", Kind::Text),
+    ("parent_code", Kind::Text),
+    ("distance", Kind::Number),
+];
+
+/// The `k` areas of the same level nearest to `area` by Euclidean distance over z-scores of
+/// the chosen indicators (latest period of each; areas lacking any value are left out, and
+/// so are withheld values).
+pub async fn most_similar(
+    engine: &Engine,
+    area: &str,
+    level: AreaLevel,
+    indicators: &[String],
+    k: usize,
+    scope: &Scope,
+) -> Result<Answer> {
+    if indicators.is_empty() {
+        return Err(QueryError::InvalidArgument(
+            "indicators: name at least one".into(),
+        ));
+    }
+    let mut values: HashMap<String, Vec<f64>> = HashMap::new();
+    let mut names: HashMap<String, (String, Option<String>)> = HashMap::new();
+    let mut datasets = BTreeMap::new();
+    let mut methods = Vec::new();
+    for (i, id) in indicators.iter().enumerate() {
+        let agg = engine.aggregate(id, scope).await?;
+        let period = agg
+            .latest_period()
+            .ok_or_else(|| QueryError::Precondition(format!("{id} has no periods")))?
+            .to_owned();
+        datasets.extend(agg.basis.datasets.clone());
+        methods.push(format!("{id} {period}"));
+        for a in agg.areas_of(level, None) {
+            let f = agg.figure(level, &a.code, &period);
+            let e = agg.evaluate(
+                f.and_then(|f| f.numerator),
+                f.and_then(|f| f.denominator),
+                engine.threshold(),
+            );
+            let Some(v) = e.value else { continue };
+            let slot = values.entry(a.code.clone()).or_default();
+            if slot.len() == i {
+                slot.push(v);
+                names.insert(a.code.clone(), (a.name.clone(), a.parent.clone()));
+            }
+        }
+    }
+    values.retain(|_, v| v.len() == indicators.len());
+    let Some(target) = values.get(area).cloned() else {
+        return Err(QueryError::NotFound(format!(
+            "area {area} has no {} value for every one of {}",
+            level.as_str(),
+            indicators.join(", ")
+        )));
+    };
+    let n = values.len() as f64;
+    let stats: Vec<(f64, f64)> = (0..indicators.len())
+        .map(|i| {
+            let mean = values.values().map(|v| v[i]).sum::<f64>() / n;
+            let var =
+                values.values().map(|v| (v[i] - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+            (mean, var.sqrt())
+        })
+        .collect();
+    let z = |v: &[f64]| -> Vec<f64> {
+        v.iter()
+            .zip(&stats)
+            .map(|(x, (m, s))| if *s > 0.0 { (x - m) / s } else { 0.0 })
+            .collect()
+    };
+    let zt = z(&target);
+    let mut scored: Vec<(f64, &String)> = values
+        .iter()
+        .filter(|(code, _)| code.as_str() != area)
+        .map(|(code, v)| {
+            let d = z(v)
+                .iter()
+                .zip(&zt)
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            (d, code)
+        })
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    let rows: Vec<SimilarRow> = scored
+        .into_iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, (d, code))| {
+            let (name, parent) = names.get(code).cloned().unwrap_or_default();
+            SimilarRow {
+                rank: i as i64 + 1,
+                area_code: code.clone(),
+                area_name: name,
+                parent_code: parent,
+                distance: d,
+            }
+        })
+        .collect();
+    let (schema, batches) = to_batches(&SIMILAR_COLUMNS, &rows)?;
+    Ok(Answer {
+        schema,
+        batches,
+        basis: Basis {
+            datasets,
+            method: format!(
+                "Euclidean distance over z-scores across {} {} areas ({})",
+                values.len(),
+                level.as_str(),
+                methods.join(", ")
+            ),
+            fit: renewal_geo::Fit::BestFit,
+        },
+        notes: Vec::new(),
+    })
+}

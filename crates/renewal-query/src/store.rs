@@ -1,0 +1,238 @@
+//! What partners register — custom neighbourhoods and gap targets — kept in the warehouse as
+//! ordinary versioned datasets, so they have history, provenance and the same atomic switch.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use bytes::Bytes;
+use renewal_warehouse::{Draft, DraftTable, Manifest, PublishOptions, Published, Warehouse};
+use serde::{Deserialize, Serialize};
+
+use crate::geography::Neighbourhood;
+use crate::tables::{register, session};
+use crate::{QueryError, Result};
+
+pub const NEIGHBOURHOODS: &str = "neighbourhoods";
+pub const TARGETS: &str = "targets";
+
+/// "Reduce the gap between `selection` and its authority on `indicator` to
+/// `fraction_remaining` of its baseline size between `baseline_period` and `target_period`."
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub id: String,
+    pub indicator: String,
+    /// Which areas: `neighbourhood:ID`, `areas:CODE,CODE…`, or `imd-decile<=N`.
+    pub selection: String,
+    pub authority: String,
+    pub baseline_period: String,
+    pub target_period: String,
+    /// 0.5 halves the gap.
+    pub fraction_remaining: f64,
+    pub ward_vintage: Option<String>,
+    pub owner: String,
+}
+
+pub(crate) async fn load_neighbourhoods(
+    warehouse: &Warehouse,
+    manifest: &Manifest,
+) -> Result<Vec<Neighbourhood>> {
+    let ctx = session();
+    register(&ctx, warehouse, manifest, "members", "members").await?;
+    let batches = ctx
+        .sql("SELECT neighbourhood_id, name, owner, lsoa_code FROM members ORDER BY neighbourhood_id, lsoa_code")
+        .await?
+        .collect()
+        .await?;
+    let mut by_id: BTreeMap<String, Neighbourhood> = BTreeMap::new();
+    for b in &batches {
+        let cols: Vec<_> = (0..4)
+            .map(|i| arrow::compute::cast(b.column(i), &DataType::Utf8))
+            .collect::<Result<_, _>>()?;
+        for r in 0..b.num_rows() {
+            let s = |c: usize| cols[c].as_string::<i32>().value(r).to_owned();
+            let n = by_id.entry(s(0)).or_insert_with(|| Neighbourhood {
+                id: s(0),
+                name: s(1),
+                owner: s(2),
+                lsoas: Vec::new(),
+            });
+            n.lsoas.push(s(3));
+        }
+    }
+    Ok(by_id.into_values().collect())
+}
+
+/// Every registered neighbourhood (current version).
+pub async fn neighbourhoods(warehouse: &Warehouse) -> Result<Vec<Neighbourhood>> {
+    match warehouse.current(NEIGHBOURHOODS).await? {
+        Some(m) => load_neighbourhoods(warehouse, &m).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Adds or replaces a neighbourhood, publishing a new version of the `neighbourhoods` dataset.
+pub async fn register_neighbourhood(warehouse: &Warehouse, n: Neighbourhood) -> Result<u64> {
+    if n.id.is_empty() || !n.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(QueryError::InvalidArgument(format!(
+            "neighbourhood id {:?}: use letters, digits and '-'",
+            n.id
+        )));
+    }
+    if n.lsoas.is_empty() {
+        return Err(QueryError::InvalidArgument(
+            "a neighbourhood needs at least one LSOA".into(),
+        ));
+    }
+    for l in &n.lsoas {
+        renewal_geo::validate_code(renewal_geo::Level::Lsoa, l)
+            .map_err(|e| QueryError::InvalidArgument(format!("lsoas: {e}")))?;
+    }
+    let mut all = neighbourhoods(warehouse).await?;
+    all.retain(|o| o.id != n.id);
+    all.push(n);
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut cols: [Vec<String>; 4] = Default::default();
+    for n in &all {
+        for l in &n.lsoas {
+            cols[0].push(n.id.clone());
+            cols[1].push(n.name.clone());
+            cols[2].push(n.owner.clone());
+            cols[3].push(l.clone());
+        }
+    }
+    let names = ["neighbourhood_id", "name", "owner", "lsoa_code"];
+    let batch = strings_batch(&names, cols)?;
+    publish(warehouse, NEIGHBOURHOODS, "members", batch, &all).await
+}
+
+/// Every registered target (current version).
+pub async fn targets(warehouse: &Warehouse) -> Result<Vec<Target>> {
+    let Some(m) = warehouse.current(TARGETS).await? else {
+        return Ok(Vec::new());
+    };
+    let ctx = session();
+    register(&ctx, warehouse, &m, "targets", "targets").await?;
+    let batches = ctx
+        .sql("SELECT definition FROM targets ORDER BY id")
+        .await?
+        .collect()
+        .await?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        for r in 0..b.num_rows() {
+            let text = col.as_string::<i32>().value(r);
+            out.push(serde_json::from_str(text).map_err(|e| {
+                QueryError::Precondition(format!("targets dataset has a bad row: {e}"))
+            })?);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds or replaces a target.
+pub async fn register_target(warehouse: &Warehouse, t: Target) -> Result<u64> {
+    if t.id.is_empty() || !t.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(QueryError::InvalidArgument(format!(
+            "target id {:?}: use letters, digits and '-'",
+            t.id
+        )));
+    }
+    if !(0.0..1.0).contains(&t.fraction_remaining) {
+        return Err(QueryError::InvalidArgument(
+            "fraction_remaining must be at least 0 and below 1 (0.5 halves the gap)".into(),
+        ));
+    }
+    if t.target_period <= t.baseline_period {
+        return Err(QueryError::InvalidArgument(format!(
+            "target_period {} must come after baseline_period {}",
+            t.target_period, t.baseline_period
+        )));
+    }
+    let mut all = targets(warehouse).await?;
+    all.retain(|o| o.id != t.id);
+    all.push(t);
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let ids: Vec<String> = all.iter().map(|t| t.id.clone()).collect();
+    let fractions: Vec<f64> = all.iter().map(|t| t.fraction_remaining).collect();
+    let definitions = all
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| QueryError::InvalidArgument(e.to_string()))?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Utf8, false),
+        Field::new("fraction_remaining", DataType::Float64, false),
+        Field::new("definition", DataType::Utf8, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(ids)) as ArrayRef,
+            Arc::new(Float64Array::from(fractions)),
+            Arc::new(StringArray::from(definitions)),
+        ],
+    )?;
+    publish(warehouse, TARGETS, "targets", batch, &all).await
+}
+
+fn strings_batch(names: &[&str], cols: [Vec<String>; 4]) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(*n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<ArrayRef> = cols
+        .into_iter()
+        .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
+        .collect();
+    Ok(RecordBatch::try_new(schema, arrays)?)
+}
+
+/// Publishes the whole registry as a new version; the registration itself (as JSON) is the
+/// version's source, so provenance says exactly what was registered.
+async fn publish<T: Serialize>(
+    warehouse: &Warehouse,
+    dataset: &str,
+    table: &str,
+    batch: RecordBatch,
+    registry: &T,
+) -> Result<u64> {
+    let mut buf = Vec::new();
+    {
+        let mut writer = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None)
+            .map_err(|e| QueryError::Precondition(e.to_string()))?;
+        writer
+            .write(&batch)
+            .map_err(|e| QueryError::Precondition(e.to_string()))?;
+        writer
+            .close()
+            .map_err(|e| QueryError::Precondition(e.to_string()))?;
+    }
+    let json = serde_json::to_vec(registry).map_err(|e| QueryError::Precondition(e.to_string()))?;
+    let draft = Draft {
+        dataset: dataset.to_owned(),
+        kind: dataset.to_owned(),
+        vintage: BTreeMap::new(),
+        attributes: BTreeMap::new(),
+        sources: vec![renewal_warehouse::SourceFile {
+            name: format!("{dataset}.json"),
+            size: json.len() as u64,
+            sha256: renewal_warehouse::sha256_hex(&json),
+            format: "registration".into(),
+            rows: batch.num_rows() as u64,
+        }],
+        schemas: Vec::new(),
+        tables: vec![DraftTable {
+            name: table.to_owned(),
+            parquet: Bytes::from(buf),
+        }],
+        notes: Vec::new(),
+    };
+    match warehouse.publish(draft, PublishOptions::default()).await? {
+        Published::New(m) | Published::Unchanged(m) => Ok(m.version),
+    }
+}

@@ -11,6 +11,18 @@ command -v python3 >/dev/null || {
   exit 1
 }
 
+# The gRPC interoperability test uses Python grpcio, installed here into a virtual environment
+# of the project's own (never the system's), reused between runs.
+PYENV="${RENEWAL_PYTHON_ENV:-$HOME/.cache/renewal-python}"
+if ! "$PYENV/bin/python" -c "import grpc, grpc_reflection" 2>/dev/null; then
+  echo "== installing grpcio into $PYENV"
+  python3 -m venv "$PYENV"
+  "$PYENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "grpcio>=1.60" "grpcio-reflection>=1.60" "protobuf>=4.25"
+fi
+export RENEWAL_PYTHON="$PYENV/bin/python"
+export RENEWAL_REQUIRE_PYTHON_GRPC=1
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

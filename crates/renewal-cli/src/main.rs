@@ -75,6 +75,13 @@ enum Command {
     /// Custom neighbourhoods: named sets of LSOAs.
     #[command(subcommand)]
     Neighbourhood(ask::NeighbourhoodCommand),
+    /// Serve the catalogue and questions over gRPC (and grpc-web) to partners.
+    Serve(ServeArgs),
+    /// Print the SHA-256 of an API key, as the keys file stores it.
+    HashKey {
+        /// The key (give it on stdin instead with -).
+        key: String,
+    },
     /// Inspect the warehouse.
     #[command(subcommand)]
     Warehouse(WarehouseCommand),
@@ -86,6 +93,31 @@ enum Command {
     /// others still ran; a failed one keeps its current version), 2 for a usage or
     /// configuration error, 3 when another refresh holds the lock.
     Refresh(RefreshArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Settings file (TOML; see README). Flags and environment override it.
+    #[arg(long, env = "RENEWAL_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "RENEWAL_ADDR")]
+    addr: Option<std::net::SocketAddr>,
+    /// API keys file (hashed keys with scopes).
+    #[arg(long, env = "RENEWAL_KEYS")]
+    keys: Option<PathBuf>,
+    /// Development mode: no authentication, loopback addresses only.
+    #[arg(long)]
+    dev: bool,
+    /// Browser origin allowed over grpc-web (repeat; `*` for any).
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
+    /// Counts below this are withheld (at least 1).
+    #[arg(long)]
+    disclosure_threshold: Option<f64>,
+    /// Queries served at once; more get RESOURCE_EXHAUSTED.
+    #[arg(long)]
+    max_concurrent_queries: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -311,8 +343,60 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Profile(args) => ask::profile(query_engine(&cli)?, args).await,
         Command::Similar(args) => ask::similar(query_engine(&cli)?, args).await,
         Command::Neighbourhood(command) => ask::neighbourhood(query_engine(&cli)?, command).await,
+        Command::Serve(args) => serve(&cli, args).await,
+        Command::HashKey { key } => {
+            let key = if key == "-" {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim().to_owned()
+            } else {
+                key.clone()
+            };
+            println!("{}", renewal_server::hash_key(&key));
+            Ok(())
+        }
     };
     done.map(|()| ExitCode::SUCCESS)
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
+    let mut config = match &args.config {
+        Some(path) => renewal_server::ServerConfig::load(path)?,
+        None => renewal_server::ServerConfig::default(),
+    };
+    if let Some(addr) = args.addr {
+        config.addr = addr;
+    }
+    if args.keys.is_some() {
+        config.keys = args.keys.clone();
+    }
+    config.dev |= args.dev;
+    if !args.cors_origins.is_empty() {
+        config.cors_origins = args.cors_origins.clone();
+    }
+    if let Some(t) = args.disclosure_threshold {
+        config.disclosure_threshold = t;
+    }
+    if let Some(n) = args.max_concurrent_queries {
+        config.max_concurrent_queries = n;
+    }
+    let running = renewal_server::start(query_engine(cli)?, &config).await?;
+    // Scripts wait for this line before calling the server.
+    println!(
+        "renewal serving on {} ({})",
+        running.addr,
+        if config.dev {
+            "development mode: no authentication"
+        } else {
+            "API keys required"
+        }
+    );
+    std::io::stdout().flush()?;
+    tokio::select! {
+        r = running.wait() => r?,
+        _ = tokio::signal::ctrl_c() => eprintln!("stopping"),
+    }
+    Ok(())
 }
 
 fn query_engine(cli: &Cli) -> Result<renewal_query::Engine> {

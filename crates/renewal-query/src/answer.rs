@@ -62,3 +62,20 @@ pub(crate) fn to_batches<T: Serialize>(
         .unwrap_or_else(|| RecordBatch::new_empty(schema.clone()));
     Ok((schema, vec![batch]))
 }
+
+/// An answer from serialisable rows with declared columns (for callers outside this crate,
+/// such as the server's area listing).
+pub fn answer_from_rows<T: Serialize>(
+    columns: &[(&str, Kind)],
+    rows: &[T],
+    basis: Basis,
+    notes: Vec<String>,
+) -> Result<Answer> {
+    let (schema, batches) = to_batches(columns, rows)?;
+    Ok(Answer {
+        schema,
+        batches,
+        basis,
+        notes,
+    })
+}

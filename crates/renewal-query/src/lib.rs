@@ -25,7 +25,7 @@ use datafusion::error::DataFusionError;
 use renewal_warehouse::WarehouseError;
 
 pub use aggregate::{Aggregate, Evaluated, Figure, evaluate};
-pub use answer::{Answer, Kind as ColumnKind};
+pub use answer::{Answer, Kind as ColumnKind, answer_from_rows};
 pub use engine::{DEFAULT_DISCLOSURE_THRESHOLD, Engine, Scope};
 pub use geography::{Area, AreaLevel, ENGLAND_CODE, Neighbourhood};
 pub use priority::{DOMAINS, PriorityRequest, priority_neighbourhoods};
@@ -40,7 +40,7 @@ pub use store::{
     targets,
 };
 pub use summary::{SUMMARY_COLUMNS, Summary, SummaryLevel, SummaryRequest, iod_summary};
-pub use tables::DatasetPins;
+pub use tables::{DatasetPins, set_memory_limit};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {

@@ -15,12 +15,29 @@ use crate::{QueryError, Result};
 /// Versions to use instead of the current ones, by dataset id (`--at iod-2019=3`).
 pub type DatasetPins = BTreeMap<String, u64>;
 
+/// Bytes every DataFusion session may use for sorts, joins and aggregates (0: unbounded).
+static MEMORY_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Bounds the memory of every later query (a server sets it once at start); a query that
+/// needs more fails with a resources error instead of taking the machine down.
+pub fn set_memory_limit(bytes: usize) {
+    MEMORY_LIMIT.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// A session with a fixed number of partitions, so plans (and row order before sorting) do
 /// not depend on the machine.
 pub(crate) fn session() -> SessionContext {
     let config = SessionConfig::new()
         .with_target_partitions(2)
         .with_information_schema(false);
+    let limit = MEMORY_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+    if limit > 0
+        && let Ok(runtime) = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_memory_limit(limit, 1.0)
+            .build_arc()
+    {
+        return SessionContext::new_with_config_rt(config, runtime);
+    }
     SessionContext::new_with_config(config)
 }
 

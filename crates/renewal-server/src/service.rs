@@ -1,0 +1,692 @@
+//! The gRPC services over the query engine: argument checks naming the field, scopes,
+//! concurrency limit, and errors mapped to their proper gRPC codes.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use futures::Stream;
+use renewal_query::{
+    Answer, AreaLevel, Benchmark, Engine, GapRequest, QueryError, Scope, Selection,
+    SelectionRequest, TrendRequest,
+};
+use tokio::sync::Semaphore;
+use tonic::{Request, Response, Status};
+
+use crate::auth::Partner;
+use crate::{convert, pb};
+
+pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<pb::TableChunk, Status>> + Send>>;
+
+/// Shared by both services.
+pub struct State {
+    pub engine: Arc<Engine>,
+    /// Queries running at once; a request finding none free gets RESOURCE_EXHAUSTED.
+    pub slots: Arc<Semaphore>,
+    next_id: AtomicU64,
+}
+
+impl State {
+    pub fn new(engine: Arc<Engine>, max_concurrent: usize) -> State {
+        State {
+            engine,
+            slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            next_id: AtomicU64::new(1),
+        }
+    }
+}
+
+pub fn to_status(e: QueryError) -> Status {
+    match e {
+        QueryError::InvalidArgument(m) => Status::invalid_argument(m),
+        QueryError::NotFound(m) => Status::not_found(m),
+        QueryError::Precondition(m) => Status::failed_precondition(m),
+        QueryError::Engine(datafusion::error::DataFusionError::ResourcesExhausted(m)) => {
+            Status::resource_exhausted(format!("query needs more memory than allowed: {m}"))
+        }
+        other => Status::internal(other.to_string()),
+    }
+}
+
+fn partner<T>(request: &Request<T>) -> Result<Partner, Status> {
+    request
+        .extensions()
+        .get::<Partner>()
+        .cloned()
+        .ok_or_else(|| Status::unauthenticated("no API key: send `authorization: Bearer <key>`"))
+}
+
+fn required(field: &str, value: &str) -> Result<(), Status> {
+    if value.trim().is_empty() {
+        return Err(Status::invalid_argument(format!("{field}: required")));
+    }
+    Ok(())
+}
+
+fn scope(s: Option<pb::Scope>) -> Result<Scope, Status> {
+    let s = s.unwrap_or_default();
+    let ward_vintage = if s.ward_vintage.is_empty() {
+        None
+    } else {
+        Some(s.ward_vintage.parse().map_err(|e: renewal_geo::GeoError| {
+            Status::invalid_argument(format!("scope.ward_vintage: {e}"))
+        })?)
+    };
+    Ok(Scope {
+        ward_vintage,
+        pins: s.pins.into_iter().collect(),
+    })
+}
+
+fn level(l: i32, default: AreaLevel) -> Result<AreaLevel, Status> {
+    Ok(match pb::Level::try_from(l) {
+        Ok(pb::Level::Unspecified) => default,
+        Ok(pb::Level::Lsoa) => AreaLevel::Lsoa,
+        Ok(pb::Level::Ward) => AreaLevel::Ward,
+        Ok(pb::Level::Neighbourhood) => AreaLevel::Neighbourhood,
+        Ok(pb::Level::Lad) => AreaLevel::Lad,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "level: unknown value {l}"
+            )));
+        }
+    })
+}
+
+fn selection(s: &str) -> Result<Selection, Status> {
+    required("selection", s)?;
+    s.parse()
+        .map_err(|e: String| Status::invalid_argument(format!("selection: {e}")))
+}
+
+fn authority_in_scope(p: &Partner, authority: &str) -> Result<(), Status> {
+    if authority.is_empty() {
+        if p.all_authorities() {
+            return Ok(());
+        }
+        return Err(Status::permission_denied(format!(
+            "{} may read only {}: give authority",
+            p.partner,
+            p.authorities.join(", ")
+        )));
+    }
+    if p.may_read_authority(authority) {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(format!(
+            "{} may not read authority {authority}",
+            p.partner
+        )))
+    }
+}
+
+impl State {
+    /// Runs one question under a concurrency slot, checks the datasets it drew on against the
+    /// key's scope, and streams the table.
+    async fn answer<F>(
+        &self,
+        rpc: &'static str,
+        p: &Partner,
+        question: F,
+    ) -> Result<Response<ChunkStream>, Status>
+    where
+        F: std::future::Future<Output = Result<Answer, Status>>,
+    {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let _slot = self.slots.clone().try_acquire_owned().map_err(|_| {
+            tracing::warn!(request_id = id, rpc, partner = %p.partner, "overloaded");
+            Status::resource_exhausted(
+                "the server is running its maximum number of queries; retry shortly",
+            )
+        })?;
+        let result = question.await;
+        let answer = match result {
+            Ok(a) => a,
+            Err(status) => {
+                tracing::info!(request_id = id, rpc, partner = %p.partner, code = ?status.code(), message = status.message(), "refused");
+                return Err(status);
+            }
+        };
+        if let Some(d) = answer
+            .basis
+            .datasets
+            .keys()
+            .find(|d| !p.may_read_dataset(d))
+        {
+            return Err(Status::permission_denied(format!(
+                "{} may not read dataset {d}, which this answer needs",
+                p.partner
+            )));
+        }
+        let chunks = convert::chunks(&answer).map_err(|e| Status::internal(e.to_string()))?;
+        tracing::info!(
+            request_id = id,
+            rpc,
+            partner = %p.partner,
+            rows = answer.num_rows(),
+            datasets = ?answer.basis.datasets,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
+        Ok(Response::new(Box::pin(tokio_stream::iter(
+            chunks.into_iter().map(Ok),
+        ))))
+    }
+}
+
+pub struct CatalogueService(pub Arc<State>);
+pub struct AnalysisService(pub Arc<State>);
+
+#[tonic::async_trait]
+impl pb::catalogue_server::Catalogue for CatalogueService {
+    type ListAreasStream = ChunkStream;
+
+    async fn list_datasets(
+        &self,
+        request: Request<pb::ListDatasetsRequest>,
+    ) -> Result<Response<pb::ListDatasetsResponse>, Status> {
+        let p = partner(&request)?;
+        let warehouse = self.0.engine.warehouse();
+        let ids = warehouse
+            .datasets()
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        let mut datasets = Vec::new();
+        for id in ids.iter().filter(|d| p.may_read_dataset(d)) {
+            let versions = warehouse
+                .versions(id)
+                .await
+                .map_err(|e| Status::unavailable(e.to_string()))?;
+            let current = versions.iter().map(|m| m.version).max();
+            for m in versions {
+                datasets.push(pb::DatasetVersion {
+                    current: Some(m.version) == current,
+                    rows: m.total_rows(),
+                    dataset: m.dataset,
+                    version: m.version,
+                    kind: m.kind,
+                    vintage: m.vintage.into_iter().collect(),
+                    sources: m
+                        .sources
+                        .into_iter()
+                        .map(|s| pb::SourceFile {
+                            name: s.name,
+                            size: s.size,
+                            sha256: s.sha256,
+                            format: s.format,
+                            rows: s.rows,
+                        })
+                        .collect(),
+                    created_at: m.created_at.to_rfc3339(),
+                    notes: m.notes,
+                });
+            }
+        }
+        Ok(Response::new(pb::ListDatasetsResponse { datasets }))
+    }
+
+    async fn list_indicators(
+        &self,
+        request: Request<pb::ListIndicatorsRequest>,
+    ) -> Result<Response<pb::ListIndicatorsResponse>, Status> {
+        partner(&request)?;
+        let indicators = self
+            .0
+            .engine
+            .indicators()
+            .map(|d| pb::Indicator {
+                id: d.id.clone(),
+                title: d.title.clone(),
+                description: d.description.clone().unwrap_or_default(),
+                theme: d.theme.clone(),
+                value_type: d.value_type.as_str().into(),
+                multiplier: d.multiplier,
+                unit: d.unit.clone(),
+                polarity: d.polarity.as_str().into(),
+                source: d.source.clone(),
+                native_geography: d.native_geography.as_str().into(),
+                periods: d.periods.clone().unwrap_or_default(),
+                definition_json: serde_json::to_string(d).unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListIndicatorsResponse { indicators }))
+    }
+
+    async fn list_areas(
+        &self,
+        request: Request<pb::ListAreasRequest>,
+    ) -> Result<Response<Self::ListAreasStream>, Status> {
+        let p = partner(&request)?;
+        let r = request.into_inner();
+        required("indicator", &r.indicator)?;
+        let level = level(r.level, AreaLevel::Ward)?;
+        let scope = scope(r.scope)?;
+        let engine = self.0.engine.clone();
+        let indicator = r.indicator.clone();
+        let pp = p.clone();
+        self.0
+            .answer("ListAreas", &p, async move {
+                let agg = engine
+                    .aggregate(&indicator, &scope)
+                    .await
+                    .map_err(to_status)?;
+                areas_answer(&agg, level, &pp).map_err(to_status)
+            })
+            .await
+    }
+}
+
+fn areas_answer(
+    agg: &renewal_query::Aggregate,
+    level: AreaLevel,
+    p: &Partner,
+) -> Result<Answer, QueryError> {
+    #[derive(serde::Serialize)]
+    struct AreaRow<'a> {
+        level: &'a str,
+        area_code: &'a str,
+        area_name: &'a str,
+        parent_code: Option<&'a str>,
+        periods: String,
+    }
+    let rows: Vec<AreaRow> = agg
+        .areas_of(level, None)
+        .into_iter()
+        .filter(|a| {
+            p.all_authorities()
+                || a.parent.as_deref().is_some_and(|c| p.may_read_authority(c))
+                || (a.level == AreaLevel::Lad && p.may_read_authority(&a.code))
+        })
+        .map(|a| AreaRow {
+            level: a.level.as_str(),
+            area_code: &a.code,
+            area_name: &a.name,
+            parent_code: a.parent.as_deref(),
+            periods: agg.periods.join(" "),
+        })
+        .collect();
+    renewal_query::answer_from_rows(
+        &[
+            ("level", renewal_query::ColumnKind::Text),
+            ("area_code", renewal_query::ColumnKind::Text),
+            ("area_name", renewal_query::ColumnKind::Text),
+            ("parent_code", renewal_query::ColumnKind::Text),
+            ("periods", renewal_query::ColumnKind::Text),
+        ],
+        &rows,
+        agg.basis.clone(),
+        Vec::new(),
+    )
+}
+
+#[tonic::async_trait]
+impl pb::analysis_server::Analysis for AnalysisService {
+    type AreaGapStream = ChunkStream;
+    type GapVsEnglandStream = ChunkStream;
+    type DeprivedVsRestStream = ChunkStream;
+    type NarrowingTheGapStream = ChunkStream;
+    type TargetStatusStream = ChunkStream;
+    type PriorityNeighbourhoodsStream = ChunkStream;
+    type AreaProfileStream = ChunkStream;
+    type MostSimilarStream = ChunkStream;
+
+    async fn area_gap(
+        &self,
+        request: Request<pb::GapRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        let r = request.into_inner();
+        let benchmark = match pb::Benchmark::try_from(r.benchmark) {
+            Ok(pb::Benchmark::England) => Benchmark::England,
+            Ok(_) => Benchmark::Authority,
+            Err(_) => {
+                return Err(Status::invalid_argument(format!(
+                    "benchmark: unknown value {}",
+                    r.benchmark
+                )));
+            }
+        };
+        self.gap(p, r, benchmark, "AreaGap").await
+    }
+
+    async fn gap_vs_england(
+        &self,
+        request: Request<pb::GapRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        self.gap(p, request.into_inner(), Benchmark::England, "GapVsEngland")
+            .await
+    }
+
+    async fn deprived_vs_rest(
+        &self,
+        request: Request<pb::SelectionRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        let r = request.into_inner();
+        required("indicator", &r.indicator)?;
+        required("authority", &r.authority)?;
+        authority_in_scope(&p, &r.authority)?;
+        let req = SelectionRequest {
+            indicator: r.indicator,
+            period: (!r.period.is_empty()).then_some(r.period),
+            authority: r.authority,
+            selection: selection(&r.selection)?,
+        };
+        let scope = scope(r.scope)?;
+        let engine = self.0.engine.clone();
+        self.0
+            .answer("DeprivedVsRest", &p, async move {
+                renewal_query::deprived_vs_rest(&engine, &req, &scope)
+                    .await
+                    .map_err(to_status)
+            })
+            .await
+    }
+
+    async fn narrowing_the_gap(
+        &self,
+        request: Request<pb::TrendRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        let r = request.into_inner();
+        required("indicator", &r.indicator)?;
+        required("authority", &r.authority)?;
+        authority_in_scope(&p, &r.authority)?;
+        let req = TrendRequest {
+            indicator: r.indicator,
+            authority: r.authority,
+            selection: selection(&r.selection)?,
+        };
+        let scope = scope(r.scope)?;
+        let engine = self.0.engine.clone();
+        self.0
+            .answer("NarrowingTheGap", &p, async move {
+                renewal_query::narrowing(&engine, &req, &scope)
+                    .await
+                    .map_err(to_status)
+            })
+            .await
+    }
+
+    async fn target_status(
+        &self,
+        request: Request<pb::TargetStatusRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        let r = request.into_inner();
+        let scope = scope(r.scope)?;
+        let engine = self.0.engine.clone();
+        let mut targets = renewal_query::targets(engine.warehouse())
+            .await
+            .map_err(to_status)?;
+        targets.retain(|t| p.may_read_authority(&t.authority));
+        if !r.id.is_empty() {
+            targets.retain(|t| t.id == r.id);
+            if targets.is_empty() {
+                return Err(Status::not_found(format!("id: no target {:?}", r.id)));
+            }
+        }
+        self.0
+            .answer("TargetStatus", &p, async move {
+                renewal_query::target_status(&engine, &targets, &scope)
+                    .await
+                    .map_err(to_status)
+            })
+            .await
+    }
+
+    async fn priority_neighbourhoods(
+        &self,
+        request: Request<pb::PriorityRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        let r = request.into_inner();
+        authority_in_scope(&p, &r.authority)?;
+        let req = renewal_query::PriorityRequest {
+            edition: if r.edition.is_empty() {
+                "2019".into()
+            } else {
+                r.edition
+            },
+            domain: if r.domain.is_empty() {
+                "imd".into()
+            } else {
+                r.domain
+            },
+            percent: if r.percent == 0.0 { 10.0 } else { r.percent },
+            authority: (!r.authority.is_empty()).then_some(r.authority),
+            pockets_only: r.pockets_only,
+        };
+        let pins = scope(r.scope)?.pins;
+        let engine = self.0.engine.clone();
+        self.0
+            .answer("PriorityNeighbourhoods", &p, async move {
+                renewal_query::priority_neighbourhoods(engine.warehouse(), &req, &pins)
+                    .await
+                    .map_err(to_status)
+            })
+            .await
+    }
+
+    async fn area_profile(
+        &self,
+        request: Request<pb::ProfileRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        let r = request.into_inner();
+        required("area", &r.area)?;
+        let scope = scope(r.scope)?;
+        let engine = self.0.engine.clone();
+        let area = r.area.clone();
+        let pp = p.clone();
+        self.0
+            .answer("AreaProfile", &p, async move {
+                let answer = renewal_query::area_profile(&engine, &area, &scope)
+                    .await
+                    .map_err(to_status)?;
+                // The profile's authority decides who may see it.
+                if !pp.all_authorities() {
+                    let authorities = text_column(&answer, "authority_code");
+                    let allowed = pp.may_read_authority(&area)
+                        || authorities
+                            .iter()
+                            .flatten()
+                            .all(|a| pp.may_read_authority(a))
+                            && authorities.iter().any(Option::is_some);
+                    if !allowed {
+                        return Err(Status::permission_denied(format!(
+                            "{} may not read area {area}",
+                            pp.partner
+                        )));
+                    }
+                }
+                Ok(answer)
+            })
+            .await
+    }
+
+    async fn most_similar(
+        &self,
+        request: Request<pb::SimilarRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        let r = request.into_inner();
+        required("area", &r.area)?;
+        if r.indicators.is_empty() {
+            return Err(Status::invalid_argument("indicators: name at least one"));
+        }
+        if !p.all_authorities() {
+            return Err(Status::permission_denied(format!(
+                "{}: most-similar areas compare across England; it needs a key for all authorities",
+                p.partner
+            )));
+        }
+        let level = level(r.level, AreaLevel::Ward)?;
+        let k = if r.k == 0 { 5 } else { r.k as usize };
+        let scope = scope(r.scope)?;
+        let engine = self.0.engine.clone();
+        self.0
+            .answer("MostSimilar", &p, async move {
+                renewal_query::most_similar(&engine, &r.area, level, &r.indicators, k, &scope)
+                    .await
+                    .map_err(to_status)
+            })
+            .await
+    }
+
+    async fn register_neighbourhood(
+        &self,
+        request: Request<pb::RegisterNeighbourhoodRequest>,
+    ) -> Result<Response<pb::RegisterResponse>, Status> {
+        let p = partner(&request)?;
+        if !p.write {
+            return Err(Status::permission_denied(format!(
+                "{} may not register neighbourhoods (no write scope)",
+                p.partner
+            )));
+        }
+        let r = request.into_inner();
+        required("id", &r.id)?;
+        required("name", &r.name)?;
+        if r.lsoas.is_empty() {
+            return Err(Status::invalid_argument("lsoas: at least one LSOA code"));
+        }
+        let n = renewal_query::Neighbourhood {
+            id: r.id,
+            name: r.name,
+            owner: p.partner.clone(),
+            lsoas: r.lsoas,
+        };
+        let version = renewal_query::register_neighbourhood(self.0.engine.warehouse(), n)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::RegisterResponse {
+            dataset: renewal_query::NEIGHBOURHOODS.into(),
+            version,
+        }))
+    }
+
+    async fn register_target(
+        &self,
+        request: Request<pb::RegisterTargetRequest>,
+    ) -> Result<Response<pb::RegisterResponse>, Status> {
+        let p = partner(&request)?;
+        if !p.write {
+            return Err(Status::permission_denied(format!(
+                "{} may not register targets (no write scope)",
+                p.partner
+            )));
+        }
+        let r = request.into_inner();
+        required("id", &r.id)?;
+        required("indicator", &r.indicator)?;
+        required("authority", &r.authority)?;
+        required("baseline_period", &r.baseline_period)?;
+        required("target_period", &r.target_period)?;
+        authority_in_scope(&p, &r.authority)?;
+        self.0.engine.indicator(&r.indicator).map_err(to_status)?;
+        selection(&r.selection)?;
+        let t = renewal_query::Target {
+            id: r.id,
+            indicator: r.indicator,
+            selection: r.selection,
+            authority: r.authority,
+            baseline_period: r.baseline_period,
+            target_period: r.target_period,
+            fraction_remaining: if r.fraction_remaining == 0.0 {
+                0.5
+            } else {
+                r.fraction_remaining
+            },
+            ward_vintage: (!r.ward_vintage.is_empty()).then_some(r.ward_vintage),
+            owner: p.partner.clone(),
+        };
+        let version = renewal_query::register_target(self.0.engine.warehouse(), t)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::RegisterResponse {
+            dataset: renewal_query::TARGETS.into(),
+            version,
+        }))
+    }
+}
+
+impl AnalysisService {
+    async fn gap(
+        &self,
+        p: Partner,
+        r: pb::GapRequest,
+        benchmark: Benchmark,
+        rpc: &'static str,
+    ) -> Result<Response<ChunkStream>, Status> {
+        required("indicator", &r.indicator)?;
+        authority_in_scope(&p, &r.authority)?;
+        let req = GapRequest {
+            indicator: r.indicator,
+            period: (!r.period.is_empty()).then_some(r.period),
+            authority: (!r.authority.is_empty()).then_some(r.authority),
+            level: level(r.level, AreaLevel::Ward)?,
+            benchmark,
+        };
+        let scope = scope(r.scope)?;
+        let engine = self.0.engine.clone();
+        self.0
+            .answer(rpc, &p, async move {
+                renewal_query::gap_table(&engine, &req, &scope)
+                    .await
+                    .map_err(to_status)
+            })
+            .await
+    }
+}
+
+fn text_column(answer: &Answer, name: &str) -> Vec<Option<String>> {
+    use arrow::array::{Array, AsArray};
+    let mut out = Vec::new();
+    for b in &answer.batches {
+        if let Some(c) = b.column_by_name(name)
+            && let Ok(c) = arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)
+        {
+            let c = c.as_string::<i32>();
+            out.extend((0..c.len()).map(|i| c.is_valid(i).then(|| c.value(i).to_owned())));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With every slot taken, a question is refused at once with RESOURCE_EXHAUSTED rather
+    /// than queued behind the others.
+    #[tokio::test]
+    async fn full_server_says_resource_exhausted() {
+        let dir = tempfile::tempdir().unwrap();
+        let warehouse = renewal_warehouse::Warehouse::open_local(dir.path()).unwrap();
+        let engine = Arc::new(Engine::new(warehouse, renewal_schema::Catalog::default()));
+        let state = State::new(engine, 1);
+        let held = state.slots.clone().try_acquire_owned().unwrap();
+        let p = Partner::developer();
+        let refused = state
+            .answer("Test", &p, async {
+                Err::<Answer, _>(Status::internal("must not run"))
+            })
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+        drop(held);
+        let ran = state
+            .answer("Test", &p, async {
+                Err::<Answer, _>(Status::not_found("ran"))
+            })
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(ran.code(), tonic::Code::NotFound);
+    }
+}

@@ -22,7 +22,7 @@ renewal ingest census "$SAMPLE"/2021_general_health_lsoa_sample.csv
 renewal ingest benefits --period 2021-01 "$SAMPLE"/claimant_count_lsoa_sample.csv
 renewal ingest benefits "$SAMPLE"/claimant_rate_la_sample.csv
 renewal ingest services "$SAMPLE"/best_value_indicators_sample.csv
-renewal ingest crime "$SAMPLE"/2021-01-renewal-vale-street.csv
+renewal ingest crime "$SAMPLE"/2021-*-renewal-vale-street.csv
 
 echo "== warehouse contents"
 renewal warehouse list
@@ -33,4 +33,25 @@ renewal summary --vintage 2019 --level lad --format table
 echo "== IoD2019 summaries by ward (best-fit from LSOAs)"
 renewal summary --vintage 2019 --level ward --ward-vintage WD19 --format table
 
-echo "== done. The gRPC server is not built yet (issue #5); see README."
+echo "== Crime per 1,000 residents: every Renewal Vale ward against the authority"
+renewal gap --indicator crime-all --authority E08999001 --format table
+
+echo "== The most deprived neighbourhoods (IMD deciles 1-2) against the rest of Renewal Vale"
+renewal versus --indicator crime-all --authority E08999001 --select 'imd-decile<=2' --format table
+
+echo "== Narrowing the gap: Canal Side against the rest of Renewal Vale (Best Value BV-HOMES-01)"
+renewal trend --indicator bv-homes-01 --authority E08999001 --select areas:E05999001 --format table
+
+echo "== Target: halve Canal Side's gap by 2024-25"
+renewal target add --id halve-canal-side --indicator bv-homes-01 --select areas:E05999001 \
+    --authority E08999001 --baseline 2014-15 --target 2024-25
+renewal target status --format table
+
+ADDR="${RENEWAL_ADDR:-127.0.0.1:50051}"
+echo "== serving the warehouse over gRPC on $ADDR (development mode: loopback, no keys)."
+echo "   Try: grpcurl -plaintext $ADDR list    (Ctrl-C stops the server)"
+if [ "${RENEWAL_DEMO_NO_SERVER:-}" = "1" ]; then
+  echo "== RENEWAL_DEMO_NO_SERVER=1: not starting the server"
+  exit 0
+fi
+exec "$CARGO_TARGET_DIR/debug/renewal" --warehouse "$WAREHOUSE" serve --dev --addr "$ADDR"

@@ -118,6 +118,9 @@ struct ServeArgs {
     /// Queries served at once; more get RESOURCE_EXHAUSTED.
     #[arg(long)]
     max_concurrent_queries: Option<usize>,
+    /// Serve Prometheus metrics (GET /metrics, plain HTTP) on this address.
+    #[arg(long, env = "RENEWAL_METRICS_ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -379,6 +382,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
     }
     if let Some(n) = args.max_concurrent_queries {
         config.max_concurrent_queries = n;
+    }
+    if args.metrics_addr.is_some() {
+        config.metrics_addr = args.metrics_addr;
     }
     let running = renewal_server::start(query_engine(cli)?, &config).await?;
     // Scripts wait for this line before calling the server.

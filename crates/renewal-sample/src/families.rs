@@ -2,21 +2,63 @@
 //! table (Nomis long layout), DWP claimant counts and rates, local Best Value indicators
 //! (Renewal's template) and police.uk street crime. Each is derived from the same fictional
 //! place, so deprived wards have worse health, more claimants and more crime.
+//!
+//! Two families are time series, so trends and targets can be asked of the sample: the Best
+//! Value indicator runs over six financial years in which most of Renewal Vale's deprived wards
+//! close their gap to the authority and one does not ([`GAP_TRENDS`]), and crime comes as
+//! twelve monthly police.uk files with a seasonal rhythm ([`SEASON`]).
 
 use crate::Output;
 use crate::place::{AUTHORITIES, Place};
-use crate::rng::Rng;
+use crate::rng::{Rng, logistic};
 use crate::text::{Layout, Table};
 
 pub(crate) const CENSUS: &str = "2021_general_health_lsoa_sample.csv";
 pub(crate) const CLAIMANTS: &str = "claimant_count_lsoa_sample.csv";
 pub(crate) const CLAIMANT_RATE: &str = "claimant_rate_la_sample.csv";
 pub(crate) const BEST_VALUE: &str = "best_value_indicators_sample.csv";
-pub(crate) const CRIME: &str = "2021-01-renewal-vale-street.csv";
+/// police.uk publishes one street file per force and month.
+pub(crate) const CRIME: [&str; 12] = [
+    "2021-01-renewal-vale-street.csv",
+    "2021-02-renewal-vale-street.csv",
+    "2021-03-renewal-vale-street.csv",
+    "2021-04-renewal-vale-street.csv",
+    "2021-05-renewal-vale-street.csv",
+    "2021-06-renewal-vale-street.csv",
+    "2021-07-renewal-vale-street.csv",
+    "2021-08-renewal-vale-street.csv",
+    "2021-09-renewal-vale-street.csv",
+    "2021-10-renewal-vale-street.csv",
+    "2021-11-renewal-vale-street.csv",
+    "2021-12-renewal-vale-street.csv",
+];
 
-/// How deprived an LSOA is, 0 (least) to 1 (most).
+/// The financial years of the Best Value indicators, oldest first.
+pub(crate) const BEST_VALUE_YEARS: [&str; 6] = [
+    "2014-15", "2015-16", "2016-17", "2017-18", "2018-19", "2019-20",
+];
+
+/// Renewal Vale's deprived wards on BV-HOMES-01: each year the ward's excess over the
+/// affluent baseline shrinks by this share of its 2014-15 size (negative: grows). Canal Side
+/// more than halves its gap to the authority by 2019-20, Foundry Park closes it more slowly,
+/// and Millgate, deprived as well, drifts the other way, so a trend test has one ward to flag.
+/// Every other ward holds its level, up to binomial noise.
+pub(crate) const GAP_TRENDS: [(&str, f64); 3] = [
+    ("Canal Side", 0.08),
+    ("Foundry Park", 0.06),
+    ("Millgate", -0.02),
+];
+
+/// Crime in each month of the year relative to the average month: a summer peak and a
+/// late-winter low, as street crime has.
+pub(crate) const SEASON: [f64; 12] = [
+    0.90, 0.84, 0.93, 0.98, 1.04, 1.10, 1.16, 1.12, 1.03, 1.00, 0.96, 0.94,
+];
+
+/// How deprived an LSOA is, 0 (least) to 1 (most). Uses the crate's arithmetic logistic, not
+/// `f64::exp`, so the files stay byte-identical across platforms.
 fn deprivation(latent: f64) -> f64 {
-    1.0 - 1.0 / (1.0 + (-latent).exp())
+    1.0 - logistic(latent)
 }
 
 fn output(name: &'static str, description: &str, table: Table) -> Output {
@@ -143,7 +185,13 @@ pub(crate) fn claimant_rate(place: &Place, seed: u64) -> Output {
     output(CLAIMANT_RATE, "claimant rate by authority and month", t)
 }
 
-/// A council's own ward indicators in Renewal's Best Value template, two financial years.
+/// A council's own ward indicators in Renewal's Best Value template: BV-HOMES-01, a
+/// proportion of households (lower is better), for every ward over six financial years.
+///
+/// A ward's households are half its residents, growing by up to 1% a year. Its expected share
+/// is a baseline plus an excess that rises steeply with deprivation; the excess of the wards in
+/// [`GAP_TRENDS`] moves year by year and every other ward's holds. The households counted are
+/// drawn one by one from that share, so the figures carry honest binomial noise.
 pub(crate) fn best_value(place: &Place, seed: u64) -> Output {
     let mut rng = Rng::stream(seed, "best-value");
     let header = [
@@ -157,20 +205,58 @@ pub(crate) fn best_value(place: &Place, seed: u64) -> Output {
         "polarity",
     ];
     let mut t = Table::plain(&header, Layout::LfAfterEach);
-    for period in ["2018-19", "2019-20"] {
+    // Households per ward, year by year.
+    let mut homes: Vec<u32> = place
+        .wards
+        .iter()
+        .enumerate()
+        .map(|(w, _)| {
+            place
+                .lsoas
+                .iter()
+                .filter(|l| l.ward == w)
+                .map(|l| l.population.total / 2)
+                .sum()
+        })
+        .collect();
+    let excess: Vec<f64> = place
+        .wards
+        .iter()
+        .enumerate()
+        .map(|(w, _)| {
+            let members: Vec<f64> = place
+                .lsoas
+                .iter()
+                .filter(|l| l.ward == w)
+                .map(|l| deprivation(l.latent))
+                .collect();
+            let d = members.iter().sum::<f64>() / members.len().max(1) as f64;
+            0.14 * d * d
+        })
+        .collect();
+    for (year, period) in BEST_VALUE_YEARS.iter().enumerate() {
         for (w, ward) in place.wards.iter().enumerate() {
-            let members: Vec<_> = place.lsoas.iter().filter(|l| l.ward == w).collect();
-            let homes: u32 = members.iter().map(|l| l.population.total / 2).sum();
-            let d = members.iter().map(|l| deprivation(l.latent)).sum::<f64>()
-                / members.len().max(1) as f64;
-            let failing = ((0.02 + 0.12 * d + 0.01 * rng.unit()) * f64::from(homes)).round();
+            if year > 0 {
+                let growth = f64::from(homes[w]) * rng.between(0.0, 0.01);
+                homes[w] += growth.round() as u32;
+            }
+            let change = GAP_TRENDS
+                .iter()
+                .find(|(name, _)| *name == ward.name && ward.authority == 0)
+                .map_or(0.0, |(_, per_year)| *per_year);
+            let share = 0.03 + excess[w] * (1.0 - change * year as f64);
+            let households = homes[w];
+            let counted = rng.binomial(households, share);
             t.row(&[
                 "BV-HOMES-01",
                 ward.code.as_str(),
                 period,
-                &format!("{failing}"),
-                &homes.to_string(),
-                &format!("{:.2}", 100.0 * failing / f64::from(homes.max(1))),
+                &counted.to_string(),
+                &households.to_string(),
+                &format!(
+                    "{:.2}",
+                    100.0 * f64::from(counted) / f64::from(households.max(1))
+                ),
                 "percent",
                 "lower-is-better",
             ]);
@@ -178,15 +264,28 @@ pub(crate) fn best_value(place: &Place, seed: u64) -> Output {
     }
     output(
         BEST_VALUE,
-        "local Best Value indicators, Renewal template",
+        "local Best Value indicators, Renewal template, 2014-15 to 2019-20",
         t,
     )
 }
 
-/// police.uk street crime for January 2021: most crimes carry an LSOA and coordinates, a few
-/// coordinates only, one neither, as in real force files.
-pub(crate) fn crime(place: &Place, seed: u64) -> Output {
-    let mut rng = Rng::stream(seed, "crime");
+/// police.uk street crime, one file per month of 2021 (see [`CRIME`]). Each LSOA's crimes are
+/// a Poisson count whose mean grows with its population and, steeply, with its deprivation,
+/// scaled by the month's [`SEASON`]. Most crimes carry an LSOA and coordinates; some carry
+/// coordinates only, every month; January also has one with neither, as real force files do.
+pub(crate) fn crime(place: &Place, seed: u64) -> Vec<Output> {
+    CRIME
+        .iter()
+        .zip(SEASON)
+        .enumerate()
+        .map(|(m, (&name, season))| crime_month(place, seed, m + 1, name, season))
+        .collect()
+}
+
+fn crime_month(place: &Place, seed: u64, month: usize, name: &'static str, season: f64) -> Output {
+    let label = format!("2021-{month:02}");
+    // Each month its own stream: a month's file does not depend on how the others drew.
+    let mut rng = Rng::stream(seed, &format!("crime {label}"));
     let header = [
         "Crime ID",
         "Month",
@@ -210,48 +309,50 @@ pub(crate) fn crime(place: &Place, seed: u64) -> Output {
     let force = "Renewal Vale Police";
     let mut t = Table::plain(&header, Layout::CrlfAfterEach);
     for (i, l) in place.lsoas.iter().enumerate() {
-        let expected =
-            f64::from(l.population.total) / 1000.0 * (1.0 + 12.0 * deprivation(l.latent));
-        let n = (expected + rng.unit()).floor() as usize;
+        let mean =
+            f64::from(l.population.total) / 1000.0 * (1.0 + 12.0 * deprivation(l.latent)) * season;
+        let n = rng.poisson(mean) as usize;
         for k in 0..n {
             let lon = -1.5 + 0.01 * (i % 10) as f64 + 0.001 * rng.unit();
             let lat = 53.4 + 0.01 * (i / 10) as f64 + 0.001 * rng.unit();
-            let kind = types[(k + i) % types.len()];
-            // Every 25th crime has coordinates but no LSOA.
-            let (code, name) = if (i * 7 + k) % 25 == 0 {
+            let kind = types[(k + i + month) % types.len()];
+            // About one crime in 25 has coordinates but no LSOA.
+            let (code, lsoa_name) = if (i * 7 + k + month).is_multiple_of(25) {
                 ("", "")
             } else {
                 (l.code.as_str(), l.name.as_str())
             };
             t.row(&[
                 "",
-                "2021-01",
+                label.as_str(),
                 force,
                 force,
                 &format!("{lon:.6}"),
                 &format!("{lat:.6}"),
                 "On or near Sample Street",
                 code,
-                name,
+                lsoa_name,
                 kind,
                 "",
                 "",
             ]);
         }
     }
-    t.row(&[
-        "",
-        "2021-01",
-        force,
-        force,
-        "",
-        "",
-        "No location",
-        "",
-        "",
-        "Burglary",
-        "",
-        "",
-    ]);
-    output(CRIME, "police.uk street crime, one month", t)
+    if month == 1 {
+        t.row(&[
+            "",
+            label.as_str(),
+            force,
+            force,
+            "",
+            "",
+            "No location",
+            "",
+            "",
+            "Burglary",
+            "",
+            "",
+        ]);
+    }
+    output(name, &format!("police.uk street crime, {label}"), t)
 }

@@ -16,6 +16,11 @@
 //! - a census table, DWP claimant counts and rates, local Best Value indicators and police.uk
 //!   street crime (module `families`), in the layouts of the real files (no BOM, LF; police.uk
 //!   CRLF).
+//! - time series for trend and target questions: the Best Value indicator for every ward over
+//!   six financial years, 2014-15 to 2019-20, in which most of the Vale's deprived wards close
+//!   their gap to the authority and one (Millgate) does not; and police.uk crime as twelve
+//!   monthly files, `2021-01-renewal-vale-street.csv` to `2021-12-…`, one per month as
+//!   police.uk publishes them, with a summer peak.
 //! - `README.txt`: what these files are and the seed.
 //!
 //! Each dataset family is one module returning its files; [`write_sample`] calls them all.
@@ -133,7 +138,7 @@ fn outputs(spec: &SampleSpec) -> Vec<Output> {
     files.push(families::claimants(&place, spec.seed));
     files.push(families::claimant_rate(&place, spec.seed));
     files.push(families::best_value(&place, spec.seed));
-    files.push(families::crime(&place, spec.seed));
+    files.extend(families::crime(&place, spec.seed));
     let readme = readme(spec, &place, &files);
     files.push(readme);
     files
@@ -143,6 +148,8 @@ fn readme(spec: &SampleSpec, place: &place::Place, files: &[Output]) -> Output {
     let [vale, brook] = SAMPLE_LAD_NAMES;
     let [vale_code, brook_code] = SAMPLE_LAD_CODES;
     let (seed, wards, lsoas) = (spec.seed, place.wards.len(), place.lsoas.len());
+    let years = families::BEST_VALUE_YEARS;
+    let (first_year, last_year) = (years[0], years[years.len() - 1]);
     let mut text = format!(
         "Renewal sample data: FICTIONAL\n\
          \n\
@@ -155,6 +162,12 @@ fn readme(spec: &SampleSpec, place: &place::Place, files: &[Output]) -> Output {
          with {wards} wards (2019 codes) and {lsoas} LSOAs (2011 codes) between them. The codes\n\
          are in the unused 999 series and every figure is invented: the files show how\n\
          Renewal works and describe no real place.\n\
+         \n\
+         Two families are time series, for trends and targets: the Best Value indicator\n\
+         BV-HOMES-01 covers every ward in each financial year from {first_year} to {last_year}, and\n\
+         police.uk street crime comes as one file per month of 2021, as police.uk\n\
+         publishes it. Ingest the twelve months together:\n\
+         \n    renewal ingest crime DIR/2021-*-renewal-vale-street.csv\n\
          \n\
          Files (layout, headers and quirks as published):\n"
     );

@@ -45,6 +45,30 @@ impl Rng {
     pub(crate) fn normal(&mut self) -> f64 {
         (0..12).map(|_| self.unit()).sum::<f64>() - 6.0
     }
+
+    /// Successes in `n` trials of probability `p`, counted one trial at a time: exact, and
+    /// cheap enough for the few thousand trials a ward's households make.
+    pub(crate) fn binomial(&mut self, n: u32, p: f64) -> u32 {
+        (0..n).map(|_| u32::from(self.unit() < p)).sum()
+    }
+
+    /// A Poisson count of mean `mean` (Knuth's product of uniforms). Means above 16 are drawn
+    /// as a sum of Poisson parts, which is again Poisson, so `e^-mean` never underflows.
+    pub(crate) fn poisson(&mut self, mean: f64) -> u32 {
+        let mut left = mean.max(0.0);
+        let mut count = 0;
+        while left > 0.0 {
+            let part = left.min(16.0);
+            left -= part;
+            let floor = exp(-part);
+            let mut product = self.unit();
+            while product > floor {
+                count += 1;
+                product *= self.unit();
+            }
+        }
+        count
+    }
 }
 
 /// e^x to about twelve significant figures from arithmetic alone: a Taylor polynomial for
@@ -105,6 +129,44 @@ mod tests {
             assert!((3.0..5.0).contains(&b));
             assert!(rng.normal().abs() <= 6.0);
         }
+    }
+
+    /// Mean and variance near their theory over many draws: n p and n p (1 − p) for the
+    /// binomial, the mean for both moments of the Poisson (also above the 16 split).
+    #[test]
+    fn counts_have_their_distributions_moments() {
+        let moments = |draws: Vec<u32>| {
+            let n = draws.len() as f64;
+            let mean = draws.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+            let var = draws
+                .iter()
+                .map(|&x| (f64::from(x) - mean) * (f64::from(x) - mean))
+                .sum::<f64>()
+                / (n - 1.0);
+            (mean, var)
+        };
+        let mut rng = Rng::stream(3, "test");
+        let (mean, var) = moments((0..4000).map(|_| rng.binomial(500, 0.1)).collect());
+        assert!((mean - 50.0).abs() < 0.5, "binomial mean {mean}");
+        assert!((var - 45.0).abs() < 5.0, "binomial variance {var}");
+        for lambda in [0.0, 0.7, 4.0, 16.0, 37.5] {
+            let (mean, var) = moments((0..4000).map(|_| rng.poisson(lambda)).collect());
+            // Five standard errors of the sample mean and of the sample variance.
+            let (se_mean, se_var) = (
+                (lambda / 4000.0_f64).sqrt(),
+                ((lambda + 2.0 * lambda * lambda) / 4000.0_f64).sqrt(),
+            );
+            assert!(
+                (mean - lambda).abs() <= 5.0 * se_mean,
+                "poisson({lambda}) mean {mean}"
+            );
+            assert!(
+                (var - lambda).abs() <= 5.0 * se_var,
+                "poisson({lambda}) variance {var}"
+            );
+        }
+        assert_eq!(rng.binomial(0, 0.5), 0);
+        assert_eq!(rng.binomial(10, 1.0), 10);
     }
 
     #[test]

@@ -36,7 +36,16 @@ fn gunzip(bytes: &[u8]) -> String {
 
 /// A minimal CSV reader for these files: BOM stripped, CRLF or LF, quoted fields with `""`.
 fn parse(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let body = text.strip_prefix('\u{feff}').expect("BOM");
+    parse_body(text.strip_prefix('\u{feff}').expect("BOM"))
+}
+
+/// [`parse`] for the files written without a byte-order mark (the `families` module).
+fn parse_plain(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    assert!(!text.starts_with('\u{feff}'), "unexpected BOM");
+    parse_body(text)
+}
+
+fn parse_body(body: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let eol = if body.contains("\r\n") { "\r\n" } else { "\n" };
     let mut records = body.split(eol).filter(|l| !l.is_empty()).map(|line| {
         let mut fields = Vec::new();
@@ -144,34 +153,48 @@ fn report_lists_every_file_with_its_rows() {
             (name, f.rows)
         })
         .collect();
-    // The crime count depends on the seed; it is checked against the file below.
-    let crimes = listed
+    // Crime counts depend on the seed; each is checked against its file below.
+    let crimes: Vec<usize> = crate::families::CRIME
         .iter()
-        .find(|(n, _)| n == crate::families::CRIME)
-        .map(|(_, r)| *r)
-        .unwrap();
-    let expected: Vec<(String, usize)> = [
+        .map(|name| {
+            listed
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, r)| *r)
+                .unwrap_or_else(|| panic!("{name} not written"))
+        })
+        .collect();
+    let mut expected: Vec<(String, usize)> = [
         (FILE_5, 80),
         (FILE_2, 80),
         (FILE_6, 80),
         (LOOKUP, 80),
-        // 80 LSOAs × 5 health categories; 12 months × 2 authorities; 11 wards × 2 years.
+        // 80 LSOAs × 5 health categories; 12 months × 2 authorities; 11 wards × 6 years.
         (crate::families::CENSUS, 400),
         (crate::families::CLAIMANTS, 80),
         (crate::families::CLAIMANT_RATE, 24),
-        (crate::families::BEST_VALUE, 22),
-        (crate::families::CRIME, crimes),
-        ("README.txt", 0),
+        (crate::families::BEST_VALUE, 66),
     ]
     .map(|(n, r)| (n.to_owned(), r))
     .into();
-    assert_eq!(listed, expected);
-    let crime_text = std::fs::read_to_string(out.join(crate::families::CRIME)).unwrap();
-    assert_eq!(
-        crime_text.split("\r\n").filter(|l| !l.is_empty()).count(),
-        crimes + 1
+    // One police.uk file per month, January to December, then the README.
+    expected.extend(
+        crate::families::CRIME
+            .iter()
+            .zip(&crimes)
+            .map(|(n, r)| ((*n).to_owned(), *r)),
     );
-    assert!(crimes > 80, "every LSOA sees some crime");
+    expected.push(("README.txt".to_owned(), 0));
+    assert_eq!(listed, expected);
+    for (name, rows) in crate::families::CRIME.iter().zip(&crimes) {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        assert_eq!(
+            text.split("\r\n").filter(|l| !l.is_empty()).count(),
+            rows + 1,
+            "{name}"
+        );
+        assert!(*rows > 80, "{name}: every LSOA sees some crime most months");
+    }
     // Rows counted are the rows written.
     let file2 = gunzip(&std::fs::read(out.join(FILE_2)).unwrap());
     assert_eq!(parse(&file2).1.len(), 80);
@@ -434,9 +457,17 @@ fn readme_says_fictional_and_names_the_seed() {
     assert!(text.contains("fictional sample files in the real published formats"));
     assert!(text.contains("`renewal sample` with seed 4242"));
     assert!(text.contains("--seed 4242"));
-    for name in [FILE_5, FILE_2, FILE_6, LOOKUP] {
-        assert!(text.contains(name), "{name}");
+    // Every file written is listed, the twelve crime months included.
+    for output in outputs(&SampleSpec { seed: 4242 }) {
+        if output.name != "README.txt" {
+            assert!(text.contains(output.name), "{}", output.name);
+        }
     }
+    assert!(text.contains("from 2014-15 to 2019-20"), "{text}");
+    assert!(
+        text.contains("renewal ingest crime DIR/2021-*-renewal-vale-street.csv"),
+        "{text}"
+    );
 }
 
 /// Header bytes, BOM, line ends and the (missing) final line end agree with the real files.
@@ -498,4 +529,312 @@ fn layout_matches_the_real_files() {
         header_line(&t[FILE_5]).split(',').count(),
         FILE_5_HEADER.split(',').count()
     );
+}
+
+const BEST_VALUE_HEADER: &str =
+    "indicator_id,area_code,period,numerator,denominator,value,unit,polarity";
+/// police.uk's street file header, as in every force's monthly file.
+const CRIME_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context";
+const VALE: &str = "E08999001";
+
+/// What the lookup says about each ward and LSOA.
+struct Geography {
+    /// Ward code → (ward name, LAD code).
+    wards: HashMap<String, (String, String)>,
+    /// LSOA code → ward name.
+    ward_of_lsoa: HashMap<String, String>,
+}
+
+fn geography(t: &HashMap<&'static str, String>) -> Geography {
+    let (_, lookup) = parse(&t[LOOKUP]);
+    Geography {
+        wards: lookup
+            .iter()
+            .map(|r| (r[3].clone(), (r[4].clone(), r[5].clone())))
+            .collect(),
+        ward_of_lsoa: lookup
+            .iter()
+            .map(|r| (r[1].clone(), r[4].clone()))
+            .collect(),
+    }
+}
+
+/// Renewal Vale's deprived wards, read off the IoD: those whose LSOAs' mean IMD rank lies in
+/// the most deprived fifth nationally.
+fn deprived_vale_wards(t: &HashMap<&'static str, String>, geo: &Geography) -> Vec<String> {
+    let (_, ranks) = parse(&t[FILE_2]);
+    let mut by_ward: HashMap<&str, Vec<f64>> = HashMap::new();
+    for r in ranks.iter().filter(|r| r[2] == VALE) {
+        by_ward
+            .entry(geo.ward_of_lsoa[&r[0]].as_str())
+            .or_default()
+            .push(r[4].parse().unwrap());
+    }
+    let mut deprived: Vec<String> = by_ward
+        .iter()
+        .filter(|(_, r)| r.iter().sum::<f64>() / (r.len() as f64) <= f64::from(N) / 5.0)
+        .map(|(w, _)| (*w).to_owned())
+        .collect();
+    deprived.sort();
+    deprived
+}
+
+/// One Best Value row, parsed and checked for consistency.
+struct BvRow {
+    ward: String,
+    lad: String,
+    period: String,
+    numerator: u32,
+    denominator: u32,
+}
+
+fn best_value_rows(t: &HashMap<&'static str, String>, geo: &Geography) -> Vec<BvRow> {
+    let text = &t[crate::families::BEST_VALUE];
+    assert_eq!(text.lines().next(), Some(BEST_VALUE_HEADER));
+    assert!(!text.contains('\r') && text.ends_with('\n'));
+    let (_, rows) = parse_plain(text);
+    rows.iter()
+        .map(|r| {
+            assert_eq!(
+                (r[0].as_str(), r[6].as_str(), r[7].as_str()),
+                ("BV-HOMES-01", "percent", "lower-is-better"),
+                "{r:?}"
+            );
+            let numerator: u32 = r[3].parse().expect("a whole numerator");
+            let denominator: u32 = r[4].parse().expect("a whole denominator");
+            assert!(numerator <= denominator && denominator > 0, "{r:?}");
+            // value = 100 · numerator / denominator, to 2 decimal places.
+            let value = format!(
+                "{:.2}",
+                100.0 * f64::from(numerator) / f64::from(denominator)
+            );
+            assert_eq!(r[5], value, "{r:?}");
+            let (ward, lad) = geo.wards.get(&r[1]).expect("a ward in the lookup").clone();
+            BvRow {
+                ward,
+                lad,
+                period: r[2].clone(),
+                numerator,
+                denominator,
+            }
+        })
+        .collect()
+}
+
+/// The proportion of a ward, and of Renewal Vale as a whole (its wards' numerators over their
+/// denominators), in one financial year.
+fn proportion(rows: &[BvRow], period: &str, keep: impl Fn(&BvRow) -> bool) -> f64 {
+    let (num, den) = rows
+        .iter()
+        .filter(|r| r.period == period && keep(r))
+        .fold((0.0, 0.0), |(n, d), r| {
+            (n + f64::from(r.numerator), d + f64::from(r.denominator))
+        });
+    assert!(den > 0.0, "{period}: no rows");
+    num / den
+}
+
+#[test]
+fn best_value_covers_every_ward_in_six_consecutive_years() {
+    for seed in [0, 2019, u64::MAX] {
+        let t = texts(seed);
+        let geo = geography(&t);
+        let rows = best_value_rows(&t, &geo);
+        let mut periods: Vec<&str> = rows.iter().map(|r| r.period.as_str()).collect();
+        periods.dedup();
+        assert_eq!(
+            periods,
+            [
+                "2014-15", "2015-16", "2016-17", "2017-18", "2018-19", "2019-20"
+            ],
+            "financial years in order"
+        );
+        for p in &periods {
+            let mut wards: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.period == *p)
+                .map(|r| r.ward.as_str())
+                .collect();
+            wards.sort_unstable();
+            wards.dedup();
+            assert_eq!(wards.len(), geo.wards.len(), "{p}: every ward once");
+        }
+        assert_eq!(rows.len(), 6 * geo.wards.len());
+    }
+}
+
+/// The story the time series tells: the Vale's deprived wards start well above the authority on
+/// BV-HOMES-01 (lower is better), most of them close the gap between the first and the last
+/// year, and one does not, so a trend test has something to flag.
+#[test]
+fn most_deprived_wards_close_their_gap_and_one_does_not() {
+    let years = crate::families::BEST_VALUE_YEARS;
+    let (first, last) = (years[0], years[years.len() - 1]);
+    for seed in [0, 1, 2, 3, 7, 2019, 12345, u64::MAX] {
+        let t = texts(seed);
+        let geo = geography(&t);
+        let rows = best_value_rows(&t, &geo);
+        let deprived = deprived_vale_wards(&t, &geo);
+        assert!(deprived.len() >= 3, "seed {seed}: {deprived:?}");
+        let gap = |ward: &str, period: &str| {
+            proportion(&rows, period, |r| r.ward == ward)
+                - proportion(&rows, period, |r| r.lad == VALE)
+        };
+        let mut not_narrowing = Vec::new();
+        for ward in &deprived {
+            let (before, after) = (gap(ward, first), gap(ward, last));
+            assert!(
+                before >= 0.02,
+                "seed {seed}: {ward} starts only {:.2} points above the Vale",
+                100.0 * before
+            );
+            if after < before - 0.01 {
+                continue;
+            }
+            assert!(
+                after >= before,
+                "seed {seed}: {ward} narrows by less than a point, neither story"
+            );
+            not_narrowing.push(ward.as_str());
+        }
+        // Millgate is the one, as the README and `families::GAP_TRENDS` say.
+        assert_eq!(not_narrowing, ["Millgate"], "seed {seed}");
+        // The authority itself improves: its proportion falls.
+        assert!(
+            proportion(&rows, last, |r| r.lad == VALE)
+                < proportion(&rows, first, |r| r.lad == VALE),
+            "seed {seed}"
+        );
+    }
+}
+
+/// Wards outside the deprived few hold their level, so their year-to-year movement is noise
+/// alone: binomial-sized, as it is for counted households, not smooth and not wild. Over the
+/// eight such wards the χ² of homogeneity across six years has 8 × 5 = 40 degrees of freedom.
+#[test]
+fn best_value_noise_is_binomial() {
+    for seed in [0, 7, 2019, 12345] {
+        let t = texts(seed);
+        let geo = geography(&t);
+        let rows = best_value_rows(&t, &geo);
+        let deprived = deprived_vale_wards(&t, &geo);
+        let (mut chi2, mut df) = (0.0, 0);
+        for (ward, _) in geo.wards.values() {
+            if deprived.contains(ward) {
+                continue;
+            }
+            let series: Vec<&BvRow> = rows.iter().filter(|r| &r.ward == ward).collect();
+            let (x, n) = series.iter().fold((0.0, 0.0), |(x, n), r| {
+                (x + f64::from(r.numerator), n + f64::from(r.denominator))
+            });
+            let p = x / n;
+            for r in &series {
+                let expected = p * f64::from(r.denominator);
+                let diff = f64::from(r.numerator) - expected;
+                chi2 += diff * diff / (expected * (1.0 - p));
+            }
+            df += series.len() - 1;
+        }
+        assert_eq!(df, 40, "seed {seed}");
+        assert!(
+            (15.0..80.0).contains(&chi2),
+            "seed {seed}: χ² {chi2:.1} on {df} df"
+        );
+    }
+}
+
+#[test]
+fn crime_comes_as_twelve_police_uk_month_files() {
+    let t = texts(DEFAULT_SEED);
+    let (mut no_location, mut coordinates_only) = (Vec::new(), Vec::new());
+    for (m, name) in crate::families::CRIME.iter().enumerate() {
+        let month = format!("2021-{:02}", m + 1);
+        assert_eq!(name, &format!("{month}-renewal-vale-street.csv"));
+        let text = &t[name];
+        assert_eq!(header_line_plain(text), CRIME_HEADER, "{name}");
+        assert_eq!(
+            text.matches('\n').count(),
+            text.matches("\r\n").count(),
+            "{name}: every line ends CRLF"
+        );
+        assert!(
+            text.ends_with("\r\n"),
+            "{name}: a line end after the last row"
+        );
+        let (_, rows) = parse_plain(text);
+        assert!(!rows.is_empty(), "{name}");
+        for r in &rows {
+            assert_eq!(r[1], month, "{name}: {r:?}");
+            assert!(r[7].is_empty() || is_code(&r[7], &["E01"]), "{r:?}");
+            assert_eq!(r[7].is_empty(), r[8].is_empty(), "{r:?}");
+            assert_eq!(r[4].is_empty(), r[5].is_empty(), "{r:?}");
+            assert!(!r[9].is_empty(), "{r:?}");
+            match (r[7].is_empty(), r[4].is_empty()) {
+                (true, true) => no_location.push(month.clone()),
+                (true, false) => coordinates_only.push(month.clone()),
+                _ => {}
+            }
+        }
+    }
+    // The quirks of real force files: one crime with neither an LSOA nor coordinates, and
+    // crimes with coordinates but no LSOA, every month.
+    assert_eq!(no_location, ["2021-01"]);
+    coordinates_only.dedup();
+    assert_eq!(coordinates_only.len(), 12, "{coordinates_only:?}");
+}
+
+/// Crime peaks in summer, and is far higher in the most deprived LSOAs than in the less
+/// deprived half, per resident (IoD File 2 deciles, File 6 populations).
+#[test]
+fn crime_is_seasonal_and_higher_where_deprived() {
+    for seed in [0, 2019, 12345] {
+        let t = texts(seed);
+        let (_, ranks) = parse(&t[FILE_2]);
+        let decile: HashMap<&str, u32> = ranks
+            .iter()
+            .map(|r| (r[0].as_str(), r[5].parse().unwrap()))
+            .collect();
+        let (_, populations) = parse(&t[FILE_6]);
+        let population: HashMap<&str, f64> = populations
+            .iter()
+            .map(|r| (r[0].as_str(), r[4].parse().unwrap()))
+            .collect();
+        let mut monthly = Vec::new();
+        let mut per_lsoa: HashMap<String, f64> = HashMap::new();
+        for name in crate::families::CRIME {
+            let (_, rows) = parse_plain(&t[name]);
+            monthly.push(rows.len() as f64);
+            for r in rows.iter().filter(|r| !r[7].is_empty()) {
+                *per_lsoa.entry(r[7].clone()).or_default() += 1.0;
+            }
+        }
+        let summer = (monthly[5] + monthly[6] + monthly[7]) / 3.0;
+        let winter = (monthly[11] + monthly[0] + monthly[1]) / 3.0;
+        assert!(
+            summer > 1.1 * winter,
+            "seed {seed}: summer {summer} winter {winter}"
+        );
+        let rate = |deciles: std::ops::RangeInclusive<u32>| {
+            let (crimes, people) = decile.iter().filter(|(_, d)| deciles.contains(d)).fold(
+                (0.0, 0.0),
+                |(c, p), (l, _)| {
+                    (
+                        c + per_lsoa.get(*l).copied().unwrap_or(0.0),
+                        p + population[l],
+                    )
+                },
+            );
+            1000.0 * crimes / people
+        };
+        let (most, least) = (rate(1..=1), rate(6..=10));
+        assert!(
+            most > 2.0 * least,
+            "seed {seed}: {most:.1} vs {least:.1} crimes per 1,000 a year"
+        );
+    }
+}
+
+fn header_line_plain(text: &str) -> &str {
+    let end = text.find(['\r', '\n']).unwrap_or(text.len());
+    &text[..end]
 }

@@ -10,11 +10,14 @@
 //! - Hot reload needs no signal: each request resolves the current dataset versions, and
 //!   aggregates are cached per version, so a `renewal refresh` is served to new requests at
 //!   once while requests in flight finish on the aggregate they hold.
+//! - Prometheus metrics on their own port: requests by RPC and code, latency histograms,
+//!   dataset versions served.
 //! - Limits: queries at once (RESOURCE_EXHAUSTED beyond), per-request deadline (the smaller of
 //!   the client's `grpc-timeout` and the configured one), DataFusion memory, message sizes.
 
 pub mod auth;
 mod convert;
+mod metrics;
 mod service;
 
 use std::net::SocketAddr;
@@ -74,6 +77,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Counts below this, and values derived from them, are withheld.
     pub disclosure_threshold: f64,
+    /// Where to serve Prometheus metrics (`GET /metrics`, plain HTTP); none by default.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Default for ServerConfig {
@@ -88,6 +93,7 @@ impl Default for ServerConfig {
             max_message_bytes: 4 * 1024 * 1024,
             cors_origins: Vec::new(),
             disclosure_threshold: renewal_query::DEFAULT_DISCLOSURE_THRESHOLD,
+            metrics_addr: None,
         }
     }
 }
@@ -103,6 +109,9 @@ impl ServerConfig {
 /// A started server.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The metrics port, when one was configured.
+    pub metrics_addr: Option<SocketAddr>,
+    metrics_task: Option<tokio::task::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
 }
@@ -112,6 +121,9 @@ impl Running {
     pub async fn stop(mut self) -> Result<(), ServerError> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(m) = self.metrics_task.take() {
+            m.abort();
         }
         match self.task.await {
             Ok(r) => Ok(r?),
@@ -153,6 +165,19 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
     renewal_query::set_memory_limit(config.memory_limit_mb.saturating_mul(1024 * 1024));
     let engine = Arc::new(engine.with_disclosure_threshold(config.disclosure_threshold));
     let state = Arc::new(service::State::new(engine, config.max_concurrent_queries));
+    let (metrics_addr, metrics_task) = match config.metrics_addr {
+        None => (None, None),
+        Some(addr) => {
+            let listener = metrics::bind(addr)
+                .await
+                .map_err(|source| ServerError::Bind { addr, source })?;
+            let bound = listener
+                .local_addr()
+                .map_err(|source| ServerError::Bind { addr, source })?;
+            let task = tokio::spawn(metrics::serve(listener, state.metrics.clone()));
+            (Some(bound), Some(task))
+        }
+    };
 
     let authenticate = move |mut request: Request<()>| -> Result<Request<()>, Status> {
         let partner = match &keys {
@@ -241,6 +266,8 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
     tracing::info!(%addr, "serving");
     Ok(Running {
         addr,
+        metrics_addr,
+        metrics_task,
         shutdown: Some(tx),
         task,
     })

@@ -24,6 +24,7 @@ pub struct State {
     pub engine: Arc<Engine>,
     /// Queries running at once; a request finding none free gets RESOURCE_EXHAUSTED.
     pub slots: Arc<Semaphore>,
+    pub metrics: crate::metrics::Metrics,
     next_id: AtomicU64,
 }
 
@@ -32,6 +33,7 @@ impl State {
         State {
             engine,
             slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            metrics: crate::metrics::Metrics::default(),
             next_id: AtomicU64::new(1),
         }
     }
@@ -137,6 +139,8 @@ impl State {
         let started = Instant::now();
         let _slot = self.slots.clone().try_acquire_owned().map_err(|_| {
             tracing::warn!(request_id = id, rpc, partner = %p.partner, "overloaded");
+            self.metrics
+                .record(rpc, tonic::Code::ResourceExhausted, started.elapsed());
             Status::resource_exhausted(
                 "the server is running its maximum number of queries; retry shortly",
             )
@@ -145,6 +149,7 @@ impl State {
         let answer = match result {
             Ok(a) => a,
             Err(status) => {
+                self.metrics.record(rpc, status.code(), started.elapsed());
                 tracing::info!(request_id = id, rpc, partner = %p.partner, code = ?status.code(), message = status.message(), "refused");
                 return Err(status);
             }
@@ -155,12 +160,16 @@ impl State {
             .keys()
             .find(|d| !p.may_read_dataset(d))
         {
+            self.metrics
+                .record(rpc, tonic::Code::PermissionDenied, started.elapsed());
             return Err(Status::permission_denied(format!(
                 "{} may not read dataset {d}, which this answer needs",
                 p.partner
             )));
         }
         let chunks = convert::chunks(&answer).map_err(|e| Status::internal(e.to_string()))?;
+        self.metrics.record(rpc, tonic::Code::Ok, started.elapsed());
+        self.metrics.served(&answer.basis.datasets);
         tracing::info!(
             request_id = id,
             rpc,

@@ -148,27 +148,75 @@ fn sample_covers_every_dataset_family() {
             "services".into(),
             f("best_value_indicators_sample.csv"),
         ],
-        vec![
-            "ingest".into(),
-            "crime".into(),
-            f("2021-01-renewal-vale-street.csv"),
-        ],
     ];
     let mut outputs = String::new();
     for args in runs {
         outputs.push_str(&r.ok(&args));
     }
+    // police.uk publishes a file per month: all twelve go in one ingest, as the demo's
+    // `2021-*-renewal-vale-street.csv` does.
+    let mut months: Vec<PathBuf> = std::fs::read_dir(&sample)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("2021-") && name.ends_with("-renewal-vale-street.csv")
+        })
+        .collect();
+    months.sort();
+    let names: Vec<String> = months
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let expected: Vec<String> = (1..=12)
+        .map(|m| format!("2021-{m:02}-renewal-vale-street.csv"))
+        .collect();
+    assert_eq!(names, expected);
+    let mut args = vec![PathBuf::from("ingest"), PathBuf::from("crime")];
+    args.extend(months.iter().cloned());
+    outputs.push_str(&r.ok(&args));
+    // The crime dataset holds every incident plus one count per month, LSOA and crime type
+    // that has any: recount both from the files.
+    let (mut incidents, mut cells) = (0, std::collections::BTreeSet::new());
+    for path in &months {
+        let text = std::fs::read_to_string(path).unwrap();
+        for line in text.split("\r\n").skip(1).filter(|l| !l.is_empty()) {
+            let fields: Vec<&str> = line.split(',').collect();
+            assert_eq!(fields.len(), 12, "{line}");
+            incidents += 1;
+            if !fields[7].is_empty() {
+                cells.insert((
+                    fields[1].to_owned(),
+                    fields[7].to_owned(),
+                    fields[9].to_owned(),
+                ));
+            }
+        }
+    }
+    let crime = format!(
+        "published crime-street version 1: {} rows in 2 tables from 12 files",
+        incidents + cells.len()
+    );
     for published in [
         "published census-2021-general-health-lsoa-sample version 1: 400 rows",
         "published benefits-claimant-count-lsoa-sample version 1: 80 rows",
         "published benefits-claimant-rate-la-sample version 1: 24 rows",
-        // Numerator, denominator and value for 11 wards in 2 years.
-        "published services-best-value-indicators-sample version 1: 66 rows",
-        "published crime-street version 1:",
+        // Numerator, denominator and value for 11 wards in 6 financial years, 2014-15 to 2019-20.
+        "published services-best-value-indicators-sample version 1: 198 rows",
+        &crime,
         "note: 1 crimes have neither an LSOA nor coordinates",
     ] {
         assert!(outputs.contains(published), "{published}\n{outputs}");
     }
+    let manifests: serde_json::Value =
+        serde_json::from_str(&r.ok(["warehouse", "list", "--json"])).unwrap();
+    let crime = manifests
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["dataset"] == "crime-street")
+        .expect("crime-street in the warehouse");
+    assert_eq!(crime["vintage"]["periods"], "2021-01..2021-12", "{crime}");
 }
 
 #[test]

@@ -291,6 +291,24 @@ async fn keys_scopes_and_error_codes() {
         .await,
     );
     assert_eq!(c, Code::PermissionDenied);
+    // A key scoped to IoD data may ask for IoD scores but not for crime.
+    assert!(
+        collect(
+            ana.area_gap(authed(gap("iod-imd-score", VALE), IOD_ONLY_KEY))
+                .await
+        )
+        .await
+        .is_ok()
+    );
+    let (c, m) = code(
+        collect(
+            ana.area_gap(authed(gap("crime-all", VALE), IOD_ONLY_KEY))
+                .await,
+        )
+        .await,
+    );
+    assert_eq!(c, Code::PermissionDenied, "{m}");
+    assert!(m.contains("crime-street"), "{m}");
 
     let (c, m) = code(ana.area_gap(authed(gap("", VALE), FULL_KEY)).await);
     assert_eq!(
@@ -608,5 +626,47 @@ async fn a_python_grpcio_client_by_reflection() {
 /// Python's repr of a float: the shortest string that reads back to it, as Rust's Display.
 fn python_repr(x: f64) -> String {
     let s = x.to_string();
-    if s.contains('.') || s.contains('e') { s } else { format!("{s}.0") }
+    if s.contains('.') || s.contains('e') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+#[tokio::test]
+async fn prometheus_metrics_count_requests_and_versions() {
+    let f = fixture().await;
+    let running = start(&f, |c| {
+        c.metrics_addr = Some("127.0.0.1:0".parse().unwrap())
+    })
+    .await;
+    let ch = channel(&running).await;
+    let (_, mut ana) = clients(&ch);
+    collect(ana.area_gap(authed(gap("crime-all", VALE), FULL_KEY)).await)
+        .await
+        .unwrap();
+    let _ = code(
+        ana.area_gap(authed(gap("no-such-indicator", VALE), FULL_KEY))
+            .await,
+    );
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(running.metrics_addr.unwrap())
+        .await
+        .unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).await.unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+    for line in [
+        "renewal_requests_total{rpc=\"AreaGap\",code=\"Ok\"} 1",
+        "renewal_requests_total{rpc=\"AreaGap\",code=\"NotFound\"} 1",
+        "renewal_request_seconds_count{rpc=\"AreaGap\"} 2",
+        "renewal_dataset_version_served{dataset=\"crime-street\"} 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line}\n{text}");
+    }
+    running.stop().await.unwrap();
 }

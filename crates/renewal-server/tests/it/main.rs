@@ -20,6 +20,7 @@ mod calls;
 
 pub const FULL_KEY: &str = "full-access-key";
 pub const VALE_KEY: &str = "vale-only-key";
+pub const IOD_ONLY_KEY: &str = "iod-only-key";
 pub const VALE: &str = "E08999001";
 pub const BROOKMERE: &str = "E07999002";
 
@@ -91,9 +92,11 @@ pub fn keys_file(dir: &Path) -> PathBuf {
         &path,
         format!(
             "[[key]]\npartner = \"Full\"\nsha256 = \"{}\"\nwrite = true\n\n\
-             [[key]]\npartner = \"Vale LSP\"\nsha256 = \"{}\"\nauthorities = [\"{VALE}\"]\n",
+             [[key]]\npartner = \"Vale LSP\"\nsha256 = \"{}\"\nauthorities = [\"{VALE}\"]\n\n\
+             [[key]]\npartner = \"IoD reader\"\nsha256 = \"{}\"\ndatasets = [\"iod-*\"]\n",
             hash_key(FULL_KEY),
-            hash_key(VALE_KEY)
+            hash_key(VALE_KEY),
+            hash_key(IOD_ONLY_KEY)
         ),
     )
     .unwrap();
@@ -127,6 +130,7 @@ pub fn authed<T>(message: T, key: &str) -> Request<T> {
 }
 
 /// A streamed table gathered: columns, rows as maps, basis, notes.
+#[derive(Debug)]
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<std::collections::BTreeMap<String, Option<pb::cell::Value>>>,

@@ -5,11 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use renewal_test_support::{shared_data, shared_file, temp_dir, workspace_root};
 
-use crate::{Renewal, SUMMARY_HEADER, parse_csv};
+use crate::{Renewal, SUMMARY_HEADER, parse_csv, python_reference};
 
 type Table = BTreeMap<String, Vec<String>>;
 
@@ -20,20 +19,9 @@ fn by_code(csv: &str) -> Table {
 }
 
 fn reference(args: &[&str], data: &Path) -> Table {
-    let script = workspace_root().join("tests/reference/iod_summaries.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
-    assert!(
-        out.status.success(),
-        "reference failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    by_code(&String::from_utf8(out.stdout).unwrap())
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    all.extend([std::ffi::OsStr::new("--data-dir"), data.as_os_str()]);
+    by_code(&python_reference("iod_summaries.py", &all))
 }
 
 fn number(s: &str) -> Option<f64> {

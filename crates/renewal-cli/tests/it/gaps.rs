@@ -5,11 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-use renewal_test_support::{shared_data, shared_file, temp_dir, workspace_root};
+use renewal_test_support::{shared_data, shared_file, temp_dir};
 
-use crate::{Renewal, parse_csv};
+use crate::{Renewal, parse_csv, python_reference};
 
 /// (area_code → column → cell).
 type Rows = BTreeMap<String, BTreeMap<String, String>>;
@@ -26,20 +25,9 @@ fn by_area(csv: &str) -> Rows {
 }
 
 fn reference(args: &[&str], data: &Path) -> Rows {
-    let script = workspace_root().join("tests/reference/gap_reference.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
-    assert!(
-        out.status.success(),
-        "reference failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    by_area(&String::from_utf8(out.stdout).unwrap())
+    let mut all: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    all.extend([std::ffi::OsStr::new("--data"), data.as_os_str()]);
+    by_area(&python_reference("gap_reference.py", &all))
 }
 
 /// Every ward in both; every column the reference has equal (numbers to 1e-9 relative).
@@ -147,4 +135,54 @@ fn ward_census_gaps_match_the_independent_implementation() {
     let theirs = reference(&["census-bad-health", "--authority", "E08000009"], &root);
     assert_same(&ours, &theirs, "Trafford");
     assert!(ours.values().all(|r| r["fit"] == "best-fit"));
+}
+
+/// The indicator engine's population-weighted IMD score for all 317 districts equals the IoD
+/// summary's average score (itself checked against the official File 10), and every district
+/// is compared with England built from all 32,844 LSOAs.
+#[test]
+fn england_wide_district_scores_agree_with_the_iod_summaries() {
+    let Some(root) = shared_data() else { return };
+    let dir = temp_dir();
+    let r = Renewal::new(&dir.path().join("warehouse"));
+    let lookup = shared_file(
+        &root,
+        "geography/Lower_Layer_Super_Output_Area_(2011)_to_Ward_(2019)_Lookup_in_England_and_Wales.csv",
+    );
+    r.ok([Path::new("ingest"), Path::new("lookup"), &lookup]);
+    let mut args: Vec<std::path::PathBuf> = ["ingest", "imd", "--vintage", "2019"]
+        .map(std::path::PathBuf::from)
+        .into();
+    for f in [
+        "imd/2019/File_6_-_IoD2019_Population_Denominators.csv",
+        "imd/2019/UK_IMD_E.csv",
+    ] {
+        args.push(shared_file(&root, f));
+    }
+    r.ok(&args);
+
+    let gaps = by_area(&r.ok([
+        "gap",
+        "--indicator",
+        "iod-imd-score",
+        "--level",
+        "lad",
+        "--benchmark",
+        "england",
+    ]));
+    let summary = by_area(&r.ok(["summary", "--vintage", "2019", "--level", "lad"]));
+    assert_eq!(gaps.len(), 317);
+    let england: f64 = gaps["E06000009"]["benchmark_value"].parse().unwrap();
+    for (code, row) in &gaps {
+        let ours: f64 = row["value"].parse().unwrap();
+        let theirs: f64 = summary[code]["average_score"].parse().unwrap();
+        assert!((ours - theirs).abs() < 1e-9, "{code}: {ours} vs {theirs}");
+        assert_eq!(row["benchmark_code"], "E92000001");
+        let gap: f64 = row["gap"].parse().unwrap();
+        assert!((gap - (ours - england)).abs() < 1e-9);
+        // Scores have no interval, so no significance judgement either.
+        assert_eq!(row["comparison_95"], "");
+    }
+    // Blackpool is the most deprived district: rank 1 among all districts (lower is better).
+    assert_eq!(gaps["E06000009"]["rank_in_parent"], "1");
 }

@@ -83,3 +83,23 @@ fn split_csv_line(line: &str) -> Vec<String> {
 }
 
 pub const SUMMARY_HEADER: &str = "area_code,area_name,lsoa_count,population,average_score,rank_of_average_score,average_rank,rank_of_average_rank,proportion_most_deprived_10pct,extent,local_concentration";
+
+/// Runs a script of tests/reference/ (independent implementations, Python standard library)
+/// and returns its standard output.
+pub fn python_reference(script: &str, args: &[&std::ffi::OsStr]) -> String {
+    let script = renewal_test_support::workspace_root()
+        .join("tests/reference")
+        .join(script);
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

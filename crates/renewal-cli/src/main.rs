@@ -474,6 +474,7 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
                 draft,
                 PublishOptions {
                     keep_versions: keep,
+                    ..Default::default()
                 },
             )
             .await?;

@@ -36,8 +36,8 @@ pub use questions::{
     target_status,
 };
 pub use store::{
-    NEIGHBOURHOODS, TARGETS, Target, neighbourhoods, register_neighbourhood, register_target,
-    targets,
+    NEIGHBOURHOODS, TARGETS, Target, authorities_of, neighbourhoods, register_neighbourhood,
+    register_target, targets,
 };
 pub use summary::{SUMMARY_COLUMNS, Summary, SummaryLevel, SummaryRequest, iod_summary};
 pub use tables::{DatasetPins, set_memory_limit};

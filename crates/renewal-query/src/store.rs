@@ -66,11 +66,30 @@ pub(crate) async fn load_neighbourhoods(
 
 /// Every registered neighbourhood (current version).
 pub async fn neighbourhoods(warehouse: &Warehouse) -> Result<Vec<Neighbourhood>> {
-    match warehouse.current(NEIGHBOURHOODS).await? {
-        Some(m) => load_neighbourhoods(warehouse, &m).await,
+    let current = warehouse.current(NEIGHBOURHOODS).await?.map(|m| m.version);
+    neighbourhoods_at(warehouse, current).await
+}
+
+async fn neighbourhoods_at(
+    warehouse: &Warehouse,
+    version: Option<u64>,
+) -> Result<Vec<Neighbourhood>> {
+    match version {
+        Some(v) => {
+            let m = warehouse.manifest(NEIGHBOURHOODS, Some(v)).await?;
+            load_neighbourhoods(warehouse, &m).await
+        }
         None => Ok(Vec::new()),
     }
 }
+
+/// Publishing a registry read at version `base` can race another registration; so a write
+/// is published only as `base + 1` (compare-and-swap), and when another got there first it
+/// is redone on the newer version. No registration is lost.
+const REGISTRY_ATTEMPTS: usize = 20;
+
+/// Versions of a registry kept.
+const REGISTRY_VERSIONS_KEPT: usize = 1000;
 
 /// Adds or replaces a neighbourhood, publishing a new version of the `neighbourhoods` dataset.
 pub async fn register_neighbourhood(warehouse: &Warehouse, n: Neighbourhood) -> Result<u64> {
@@ -89,29 +108,48 @@ pub async fn register_neighbourhood(warehouse: &Warehouse, n: Neighbourhood) -> 
         renewal_geo::validate_code(renewal_geo::Level::Lsoa, l)
             .map_err(|e| QueryError::InvalidArgument(format!("lsoas: {e}")))?;
     }
-    let mut all = neighbourhoods(warehouse).await?;
-    all.retain(|o| o.id != n.id);
-    all.push(n);
-    all.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut cols: [Vec<String>; 4] = Default::default();
-    for n in &all {
-        for l in &n.lsoas {
-            cols[0].push(n.id.clone());
-            cols[1].push(n.name.clone());
-            cols[2].push(n.owner.clone());
-            cols[3].push(l.clone());
+    let mut base = warehouse.current(NEIGHBOURHOODS).await?.map(|m| m.version);
+    for _ in 0..REGISTRY_ATTEMPTS {
+        let mut all = neighbourhoods_at(warehouse, base).await?;
+        all.retain(|o| o.id != n.id);
+        all.push(n.clone());
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut cols: [Vec<String>; 4] = Default::default();
+        for n in &all {
+            for l in &n.lsoas {
+                cols[0].push(n.id.clone());
+                cols[1].push(n.name.clone());
+                cols[2].push(n.owner.clone());
+                cols[3].push(l.clone());
+            }
+        }
+        let names = ["neighbourhood_id", "name", "owner", "lsoa_code"];
+        let batch = strings_batch(&names, cols)?;
+        match publish(warehouse, NEIGHBOURHOODS, "members", batch, &all, base).await? {
+            Landed::Done(version) => return Ok(version),
+            Landed::Overtaken(current) => base = Some(current),
         }
     }
-    let names = ["neighbourhood_id", "name", "owner", "lsoa_code"];
-    let batch = strings_batch(&names, cols)?;
-    publish(warehouse, NEIGHBOURHOODS, "members", batch, &all).await
+    Err(too_busy(NEIGHBOURHOODS))
+}
+
+fn too_busy(dataset: &str) -> QueryError {
+    QueryError::Precondition(format!(
+        "{dataset}: too many registrations at once; try again"
+    ))
 }
 
 /// Every registered target (current version).
 pub async fn targets(warehouse: &Warehouse) -> Result<Vec<Target>> {
-    let Some(m) = warehouse.current(TARGETS).await? else {
+    let current = warehouse.current(TARGETS).await?.map(|m| m.version);
+    targets_at(warehouse, current).await
+}
+
+async fn targets_at(warehouse: &Warehouse, version: Option<u64>) -> Result<Vec<Target>> {
+    let Some(version) = version else {
         return Ok(Vec::new());
     };
+    let m = warehouse.manifest(TARGETS, Some(version)).await?;
     let ctx = session();
     register(&ctx, warehouse, &m, "targets", "targets").await?;
     let batches = ctx
@@ -151,10 +189,22 @@ pub async fn register_target(warehouse: &Warehouse, t: Target) -> Result<u64> {
             t.target_period, t.baseline_period
         )));
     }
-    let mut all = targets(warehouse).await?;
-    all.retain(|o| o.id != t.id);
-    all.push(t);
-    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut base = warehouse.current(TARGETS).await?.map(|m| m.version);
+    for _ in 0..REGISTRY_ATTEMPTS {
+        let mut all = targets_at(warehouse, base).await?;
+        all.retain(|o| o.id != t.id);
+        all.push(t.clone());
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        let batch = targets_batch(&all)?;
+        match publish(warehouse, TARGETS, "targets", batch, &all, base).await? {
+            Landed::Done(version) => return Ok(version),
+            Landed::Overtaken(current) => base = Some(current),
+        }
+    }
+    Err(too_busy(TARGETS))
+}
+
+fn targets_batch(all: &[Target]) -> Result<RecordBatch> {
     let ids: Vec<String> = all.iter().map(|t| t.id.clone()).collect();
     let fractions: Vec<f64> = all.iter().map(|t| t.fraction_remaining).collect();
     let definitions = all
@@ -167,15 +217,14 @@ pub async fn register_target(warehouse: &Warehouse, t: Target) -> Result<u64> {
         Field::new("fraction_remaining", DataType::Float64, false),
         Field::new("definition", DataType::Utf8, false),
     ]));
-    let batch = RecordBatch::try_new(
+    Ok(RecordBatch::try_new(
         schema,
         vec![
             Arc::new(StringArray::from(ids)) as ArrayRef,
             Arc::new(Float64Array::from(fractions)),
             Arc::new(StringArray::from(definitions)),
         ],
-    )?;
-    publish(warehouse, TARGETS, "targets", batch, &all).await
+    )?)
 }
 
 fn strings_batch(names: &[&str], cols: [Vec<String>; 4]) -> Result<RecordBatch> {
@@ -194,13 +243,22 @@ fn strings_batch(names: &[&str], cols: [Vec<String>; 4]) -> Result<RecordBatch> 
 
 /// Publishes the whole registry as a new version; the registration itself (as JSON) is the
 /// version's source, so provenance says exactly what was registered.
+/// The outcome of a registry write built on a given version.
+enum Landed {
+    /// Published as the next version (or the content was already current).
+    Done(u64),
+    /// Another write published first; this is the version now current.
+    Overtaken(u64),
+}
+
 async fn publish<T: Serialize>(
     warehouse: &Warehouse,
     dataset: &str,
     table: &str,
     batch: RecordBatch,
     registry: &T,
-) -> Result<u64> {
+    base: Option<u64>,
+) -> Result<Landed> {
     let mut buf = Vec::new();
     {
         let mut writer = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None)
@@ -232,7 +290,41 @@ async fn publish<T: Serialize>(
         }],
         notes: Vec::new(),
     };
-    match warehouse.publish(draft, PublishOptions::default()).await? {
-        Published::New(m) | Published::Unchanged(m) => Ok(m.version),
+    // Registries are small and their history is the audit trail.
+    let options = PublishOptions {
+        keep_versions: REGISTRY_VERSIONS_KEPT,
+        only_after: Some(base.unwrap_or(0)),
+    };
+    match warehouse.publish(draft, options).await {
+        Ok(Published::New(m) | Published::Unchanged(m)) => Ok(Landed::Done(m.version)),
+        Err(renewal_warehouse::WarehouseError::Conflict { current, .. }) => {
+            Ok(Landed::Overtaken(current))
+        }
+        Err(e) => Err(e.into()),
     }
+}
+
+/// The authority each of `lsoas` lies in, by any LSOA lookup in the warehouse (LSOAs no
+/// lookup knows are absent from the map).
+pub async fn authorities_of(
+    warehouse: &Warehouse,
+    lsoas: &[String],
+) -> Result<BTreeMap<String, String>> {
+    let wanted: std::collections::BTreeSet<&str> = lsoas.iter().map(String::as_str).collect();
+    let mut out = BTreeMap::new();
+    for id in warehouse.datasets().await? {
+        if !id.starts_with("lookup-") {
+            continue;
+        }
+        let Some(m) = warehouse.current(&id).await? else {
+            continue;
+        };
+        let lookup = crate::geography::load_lookup(warehouse, m).await?;
+        for r in lookup.rows {
+            if wanted.contains(r.lsoa_code.as_str()) {
+                out.entry(r.lsoa_code).or_insert(r.lad_code);
+            }
+        }
+    }
+    Ok(out)
 }

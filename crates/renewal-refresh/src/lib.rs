@@ -181,6 +181,7 @@ async fn refresh_one(
         keep_versions: entry
             .keep
             .unwrap_or(renewal_warehouse::DEFAULT_KEEP_VERSIONS),
+        ..Default::default()
     };
     match warehouse
         .publish(draft, keep)

@@ -563,6 +563,28 @@ impl pb::analysis_server::Analysis for AnalysisService {
         if r.lsoas.is_empty() {
             return Err(Status::invalid_argument("lsoas: at least one LSOA code"));
         }
+        if !p.all_authorities() {
+            // A partner may define neighbourhoods only inside the authorities it may read.
+            let lads = renewal_query::authorities_of(self.0.engine.warehouse(), &r.lsoas)
+                .await
+                .map_err(to_status)?;
+            for l in &r.lsoas {
+                match lads.get(l) {
+                    None => {
+                        return Err(Status::invalid_argument(format!(
+                            "lsoas: {l} is in no lookup in the warehouse"
+                        )));
+                    }
+                    Some(lad) if !p.may_read_authority(lad) => {
+                        return Err(Status::permission_denied(format!(
+                            "{} may not define neighbourhoods in {lad} (LSOA {l})",
+                            p.partner
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
         let n = renewal_query::Neighbourhood {
             id: r.id,
             name: r.name,

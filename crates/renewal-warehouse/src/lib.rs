@@ -80,6 +80,12 @@ pub enum WarehouseError {
     BadDatasetId(String),
     #[error("invalid draft: {0}")]
     BadDraft(String),
+    #[error("{dataset} is at version {current}, not {expected}: read it again and retry")]
+    Conflict {
+        dataset: String,
+        expected: u64,
+        current: u64,
+    },
     #[error("another publisher took version {version} of {dataset} {attempts} times; giving up")]
     Contended {
         dataset: String,
@@ -149,12 +155,17 @@ impl Published {
 pub struct PublishOptions {
     /// How many versions to keep, the new one included (at least 1).
     pub keep_versions: usize,
+    /// Publish only as the version right after this one (0: the dataset has none yet); if
+    /// another publisher got there first, fail with [`WarehouseError::Conflict`] instead of
+    /// taking the next number. For read-modify-write updates that must not lose a change.
+    pub only_after: Option<u64>,
 }
 
 impl Default for PublishOptions {
     fn default() -> Self {
         PublishOptions {
             keep_versions: DEFAULT_KEEP_VERSIONS,
+            only_after: None,
         }
     }
 }
@@ -323,7 +334,17 @@ impl Warehouse {
             return Ok(Published::Unchanged(current.clone()));
         }
 
-        let mut version = current.as_ref().map_or(1, |m| m.version + 1);
+        let now = current.as_ref().map_or(0, |m| m.version);
+        if let Some(expected) = options.only_after
+            && expected != now
+        {
+            return Err(WarehouseError::Conflict {
+                dataset: draft.dataset,
+                expected,
+                current: now,
+            });
+        }
+        let mut version = now + 1;
         let nonce = {
             let mut h = Sha256::new();
             h.update(fingerprint.as_bytes());
@@ -372,6 +393,22 @@ impl Warehouse {
                     self.expire(&manifest.dataset, options.keep_versions.max(1))
                         .await?;
                     return Ok(Published::New(manifest));
+                }
+                Err(WarehouseError::Store(object_store::Error::AlreadyExists { .. }))
+                    if options.only_after.is_some() =>
+                {
+                    // Our data directory is ours alone: nobody will ever reference it.
+                    for file in manifest.tables.iter().flat_map(|t| &t.files) {
+                        let _ = self
+                            .store
+                            .delete(&ObjectPath::from(file.path.as_str()))
+                            .await;
+                    }
+                    return Err(WarehouseError::Conflict {
+                        dataset: manifest.dataset,
+                        expected: version - 1,
+                        current: version,
+                    });
                 }
                 Err(WarehouseError::Store(object_store::Error::AlreadyExists { .. })) => {
                     tracing::warn!(dataset = %manifest.dataset, version, "version taken by another publisher; retrying");
@@ -465,10 +502,14 @@ impl Warehouse {
         };
         let dir = target.parent().unwrap_or(root).to_owned();
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        // Unique per attempt: two publishers in one process (a server taking two writes at
+        // once) racing for the same version must not share a staging file.
+        static ATTEMPT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let staging = dir.join(format!(
-            ".{}.{}.tmp",
+            ".{}.{}.{}.tmp",
             path.filename().unwrap_or("manifest"),
-            std::process::id()
+            std::process::id(),
+            ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         {
             use std::io::Write;
@@ -517,8 +558,16 @@ impl Warehouse {
         let versions = self.version_numbers(dataset).await?;
         let expired = versions.len().saturating_sub(keep);
         for &v in &versions[..expired] {
-            let manifest = self.read_manifest(dataset, v).await?;
-            self.store.delete(&Self::manifest_path(dataset, v)).await?;
+            // Another publisher may be expiring the same version at the same moment.
+            let manifest = match self.read_manifest(dataset, v).await {
+                Ok(m) => m,
+                Err(WarehouseError::Store(object_store::Error::NotFound { .. })) => continue,
+                Err(e) => return Err(e),
+            };
+            match self.store.delete(&Self::manifest_path(dataset, v)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
             for file in manifest.tables.iter().flat_map(|t| &t.files) {
                 match self
                     .store

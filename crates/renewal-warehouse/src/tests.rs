@@ -53,7 +53,10 @@ fn draft(source_hash: &str, rows: usize) -> Draft {
 }
 
 fn keep(n: usize) -> PublishOptions {
-    PublishOptions { keep_versions: n }
+    PublishOptions {
+        keep_versions: n,
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -219,6 +222,46 @@ async fn racing_publishers_get_distinct_versions() {
             let rows: u64 = m.tables[0].files.iter().map(|f| f.rows).sum();
             assert_eq!(rows, m.tables[0].rows);
         }
+    }
+}
+
+/// Compare-and-swap publishing: of two writers that read the same version, one lands and
+/// the other is told the version moved on, for local and object stores alike.
+#[tokio::test]
+async fn only_after_refuses_a_stale_base() {
+    for wh in [
+        Warehouse::open_local(tempfile::tempdir().unwrap().keep().as_path()).unwrap(),
+        Warehouse::from_store(Arc::new(InMemory::new()), "memory:///"),
+    ] {
+        let after = |v: u64| PublishOptions {
+            only_after: Some(v),
+            ..keep(10)
+        };
+        wh.publish(draft("base", 1), after(0)).await.unwrap();
+        let (a, b) = tokio::join!(
+            wh.publish(draft("left", 2), after(1)),
+            wh.publish(draft("right", 3), after(1))
+        );
+        let (won, lost) = match (a, b) {
+            (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
+            other => panic!("exactly one should land: {other:?}"),
+        };
+        assert_eq!(won.manifest().version, 2);
+        assert!(
+            matches!(
+                lost,
+                WarehouseError::Conflict {
+                    expected: 1,
+                    current: 2,
+                    ..
+                }
+            ),
+            "{lost}"
+        );
+        assert_eq!(wh.versions("imd-2019").await.unwrap().len(), 2);
+        // Retrying on the current version lands.
+        let third = wh.publish(draft("third", 4), after(2)).await.unwrap();
+        assert_eq!(third.manifest().version, 3);
     }
 }
 

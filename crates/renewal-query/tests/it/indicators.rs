@@ -460,3 +460,38 @@ async fn narrowing_gap_series() {
     assert_eq!(last("trend").as_deref(), Some("decreasing"));
     assert_eq!(last("gap_trend").as_deref(), Some("narrowing"));
 }
+
+/// Registrations racing each other all survive: a write overtaken by another is redone on
+/// top of it.
+#[tokio::test]
+async fn concurrent_registrations_lose_nothing() {
+    let dir = temp_dir();
+    let wh = Warehouse::open_local(dir.path()).unwrap();
+    let register = |i: usize| {
+        let wh = wh.clone();
+        tokio::spawn(async move {
+            renewal_query::register_neighbourhood(
+                &wh,
+                renewal_query::Neighbourhood {
+                    id: format!("n{i}"),
+                    name: format!("Neighbourhood {i}"),
+                    owner: "test".into(),
+                    lsoas: vec![format!("E0100000{i}")],
+                },
+            )
+            .await
+            .unwrap()
+        })
+    };
+    let tasks: Vec<_> = (1..=4).map(register).collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let ids: Vec<String> = renewal_query::neighbourhoods(&wh)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(ids, ["n1", "n2", "n3", "n4"]);
+}

@@ -291,6 +291,31 @@ async fn keys_scopes_and_error_codes() {
         .await,
     );
     assert_eq!(c, Code::PermissionDenied);
+    // A writer for Renewal Vale may define neighbourhoods there, not in Brookmere.
+    let register = |lsoas: &[&str]| {
+        authed(
+            pb::RegisterNeighbourhoodRequest {
+                id: "n1".into(),
+                name: "N1".into(),
+                lsoas: lsoas.iter().map(|s| s.to_string()).collect(),
+            },
+            VALE_WRITER_KEY,
+        )
+    };
+    assert!(
+        ana.register_neighbourhood(register(&["E01999001", "E01999002"]))
+            .await
+            .is_ok()
+    );
+    let (c, m) = code(
+        ana.register_neighbourhood(register(&["E01999001", "E01999061"]))
+            .await,
+    );
+    assert_eq!(c, Code::PermissionDenied, "{m}");
+    assert!(m.contains("E07999002"), "{m}");
+    let (c, m) = code(ana.register_neighbourhood(register(&["E01000001"])).await);
+    assert_eq!(c, Code::InvalidArgument, "{m}");
+
     // A key scoped to IoD data may ask for IoD scores but not for crime.
     assert!(
         collect(

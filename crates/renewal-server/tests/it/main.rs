@@ -21,6 +21,7 @@ mod calls;
 pub const FULL_KEY: &str = "full-access-key";
 pub const VALE_KEY: &str = "vale-only-key";
 pub const IOD_ONLY_KEY: &str = "iod-only-key";
+pub const VALE_WRITER_KEY: &str = "vale-writer-key";
 pub const VALE: &str = "E08999001";
 pub const BROOKMERE: &str = "E07999002";
 
@@ -93,10 +94,12 @@ pub fn keys_file(dir: &Path) -> PathBuf {
         format!(
             "[[key]]\npartner = \"Full\"\nsha256 = \"{}\"\nwrite = true\n\n\
              [[key]]\npartner = \"Vale LSP\"\nsha256 = \"{}\"\nauthorities = [\"{VALE}\"]\n\n\
-             [[key]]\npartner = \"IoD reader\"\nsha256 = \"{}\"\ndatasets = [\"iod-*\"]\n",
+             [[key]]\npartner = \"IoD reader\"\nsha256 = \"{}\"\ndatasets = [\"iod-*\"]\n\n\
+             [[key]]\npartner = \"Vale writer\"\nsha256 = \"{}\"\nauthorities = [\"{VALE}\"]\nwrite = true\n",
             hash_key(FULL_KEY),
             hash_key(VALE_KEY),
-            hash_key(IOD_ONLY_KEY)
+            hash_key(IOD_ONLY_KEY),
+            hash_key(VALE_WRITER_KEY)
         ),
     )
     .unwrap();

@@ -695,3 +695,25 @@ async fn prometheus_metrics_count_requests_and_versions() {
     }
     running.stop().await.unwrap();
 }
+
+/// A client's deadline (`grpc-timeout`) is honoured by the server: a question whose answer
+/// must first be built from Parquet (tens of milliseconds at least) cannot meet a deadline of
+/// one millisecond, and the server gives up on it; with no deadline the same question answers.
+#[tokio::test]
+async fn the_clients_deadline_is_honoured() {
+    let f = fixture().await;
+    let running = start(&f, |_| {}).await;
+    let ch = channel(&running).await;
+    let (_, mut ana) = clients(&ch);
+    let mut hurried = authed(gap("crime-all", VALE), FULL_KEY);
+    hurried.set_timeout(std::time::Duration::from_millis(1));
+    let (c, m) = code(collect(ana.area_gap(hurried).await).await);
+    // tonic's server reports an expired deadline as CANCELLED "Timeout expired".
+    assert_eq!((c, m.as_str()), (Code::Cancelled, "Timeout expired"));
+    assert!(
+        collect(ana.area_gap(authed(gap("crime-all", VALE), FULL_KEY)).await)
+            .await
+            .is_ok()
+    );
+    running.stop().await.unwrap();
+}

@@ -10,6 +10,8 @@
 //! - Hot reload needs no signal: each request resolves the current dataset versions, and
 //!   aggregates are cached per version, so a `renewal refresh` is served to new requests at
 //!   once while requests in flight finish on the aggregate they hold.
+//! - Arrow Flight SQL on the same port for read-only SQL by keys with the `sql` scope, over
+//!   tables that disclose no small counts (module [`flight`]).
 //! - Prometheus metrics on their own port: requests by RPC and code, latency histograms,
 //!   dataset versions served.
 //! - Limits: queries at once (RESOURCE_EXHAUSTED beyond), per-request deadline (the smaller of
@@ -17,6 +19,7 @@
 
 pub mod auth;
 mod convert;
+pub mod flight;
 mod metrics;
 mod service;
 
@@ -163,6 +166,7 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         ));
     }
     renewal_query::set_memory_limit(config.memory_limit_mb.saturating_mul(1024 * 1024));
+    let warehouse = engine.warehouse().clone();
     let engine = Arc::new(engine.with_disclosure_threshold(config.disclosure_threshold));
     let state = Arc::new(service::State::new(engine, config.max_concurrent_queries));
     let (metrics_addr, metrics_task) = match config.metrics_addr {
@@ -254,7 +258,16 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(InterceptedService::new(catalogue, authenticate.clone()))
-        .add_service(InterceptedService::new(analysis, authenticate));
+        .add_service(InterceptedService::new(analysis, authenticate.clone()))
+        .add_service(InterceptedService::new(
+            arrow_flight::flight_service_server::FlightServiceServer::new(flight::FlightSql {
+                warehouse,
+                memory_limit: config.memory_limit_mb.saturating_mul(1024 * 1024),
+            })
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max),
+            authenticate,
+        ));
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
     let task = tokio::spawn(async move {
         router

@@ -17,11 +17,14 @@ use tonic::transport::Channel;
 use tonic::{Code, Request};
 
 mod calls;
+mod flight;
 
 pub const FULL_KEY: &str = "full-access-key";
 pub const VALE_KEY: &str = "vale-only-key";
 pub const IOD_ONLY_KEY: &str = "iod-only-key";
 pub const VALE_WRITER_KEY: &str = "vale-writer-key";
+pub const SQL_KEY: &str = "sql-key";
+pub const VALE_SQL_KEY: &str = "vale-sql-key";
 pub const VALE: &str = "E08999001";
 pub const BROOKMERE: &str = "E07999002";
 
@@ -95,11 +98,15 @@ pub fn keys_file(dir: &Path) -> PathBuf {
             "[[key]]\npartner = \"Full\"\nsha256 = \"{}\"\nwrite = true\n\n\
              [[key]]\npartner = \"Vale LSP\"\nsha256 = \"{}\"\nauthorities = [\"{VALE}\"]\n\n\
              [[key]]\npartner = \"IoD reader\"\nsha256 = \"{}\"\ndatasets = [\"iod-*\"]\n\n\
-             [[key]]\npartner = \"Vale writer\"\nsha256 = \"{}\"\nauthorities = [\"{VALE}\"]\nwrite = true\n",
+             [[key]]\npartner = \"Vale writer\"\nsha256 = \"{}\"\nauthorities = [\"{VALE}\"]\nwrite = true\n\n\
+             [[key]]\npartner = \"Analyst\"\nsha256 = \"{}\"\nsql = true\n\n\
+             [[key]]\npartner = \"Vale analyst\"\nsha256 = \"{}\"\nauthorities = [\"{VALE}\"]\nsql = true\n",
             hash_key(FULL_KEY),
             hash_key(VALE_KEY),
             hash_key(IOD_ONLY_KEY),
-            hash_key(VALE_WRITER_KEY)
+            hash_key(VALE_WRITER_KEY),
+            hash_key(SQL_KEY),
+            hash_key(VALE_SQL_KEY)
         ),
     )
     .unwrap();

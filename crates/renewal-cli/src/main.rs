@@ -121,6 +121,12 @@ struct ServeArgs {
     /// Serve Prometheus metrics (GET /metrics, plain HTTP) on this address.
     #[arg(long, env = "RENEWAL_METRICS_ADDR")]
     metrics_addr: Option<std::net::SocketAddr>,
+    /// PEM certificate chain for TLS (with --tls-key).
+    #[arg(long, env = "RENEWAL_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS (with --tls-cert).
+    #[arg(long, env = "RENEWAL_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -385,6 +391,10 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
     }
     if args.metrics_addr.is_some() {
         config.metrics_addr = args.metrics_addr;
+    }
+    if args.tls_cert.is_some() {
+        config.tls_cert = args.tls_cert.clone();
+        config.tls_key = args.tls_key.clone();
     }
     let running = renewal_server::start(query_engine(cli)?, &config).await?;
     // Scripts wait for this line before calling the server.

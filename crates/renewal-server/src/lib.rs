@@ -14,6 +14,7 @@
 //!   tables that disclose no small counts (module [`flight`]).
 //! - Prometheus metrics on their own port: requests by RPC and code, latency histograms,
 //!   dataset versions served.
+//! - Optional TLS (`tls_cert`, `tls_key`); without it, serve behind a TLS-terminating proxy.
 //! - Limits: queries at once (RESOURCE_EXHAUSTED beyond), per-request deadline (the smaller of
 //!   the client's `grpc-timeout` and the configured one), DataFusion memory, message sizes.
 
@@ -82,6 +83,9 @@ pub struct ServerConfig {
     pub disclosure_threshold: f64,
     /// Where to serve Prometheus metrics (`GET /metrics`, plain HTTP); none by default.
     pub metrics_addr: Option<SocketAddr>,
+    /// PEM certificate chain and private key: serve gRPC, grpc-web and Flight SQL over TLS.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -97,6 +101,8 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             disclosure_threshold: renewal_query::DEFAULT_DISCLOSURE_THRESHOLD,
             metrics_addr: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -249,7 +255,25 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         source,
     })?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let router = Server::builder()
+    let mut builder = Server::builder();
+    match (&config.tls_cert, &config.tls_key) {
+        (None, None) => {}
+        (Some(cert), Some(key)) => {
+            let read = |p: &PathBuf| {
+                std::fs::read(p).map_err(|e| ServerError::Config(format!("{}: {e}", p.display())))
+            };
+            let identity = tonic::transport::Identity::from_pem(read(cert)?, read(key)?);
+            builder = builder
+                .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
+                .map_err(|e| ServerError::Config(format!("TLS: {e}")))?;
+        }
+        _ => {
+            return Err(ServerError::Config(
+                "TLS needs both tls_cert and tls_key".into(),
+            ));
+        }
+    }
+    let router = builder
         .accept_http1(true)
         .timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
         .layer(cors(&config.cors_origins))

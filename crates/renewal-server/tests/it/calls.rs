@@ -717,3 +717,55 @@ async fn the_clients_deadline_is_honoured() {
     );
     running.stop().await.unwrap();
 }
+
+/// With a certificate and key the same port speaks TLS: a client trusting the certificate is
+/// served, a plaintext client is not.
+#[tokio::test]
+async fn tls_when_configured() {
+    let f = fixture().await;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert_pem = cert.cert.pem();
+    let cert_path = f.dir.path().join("cert.pem");
+    let key_path = f.dir.path().join("key.pem");
+    std::fs::write(&cert_path, &cert_pem).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let running = start(&f, |c| {
+        c.tls_cert = Some(cert_path.clone());
+        c.tls_key = Some(key_path.clone());
+    })
+    .await;
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(&cert_pem))
+        .domain_name("localhost");
+    let ch = tonic::transport::Channel::from_shared(format!("https://{}", running.addr))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let (mut cat, _) = clients(&ch);
+    let n = cat
+        .list_indicators(authed(pb::ListIndicatorsRequest {}, FULL_KEY))
+        .await
+        .unwrap()
+        .into_inner()
+        .indicators
+        .len();
+    assert!(n > 0);
+
+    let plain = tonic::transport::Channel::from_shared(format!("http://{}", running.addr))
+        .unwrap()
+        .connect()
+        .await;
+    let refused = match plain {
+        Err(_) => true,
+        Ok(ch) => clients(&ch)
+            .0
+            .list_indicators(authed(pb::ListIndicatorsRequest {}, FULL_KEY))
+            .await
+            .is_err(),
+    };
+    assert!(refused, "a plaintext client must not be served over TLS");
+    running.stop().await.unwrap();
+}

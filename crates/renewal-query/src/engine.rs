@@ -87,9 +87,13 @@ impl Engine {
     /// versions it depends on have not changed.
     pub async fn aggregate(&self, id: &str, scope: &Scope) -> Result<Arc<Aggregate>> {
         let def = self.indicator(id)?.clone();
-        let (num_ds, den_ds) = resolve_sources(&self.warehouse, &def, &scope.pins).await?;
+        // One listing serves both lookups below: this runs on every question.
+        let datasets = self.warehouse.datasets().await?;
+        let (num_ds, den_ds) =
+            resolve_sources(&self.warehouse, &datasets, &def, &scope.pins).await?;
         let lookups = candidate_lookups(
             &self.warehouse,
+            &datasets,
             def.native_geography,
             scope.ward_vintage,
             &scope.pins,

@@ -4,13 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use arrow::array::{Array, AsArray};
 use renewal_geo::{Fit, Vintage};
 use renewal_schema::NativeGeography;
 use renewal_warehouse::{Manifest, Warehouse};
 use serde::Serialize;
 
-use crate::tables::{DatasetPins, register, resolve, session};
+use crate::tables::{DatasetPins, register, resolve, session, string_column};
 use crate::{QueryError, Result};
 
 pub const ENGLAND_CODE: &str = "E92000001";
@@ -90,16 +89,17 @@ pub(crate) struct Lookup {
 /// The lookups in the warehouse a native geography can use, optionally one ward vintage only.
 pub(crate) async fn candidate_lookups(
     warehouse: &Warehouse,
+    datasets: &[String],
     native: NativeGeography,
     ward_vintage: Option<Vintage>,
     pins: &DatasetPins,
 ) -> Result<Vec<Manifest>> {
     let mut out = Vec::new();
-    for id in warehouse.datasets().await? {
+    for id in datasets {
         if !id.starts_with("lookup-") {
             continue;
         }
-        let m = resolve(warehouse, &id, pins).await?;
+        let m = resolve(warehouse, id, pins).await?;
         if m.kind != "lookup" {
             continue;
         }
@@ -145,17 +145,10 @@ pub(crate) async fn load_lookup(warehouse: &Warehouse, manifest: Manifest) -> Re
         .await?;
     let mut rows = Vec::new();
     for b in &batches {
-        let cols: Vec<_> = (0..6)
-            .map(|i| arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8))
-            .collect::<Result<_, _>>()?;
-        let s = |c: usize, r: usize| {
-            let a = cols[c].as_string::<i32>();
-            if a.is_valid(r) {
-                a.value(r).to_owned()
-            } else {
-                String::new()
-            }
-        };
+        let cols = (0..6)
+            .map(|i| string_column(b, i))
+            .collect::<Result<Vec<_>>>()?;
+        let s = |c: usize, r: usize| cols[c][r].clone().unwrap_or_default();
         for r in 0..b.num_rows() {
             rows.push(LookupRow {
                 lsoa_code: s(0, r),

@@ -40,7 +40,7 @@ pub use store::{
     register_target, targets,
 };
 pub use summary::{SUMMARY_COLUMNS, Summary, SummaryLevel, SummaryRequest, iod_summary};
-pub use tables::{DatasetPins, set_memory_limit};
+pub use tables::{DatasetPins, set_memory_limit, string_column, table_provider};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {

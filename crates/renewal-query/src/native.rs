@@ -4,12 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::DataType;
 use renewal_schema::{IndicatorDef, SourceDef, dataset_matches};
 use renewal_warehouse::{Manifest, Warehouse};
 
-use crate::tables::{DatasetPins, register, resolve, session};
+use crate::tables::{DatasetPins, float_column, register, resolve, session, string_column};
 use crate::{QueryError, Result};
 
 /// One source's sums: (area, period or none) → value (`None` when a member row lacked it).
@@ -18,10 +16,10 @@ pub(crate) type Sums = HashMap<(String, Option<String>), Option<f64>>;
 /// The datasets (at the versions used) a definition's sources resolve to.
 pub(crate) async fn resolve_sources(
     warehouse: &Warehouse,
+    all: &[String],
     def: &IndicatorDef,
     pins: &DatasetPins,
 ) -> Result<(Vec<Manifest>, Vec<Manifest>)> {
-    let all = warehouse.datasets().await?;
     let mut out = Vec::new();
     for source in std::iter::once(&def.numerator).chain(&def.denominator) {
         let ids: Vec<&String> = all
@@ -145,22 +143,6 @@ pub(crate) fn source_sql(s: &SourceDef) -> String {
             area = s.area,
         ),
     }
-}
-
-fn string_column(batch: &arrow::array::RecordBatch, i: usize) -> Result<Vec<Option<String>>> {
-    let col = arrow::compute::cast(batch.column(i), &DataType::Utf8)?;
-    let col = col.as_string::<i32>();
-    Ok((0..col.len())
-        .map(|r| col.is_valid(r).then(|| col.value(r).to_owned()))
-        .collect())
-}
-
-fn float_column(batch: &arrow::array::RecordBatch, i: usize) -> Result<Vec<Option<f64>>> {
-    let col = arrow::compute::cast(batch.column(i), &DataType::Float64)?;
-    let col = col.as_primitive::<arrow::datatypes::Float64Type>();
-    Ok((0..col.len())
-        .map(|r| col.is_valid(r).then(|| col.value(r)))
-        .collect())
 }
 
 /// Numerator and denominator of one native area in one period.

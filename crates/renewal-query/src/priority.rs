@@ -4,11 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, AsArray};
 use renewal_warehouse::Warehouse;
 
 use crate::answer::Answer;
-use crate::tables::{DatasetPins, plain_strings, register, resolve, session};
+use crate::tables::{DatasetPins, plain_strings, register, resolve, session, string_column};
 use crate::{Basis, QueryError, Result};
 
 #[derive(Debug, Clone)]
@@ -155,13 +154,7 @@ pub(crate) async fn lsoas_in_deciles(
         .await?;
     let mut out = Vec::new();
     for b in &batches {
-        let col = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
-        let col = col.as_string::<i32>();
-        out.extend(
-            (0..col.len())
-                .filter(|&i| col.is_valid(i))
-                .map(|i| col.value(i).to_owned()),
-        );
+        out.extend(string_column(b, 0)?.into_iter().flatten());
     }
     if out.is_empty() {
         return Err(QueryError::Precondition(format!(

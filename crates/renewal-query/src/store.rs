@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, Float64Array, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use bytes::Bytes;
 use renewal_warehouse::{Draft, DraftTable, Manifest, PublishOptions, Published, Warehouse};
 use serde::{Deserialize, Serialize};
 
 use crate::geography::Neighbourhood;
-use crate::tables::{register, session};
+use crate::tables::{register, session, string_column};
 use crate::{QueryError, Result};
 
 pub const NEIGHBOURHOODS: &str = "neighbourhoods";
@@ -47,18 +47,24 @@ pub(crate) async fn load_neighbourhoods(
         .await?;
     let mut by_id: BTreeMap<String, Neighbourhood> = BTreeMap::new();
     for b in &batches {
-        let cols: Vec<_> = (0..4)
-            .map(|i| arrow::compute::cast(b.column(i), &DataType::Utf8))
-            .collect::<Result<_, _>>()?;
-        for r in 0..b.num_rows() {
-            let s = |c: usize| cols[c].as_string::<i32>().value(r).to_owned();
-            let n = by_id.entry(s(0)).or_insert_with(|| Neighbourhood {
-                id: s(0),
-                name: s(1),
-                owner: s(2),
-                lsoas: Vec::new(),
-            });
-            n.lsoas.push(s(3));
+        let col = |i| -> Result<Vec<String>> {
+            Ok(string_column(b, i)?
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect())
+        };
+        let (ids, names, owners, lsoas) = (col(0)?, col(1)?, col(2)?, col(3)?);
+        for (((id, name), owner), lsoa) in ids.into_iter().zip(names).zip(owners).zip(lsoas) {
+            by_id
+                .entry(id.clone())
+                .or_insert_with(|| Neighbourhood {
+                    id,
+                    name,
+                    owner,
+                    lsoas: Vec::new(),
+                })
+                .lsoas
+                .push(lsoa);
         }
     }
     Ok(by_id.into_values().collect())
@@ -159,12 +165,12 @@ async fn targets_at(warehouse: &Warehouse, version: Option<u64>) -> Result<Vec<T
         .await?;
     let mut out = Vec::new();
     for b in &batches {
-        let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-        for r in 0..b.num_rows() {
-            let text = col.as_string::<i32>().value(r);
-            out.push(serde_json::from_str(text).map_err(|e| {
-                QueryError::Precondition(format!("targets dataset has a bad row: {e}"))
-            })?);
+        for text in string_column(b, 0)? {
+            out.push(
+                serde_json::from_str(&text.unwrap_or_default()).map_err(|e| {
+                    QueryError::Precondition(format!("targets dataset has a bad row: {e}"))
+                })?,
+            );
         }
     }
     Ok(out)

@@ -59,14 +59,14 @@ pub(crate) async fn resolve(
     }
 }
 
-/// Registers one table of a dataset version under `name`.
-pub(crate) async fn register(
+/// `table` of a dataset version as a DataFusion table over its Parquet files (not registered,
+/// so callers can wrap it in a view).
+pub async fn table_provider(
     ctx: &SessionContext,
     warehouse: &Warehouse,
     manifest: &Manifest,
     table: &str,
-    name: &str,
-) -> Result<()> {
+) -> Result<Arc<ListingTable>> {
     let entry = manifest.table(table).ok_or_else(|| {
         QueryError::Precondition(format!(
             "dataset {} version {} has no table {table:?}",
@@ -84,8 +84,43 @@ pub(crate) async fn register(
         .with_listing_options(options)
         .infer_schema(&ctx.state())
         .await?;
-    ctx.register_table(name, Arc::new(ListingTable::try_new(config)?))?;
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// Registers one table of a dataset version under `name`.
+pub(crate) async fn register(
+    ctx: &SessionContext,
+    warehouse: &Warehouse,
+    manifest: &Manifest,
+    table: &str,
+    name: &str,
+) -> Result<()> {
+    let provider = table_provider(ctx, warehouse, manifest, table).await?;
+    ctx.register_table(name, provider)?;
     Ok(())
+}
+
+/// Column `i` of `batch` as text, whatever string layout the reader chose (`None` for nulls).
+pub fn string_column(batch: &arrow::array::RecordBatch, i: usize) -> Result<Vec<Option<String>>> {
+    use arrow::array::{Array, AsArray};
+    let col = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)?;
+    let col = col.as_string::<i32>();
+    Ok((0..col.len())
+        .map(|r| col.is_valid(r).then(|| col.value(r).to_owned()))
+        .collect())
+}
+
+/// Column `i` of `batch` as numbers (`None` for nulls).
+pub(crate) fn float_column(
+    batch: &arrow::array::RecordBatch,
+    i: usize,
+) -> Result<Vec<Option<f64>>> {
+    use arrow::array::{Array, AsArray};
+    let col = arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Float64)?;
+    let col = col.as_primitive::<arrow::datatypes::Float64Type>();
+    Ok((0..col.len())
+        .map(|r| col.is_valid(r).then(|| col.value(r)))
+        .collect())
 }
 
 /// Casts DataFusion's string views back to plain `Utf8`, so answers have one stable schema

@@ -16,7 +16,6 @@
 //! `lookup_lsoa11_wd19__lookup`.
 
 use std::pin::Pin;
-use std::sync::Arc;
 
 use arrow_flight::encode::FlightDataEncoderBuilder;
 use arrow_flight::error::FlightError;
@@ -91,32 +90,14 @@ impl FlightSql {
                 continue;
             };
             for (kind, table, authority_column) in EXPOSED {
-                let Some(entry) = manifest.table(table).filter(|_| manifest.kind == kind) else {
+                if manifest.kind != kind || manifest.table(table).is_none() {
                     continue;
-                };
-                let urls = entry
-                    .files
-                    .iter()
-                    .map(|f| {
-                        datafusion::datasource::listing::ListingTableUrl::parse(
-                            self.warehouse.file_url(f),
-                        )
-                    })
-                    .collect::<datafusion::error::Result<Vec<_>>>()
-                    .map_err(internal)?;
-                let options = datafusion::datasource::listing::ListingOptions::new(Arc::new(
-                    datafusion::datasource::file_format::parquet::ParquetFormat::default(),
-                ))
-                .with_file_extension(".parquet");
-                let config =
-                    datafusion::datasource::listing::ListingTableConfig::new_with_multi_paths(urls)
-                        .with_listing_options(options)
-                        .infer_schema(&ctx.state())
+                }
+                let provider =
+                    renewal_query::table_provider(&ctx, &self.warehouse, &manifest, table)
                         .await
-                        .map_err(internal)?;
-                let provider = datafusion::datasource::listing::ListingTable::try_new(config)
-                    .map_err(internal)?;
-                let df = ctx.read_table(Arc::new(provider)).map_err(internal)?;
+                        .map_err(crate::to_status)?;
+                let df = ctx.read_table(provider).map_err(internal)?;
                 let df = if partner.all_authorities() {
                     df
                 } else {

@@ -675,17 +675,15 @@ impl AnalysisService {
 }
 
 fn text_column(answer: &Answer, name: &str) -> Vec<Option<String>> {
-    use arrow::array::{Array, AsArray};
-    let mut out = Vec::new();
-    for b in &answer.batches {
-        if let Some(c) = b.column_by_name(name)
-            && let Ok(c) = arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8)
-        {
-            let c = c.as_string::<i32>();
-            out.extend((0..c.len()).map(|i| c.is_valid(i).then(|| c.value(i).to_owned())));
-        }
-    }
-    out
+    let Ok(i) = answer.schema.index_of(name) else {
+        return Vec::new();
+    };
+    answer
+        .batches
+        .iter()
+        .filter_map(|b| renewal_query::string_column(b, i).ok())
+        .flatten()
+        .collect()
 }
 
 #[cfg(test)]

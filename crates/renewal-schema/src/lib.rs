@@ -596,7 +596,21 @@ pub struct Catalog {
     pub crime: Vec<(SchemaFile, CrimeFormat)>,
     pub lookup: Vec<(SchemaFile, LookupFormat)>,
     pub indicators: Vec<(SchemaFile, IndicatorDef)>,
+    /// `editions.toml`: which IoD edition a request without one means.
+    pub editions: Editions,
 }
+
+/// `data-schemas/editions.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Editions {
+    /// The edition meant when a request names none (kept stable: see the file's comment).
+    #[serde(default)]
+    pub default: Option<String>,
+}
+
+/// The word a request uses for "the newest edition there is".
+pub const NEWEST_EDITION: &str = "newest";
 
 impl Catalog {
     /// The formats compiled into this build.
@@ -672,6 +686,10 @@ impl Catalog {
                     catalog.indicators.push((file, def));
                     id
                 }
+                ["editions.toml"] => {
+                    catalog.editions = toml::from_str(&text).map_err(toml_err)?;
+                    continue;
+                }
                 _ => continue,
             };
             if let Some(other) = ids.insert(id.clone(), path.clone()) {
@@ -730,8 +748,51 @@ impl Catalog {
             .map(|f| f.sha256.as_str())
     }
 
+    /// The IoD editions with at least one format.
     pub fn iod_vintages(&self) -> BTreeSet<&str> {
         self.iod.iter().map(|(_, f)| f.vintage.as_str()).collect()
+    }
+
+    /// The newest IoD edition with a format (editions are years, compared as numbers).
+    pub fn newest_edition(&self) -> Option<&str> {
+        self.iod_vintages()
+            .into_iter()
+            .max_by_key(|v| (v.parse::<u32>().unwrap_or(0), *v))
+    }
+
+    /// The edition a request means: `None` or empty is the declared default (`editions.toml`,
+    /// else the oldest edition known, never silently the newest), `newest` the newest edition,
+    /// anything else must be a known edition.
+    pub fn resolve_edition(&self, requested: Option<&str>) -> Result<String, SchemaError> {
+        let known = self.iod_vintages();
+        let unknown = |e: &str| SchemaError::Invalid {
+            file: "editions".into(),
+            message: format!(
+                "unknown IoD edition {e:?} (known: {}, or {NEWEST_EDITION})",
+                known.iter().copied().collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let requested = requested.map(str::trim).filter(|e| !e.is_empty());
+        let edition = match requested {
+            None => match &self.editions.default {
+                Some(d) => d.clone(),
+                None => known
+                    .iter()
+                    .min_by_key(|v| v.parse::<u32>().unwrap_or(u32::MAX))
+                    .map(|v| v.to_string())
+                    .ok_or_else(|| unknown(""))?,
+            },
+            Some(e) if e.eq_ignore_ascii_case(NEWEST_EDITION) => self
+                .newest_edition()
+                .map(str::to_owned)
+                .ok_or_else(|| unknown(e))?,
+            Some(e) => e.to_owned(),
+        };
+        if known.contains(edition.as_str()) {
+            Ok(edition)
+        } else {
+            Err(unknown(&edition))
+        }
     }
 }
 
@@ -765,6 +826,48 @@ mod tests {
     use super::*;
 
     /// Every shipped schema file parses and passes its checks.
+    fn edition_format(year: &str) -> (String, String) {
+        (
+            format!("datasets/iod/{year}.toml"),
+            format!(
+                "id = \"iod{year}\"\nvintage = \"{year}\"\ndescription = \"x\"\n\
+                 lsoa_vintage = \"LSOA11\"\nnational_lsoa_count = 10\n\
+                 columns = [{{ header = \"S\", domain = \"imd\", measure = \"score\" }}]\n\
+                 [keys]\nlsoa_code = \"L\"\n"
+            ),
+        )
+    }
+
+    #[test]
+    fn editions_resolve_to_the_declared_default_or_the_newest_on_request() {
+        let files = vec![
+            edition_format("2019"),
+            edition_format("2025"),
+            edition_format("2015"),
+            (
+                "editions.toml".to_owned(),
+                "default = \"2019\"\n".to_owned(),
+            ),
+        ];
+        let catalog = Catalog::from_files(files.clone()).unwrap();
+        assert_eq!(catalog.resolve_edition(None).unwrap(), "2019");
+        assert_eq!(catalog.resolve_edition(Some("")).unwrap(), "2019");
+        assert_eq!(catalog.resolve_edition(Some("newest")).unwrap(), "2025");
+        assert_eq!(catalog.resolve_edition(Some("2015")).unwrap(), "2015");
+        let err = catalog
+            .resolve_edition(Some("2010"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("2010") && err.contains("2015, 2019, 2025"),
+            "{err}"
+        );
+
+        // Without a declared default the oldest edition is meant, never silently the newest.
+        let catalog = Catalog::from_files(files.into_iter().take(3)).unwrap();
+        assert_eq!(catalog.resolve_edition(None).unwrap(), "2015");
+    }
+
     #[test]
     fn embedded_schemas_are_valid() {
         let catalog = Catalog::embedded().unwrap();

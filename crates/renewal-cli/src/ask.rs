@@ -23,6 +23,12 @@ pub struct QueryArgs {
     /// Use a given version of a dataset instead of the current one, e.g. --at iod-2019=2.
     #[arg(long = "at", value_name = "DATASET=VERSION", value_parser = parse_pin)]
     pins: Vec<(String, u64)>,
+    /// Population to apportion split LSOAs by when data on one LSOA vintage (2011, 2021) is
+    /// answered on the other: a population dataset on the target vintage, optionally with a
+    /// year (population-census2021-lsoa21, population-lsoa21:2021), or an IoD edition with
+    /// File 6 (iod-2019 for 2011 LSOAs). Without it such a move is refused, naming the areas.
+    #[arg(long, value_name = "DATASET[:YEAR]")]
+    bridge_weights: Option<String>,
     /// Counts below this are withheld with everything derived from them.
     #[arg(long, default_value_t = renewal_query::DEFAULT_DISCLOSURE_THRESHOLD)]
     disclosure_threshold: f64,
@@ -38,6 +44,7 @@ impl QueryArgs {
         Scope {
             ward_vintage: self.ward_vintage,
             pins: self.pins.iter().cloned().collect(),
+            bridge_weights: self.bridge_weights.clone(),
         }
     }
 }

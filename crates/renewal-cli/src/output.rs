@@ -59,6 +59,7 @@ pub fn json_answer(
             "method": basis.method,
             "fit": basis.fit.to_string(),
             "datasets": basis.datasets,
+            "bridges": basis.bridges,
         },
         "notes": notes,
         "rows": json_rows(batches)?,
@@ -76,6 +77,21 @@ pub fn basis_to_stderr(basis: &Basis, notes: &[String]) {
         .map(|(d, v)| format!("{d} v{v}"))
         .collect();
     eprintln!("basis: {}; datasets: {}", basis.method, datasets.join(", "));
+    for b in &basis.bridges {
+        eprintln!(
+            "bridge: {} moved {} → {} through {} v{}; {:.2}% apportioned{}",
+            b.dataset,
+            b.from,
+            b.to,
+            b.bridge,
+            b.version,
+            100.0 * b.apportioned_share,
+            b.weights
+                .as_ref()
+                .map(|w| format!(" by {w}"))
+                .unwrap_or_default()
+        );
+    }
     for note in notes {
         eprintln!("note: {note}");
     }

@@ -15,6 +15,8 @@
 //!
 //! Architecture invariant: no IO and no heavy dependencies here; every other crate may use it.
 
+pub mod bridge;
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -11,6 +11,7 @@
 //! Architecture invariant: no DataFusion here, and no writes to the warehouse: this crate
 //! returns [`renewal_warehouse::Draft`]s and the caller publishes them.
 
+pub mod bridge;
 pub mod crime;
 pub mod error;
 pub mod frame;

@@ -1,6 +1,7 @@
 //! ONS LSOA → ward → local authority lookups. The vintages come from the headers (`WD19CD` →
 //! WD19), and each (LSOA vintage, ward vintage) pair is its own dataset, so every vintage
-//! lives side by side in the warehouse.
+//! lives side by side in the warehouse. Change lookups between LSOA vintages given to the same
+//! command become bridges (module `bridge`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -53,10 +54,33 @@ pub fn read_lookups(
         .first()
         .ok_or_else(|| IngestError::Usage("data-schemas defines no lookup format".into()))?;
     let mut pending: BTreeMap<String, Pending> = BTreeMap::new();
+    let mut bridges: Vec<Draft> = Vec::new();
     for path in files {
         let source = SourceBytes::read(path)?;
         progress.start_file(&source.name, source.bytes.len() as u64);
         let tables = read_tables(&source, progress)?;
+        // A change lookup between two LSOA vintages (LSOA11 → LSOA21) is a bridge, not a ward
+        // lookup: it has two LSOA code columns and a change indicator.
+        if let Some((table, (bridge_file, bridge_format))) = tables.iter().find_map(|t| {
+            catalog
+                .bridge
+                .iter()
+                .find(|(_, f)| f.matches(&t.headers))
+                .map(|f| (t, f))
+        }) {
+            let rows = table.rows.len() as u64;
+            progress.finish_file(&source.name, rows);
+            let provenance = source.provenance(&bridge_format.id, rows);
+            let draft = crate::bridge::read_bridge(table, bridge_format, bridge_file, provenance)?;
+            if bridges.iter().any(|d: &Draft| d.dataset == draft.dataset) {
+                return Err(IngestError::Usage(format!(
+                    "two change lookups for {} in one call; ingest one at a time",
+                    draft.dataset
+                )));
+            }
+            bridges.push(draft);
+            continue;
+        }
         let (table, columns) = tables
             .iter()
             .find_map(|t| {
@@ -65,12 +89,7 @@ pub fn read_lookups(
                     .map(|c| c.map(|c| (t, c)))
             })
             .transpose()?
-            .ok_or_else(|| {
-                IngestError::invalid(
-                    Location::file(&source.name).at_line(1),
-                    "not an LSOA to ward lookup: need LSOAyyCD, WDyyCD and LADyyCD columns",
-                )
-            })?;
+            .ok_or_else(|| crate::bridge::not_a_lookup(&Location::file(&source.name)))?;
         let [lsoa_v, ward_v, _] = columns.vintages;
         let id = renewal_warehouse::ids::lookup(lsoa_v, ward_v);
         let entry = pending.entry(id).or_insert_with(|| Pending {
@@ -94,10 +113,12 @@ pub fn read_lookups(
         entry.sources.push(source.provenance(&format.id, rows));
     }
     progress.stage("writing Parquet");
-    pending
+    let mut drafts = pending
         .into_iter()
         .map(|(id, p)| draft(id, p, schema_file, format))
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    drafts.extend(bridges);
+    Ok(drafts)
 }
 
 fn find_columns(table: &TextTable, format: &LookupFormat) -> Result<Option<Columns>> {

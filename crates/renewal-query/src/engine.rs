@@ -10,7 +10,9 @@ use renewal_warehouse::{Manifest, Warehouse};
 
 use crate::aggregate::Aggregate;
 use crate::geography::{Lookup, Membership, candidate_lookups, load_lookup};
-use crate::native::{combine, read_source, resolve_sources};
+use crate::bridging::load_bridges;
+use crate::native::{combine, merge, read_parts, resolve_sources};
+use crate::population::period_bases;
 use crate::store::{NEIGHBOURHOODS, load_neighbourhoods};
 use crate::tables::{DatasetPins, resolve};
 use crate::{Basis, QueryError, Result};
@@ -25,9 +27,13 @@ pub struct Scope {
     pub ward_vintage: Option<Vintage>,
     /// Dataset versions to use instead of the current ones.
     pub pins: DatasetPins,
+    /// Population to apportion split LSOAs by when data must be moved between LSOA vintages:
+    /// `DATASET` or `DATASET:YEAR` (a population dataset on the target vintage, or an IoD
+    /// edition's File 6 population). Without it, a move that needs apportioning is refused.
+    pub bridge_weights: Option<String>,
 }
 
-type CacheKey = (String, Option<String>, BTreeMap<String, u64>);
+type CacheKey = (String, Option<String>, Option<String>, BTreeMap<String, u64>);
 
 /// Answers questions over one warehouse. Cheap to share (`Arc<Engine>`); aggregates are built
 /// once per (indicator, ward vintage, dataset versions) and reused until a version changes.
@@ -108,29 +114,120 @@ impl Engine {
         } else {
             None
         };
-        let versions: BTreeMap<String, u64> = num_ds
+        let mut pop_ds = Vec::new();
+        if let Some(p) = &def.population {
+            for id in datasets
+                .iter()
+                .filter(|d| renewal_schema::dataset_matches(&p.dataset, d))
+            {
+                let m = resolve(&self.warehouse, id, &scope.pins).await?;
+                if m.kind == "population" {
+                    pop_ds.push(m);
+                }
+            }
+        }
+        let bridges = if def.native_geography.is_lsoa() {
+            load_bridges(
+                &self.warehouse,
+                &datasets,
+                scope.bridge_weights.as_deref(),
+                &scope.pins,
+            )
+            .await?
+        } else {
+            crate::bridging::Bridges {
+                loaded: Vec::new(),
+                weights: None,
+            }
+        };
+        let mut versions: BTreeMap<String, u64> = num_ds
             .iter()
             .chain(&den_ds)
             .chain(&lookups)
             .chain(&neighbourhoods)
+            .chain(&pop_ds)
             .map(|m| (m.dataset.clone(), m.version))
             .collect();
+        versions.extend(bridges.versions().map(|(d, v)| (d.to_owned(), v)));
         let key = (
             def.id.clone(),
             scope.ward_vintage.map(|v| v.to_string()),
+            scope.bridge_weights.clone(),
             versions,
         );
         if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(hit);
         }
 
-        let (num, present) = read_source(&self.warehouse, &def.id, &def.numerator, &num_ds).await?;
-        let den = match &def.denominator {
-            Some(d) => Some(read_source(&self.warehouse, &def.id, d, &den_ds).await?.0),
+        let num_parts = read_parts(&self.warehouse, &def.id, &def.numerator, &num_ds).await?;
+        let den_parts = match &def.denominator {
+            Some(d) => read_parts(&self.warehouse, &def.id, d, &den_ds).await?,
+            None => Vec::new(),
+        };
+        let codes: std::collections::BTreeSet<&str> = num_parts
+            .iter()
+            .flat_map(|p| p.sums.keys().map(|(a, _)| a.as_str()))
+            .collect();
+        let lookup = self.choose_lookup(lookups, &codes, &def).await?;
+        // Data on another LSOA vintage than the lookup's is moved through the bridge, dataset
+        // by dataset (a series may hold both: 2011-coded months before the change, 2021-coded
+        // after).
+        let target: Option<Vintage> = def
+            .native_geography
+            .is_lsoa()
+            .then(|| lookup.lsoa_vintage.parse().ok())
+            .flatten();
+        let mut bridged = Vec::new();
+        let mut bridge_parts = |parts: Vec<crate::native::Part>,
+                                absent_is_zero: bool|
+         -> Result<Vec<crate::native::Part>> {
+            let Some(t) = target else { return Ok(parts) };
+            let mut out = Vec::new();
+            for mut p in parts {
+                let (sums, used) = bridges.to_target(&p.manifest, p.sums, t, absent_is_zero)?;
+                p.areas = bridges.codes_to_target(&p.manifest, &p.areas, t)?;
+                p.sums = sums;
+                bridged.extend(used);
+                out.push(p);
+            }
+            Ok(out)
+        };
+        let num_parts = bridge_parts(num_parts, def.numerator.absent_means_zero)?;
+        let den_parts = bridge_parts(den_parts, false)?;
+        let (num, present) = merge(&def.id, &def.numerator, num_parts)?;
+        let mut den = match &def.denominator {
+            Some(d) => Some(merge(&def.id, d, den_parts)?.0),
             None => None,
         };
-        let codes: std::collections::BTreeSet<&str> = num.keys().map(|(a, _)| a.as_str()).collect();
-        let lookup = self.choose_lookup(lookups, &codes, &def).await?;
+        let mut population_notes = Vec::new();
+        if let Some(p) = &def.population
+            && !pop_ds.is_empty()
+        {
+            let periods: Vec<String> = num
+                .keys()
+                .filter_map(|(_, p)| p.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let fallback_areas = den
+                .as_ref()
+                .map(|d| d.keys().map(|(a, _)| a.clone()).collect())
+                .unwrap_or_default();
+            let bases = period_bases(
+                &self.warehouse,
+                &def.id,
+                p,
+                &pop_ds,
+                &bridges,
+                target,
+                &periods,
+                &fallback_areas,
+            )
+            .await?;
+            bridged.extend(bases.bridged);
+            population_notes = bases.notes;
+            den.get_or_insert_with(Default::default).extend(bases.sums);
+        }
         let neighbourhoods = match &neighbourhoods {
             Some(m) => load_neighbourhoods(&self.warehouse, m).await?,
             None => Vec::new(),
@@ -155,11 +252,15 @@ impl Engine {
         let mut datasets: BTreeMap<String, u64> = num_ds
             .iter()
             .chain(&den_ds)
+            .chain(&pop_ds)
             .map(|m| (m.dataset.clone(), m.version))
             .collect();
         datasets.insert(lookup.manifest.dataset.clone(), lookup.manifest.version);
-        if let Some(m) = key.2.get(NEIGHBOURHOODS) {
+        if let Some(m) = key.3.get(NEIGHBOURHOODS) {
             datasets.insert(NEIGHBOURHOODS.into(), *m);
+        }
+        for b in &bridged {
+            datasets.insert(b.bridge.clone(), b.version);
         }
         let method = match def.native_geography {
             g if g.is_lsoa() => format!(
@@ -183,6 +284,29 @@ impl Engine {
             renewal_geo::Fit::Exact
         };
         let mut notes = native.notes.clone();
+        for b in &bridged {
+            notes.push(format!(
+                "{}: {} moved from {} to {} LSOAs through {} v{}: {:.2}% of its total apportioned \
+                 ({} split areas{}){}",
+                def.id,
+                b.dataset,
+                b.from,
+                b.to,
+                b.bridge,
+                b.version,
+                100.0 * b.apportioned_share,
+                b.apportioned_areas,
+                b.weights
+                    .as_ref()
+                    .map(|w| format!(", weights {w}"))
+                    .unwrap_or_default(),
+                match b.unknown_areas {
+                    0 => String::new(),
+                    n => format!("; {n} of its areas are not in the bridge and are left out"),
+                }
+            ));
+        }
+        notes.extend(population_notes);
         if let Some(c) = &covered {
             notes.push(format!(
                 "{}: an LSOA without a row counts as zero in the {} LSOAs of the authorities the data covers",
@@ -198,6 +322,7 @@ impl Engine {
                 datasets,
                 method,
                 fit,
+                bridges: bridged,
             },
             notes,
         ));

@@ -9,9 +9,11 @@
 
 mod aggregate;
 mod answer;
+mod bridging;
 mod engine;
 mod geography;
 mod native;
+mod population;
 mod priority;
 mod profile;
 mod questions;
@@ -25,6 +27,7 @@ use datafusion::error::DataFusionError;
 use renewal_warehouse::WarehouseError;
 
 pub use aggregate::{Aggregate, Evaluated, Figure, evaluate};
+pub use bridging::BridgeUse;
 pub use answer::{Answer, Kind as ColumnKind, answer_from_rows};
 pub use engine::{DEFAULT_DISCLOSURE_THRESHOLD, Engine, Scope};
 pub use geography::{Area, AreaLevel, ENGLAND_CODE, Neighbourhood};
@@ -64,7 +67,7 @@ pub enum QueryError {
 pub type Result<T, E = QueryError> = std::result::Result<T, E>;
 
 /// Which dataset versions an answer used, and how its areas were built.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Basis {
     /// Dataset id → version.
     pub datasets: BTreeMap<String, u64>,
@@ -73,4 +76,7 @@ pub struct Basis {
     pub method: String,
     /// `exact` or `best-fit`.
     pub fit: renewal_geo::Fit,
+    /// Figures moved between LSOA vintages to reach the answer's geography (empty when none
+    /// were): which bridge, which weights, what share was apportioned.
+    pub bridges: Vec<BridgeUse>,
 }

@@ -21,11 +21,24 @@ pub(crate) async fn resolve_sources(
     pins: &DatasetPins,
 ) -> Result<(Vec<Manifest>, Vec<Manifest>)> {
     let mut out = Vec::new();
-    for source in std::iter::once(&def.numerator).chain(&def.denominator) {
+    for (i, source) in std::iter::once(&def.numerator)
+        .chain(&def.denominator)
+        .enumerate()
+    {
         let ids: Vec<&String> = all
             .iter()
             .filter(|d| dataset_matches(&source.dataset, d))
             .collect();
+        // With a population base the denominator is only the fallback: it may be absent when
+        // population estimates are there.
+        let populations = def
+            .population
+            .as_ref()
+            .is_some_and(|p| all.iter().any(|d| dataset_matches(&p.dataset, d)));
+        if ids.is_empty() && i == 1 && populations {
+            out.push(Vec::new());
+            continue;
+        }
         if ids.is_empty() {
             return Err(QueryError::Precondition(format!(
                 "indicator {} needs dataset {} (table {}), which is not in the warehouse",
@@ -44,17 +57,22 @@ pub(crate) async fn resolve_sources(
     Ok((numerator, denominator))
 }
 
-/// Sums `source` per (area, period) over every dataset given. Two datasets giving the same
-/// (area, period) would double count, so that is an error naming both.
-pub(crate) async fn read_source(
+/// One dataset's sums for a source, before they are merged with the others'.
+pub(crate) struct Part {
+    pub manifest: Manifest,
+    pub sums: Sums,
+    /// Every area the dataset's table lists (for `absent_means_zero`).
+    pub areas: BTreeSet<String>,
+}
+
+/// Sums `source` per (area, period) in each dataset given that has its table.
+pub(crate) async fn read_parts(
     warehouse: &Warehouse,
     indicator: &str,
     source: &SourceDef,
     datasets: &[Manifest],
-) -> Result<(Sums, BTreeSet<String>)> {
-    let mut sums: Sums = HashMap::new();
-    let mut seen_in: HashMap<(String, Option<String>), String> = HashMap::new();
-    let mut all_areas = BTreeSet::new();
+) -> Result<Vec<Part>> {
+    let mut parts = Vec::new();
     for manifest in datasets {
         if manifest.table(&source.table).is_none() {
             // A pattern can match datasets of another shape (crime-* and a crime table with
@@ -72,35 +90,60 @@ pub(crate) async fn read_source(
             .collect()
             .await
             .map_err(|e| source_error(indicator, manifest, e))?;
+        let mut sums: Sums = HashMap::new();
         for batch in &batches {
             let area = string_column(batch, 0)?;
             let period = string_column(batch, 1)?;
             let value = float_column(batch, 2)?;
             for i in 0..batch.num_rows() {
                 let Some(a) = area[i].clone() else { continue };
-                let key = (a, period[i].clone());
-                if let Some(other) = seen_in.insert(key.clone(), manifest.dataset.clone()) {
-                    return Err(QueryError::Precondition(format!(
-                        "indicator {indicator}: datasets {other} and {} both give {} for {}{}; \
-                         pin one or remove the other",
-                        manifest.dataset,
-                        source.value,
-                        key.0,
-                        key.1
-                            .as_deref()
-                            .map(|p| format!(", {p}"))
-                            .unwrap_or_default()
-                    )));
-                }
-                sums.insert(key, value[i]);
+                sums.insert((a, period[i].clone()), value[i]);
             }
         }
+        let mut areas = BTreeSet::new();
         if source.absent_means_zero {
             let sql = format!("SELECT DISTINCT CAST({} AS VARCHAR) FROM t", source.area);
             for batch in ctx.sql(&sql).await?.collect().await? {
-                all_areas.extend(string_column(&batch, 0)?.into_iter().flatten());
+                areas.extend(string_column(&batch, 0)?.into_iter().flatten());
             }
         }
+        parts.push(Part {
+            manifest: manifest.clone(),
+            sums,
+            areas,
+        });
+    }
+    Ok(parts)
+}
+
+/// Merges datasets' sums. Two datasets giving the same (area, period) would double count, so
+/// that is an error naming both.
+pub(crate) fn merge(
+    indicator: &str,
+    source: &SourceDef,
+    parts: Vec<Part>,
+) -> Result<(Sums, BTreeSet<String>)> {
+    let mut sums: Sums = HashMap::new();
+    let mut seen_in: HashMap<(String, Option<String>), String> = HashMap::new();
+    let mut all_areas = BTreeSet::new();
+    for part in parts {
+        for (key, value) in part.sums {
+            if let Some(other) = seen_in.insert(key.clone(), part.manifest.dataset.clone()) {
+                return Err(QueryError::Precondition(format!(
+                    "indicator {indicator}: datasets {other} and {} both give {} for {}{}; \
+                     pin one or remove the other",
+                    part.manifest.dataset,
+                    source.value,
+                    key.0,
+                    key.1
+                        .as_deref()
+                        .map(|p| format!(", {p}"))
+                        .unwrap_or_default()
+                )));
+            }
+            sums.insert(key, value);
+        }
+        all_areas.extend(part.areas);
     }
     Ok((sums, all_areas))
 }

@@ -129,6 +129,7 @@ ORDER BY l.rnk, l.lsoa_code
             datasets: BTreeMap::from([(iod.dataset.clone(), iod.version)]),
             method: format!("LSOAs as ranked in {} v{}", iod.dataset, iod.version),
             fit: renewal_geo::Fit::Exact,
+            bridges: Vec::new(),
         },
         notes,
     })

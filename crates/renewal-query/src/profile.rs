@@ -141,6 +141,7 @@ pub async fn area_profile(engine: &Engine, area: &str, scope: &Scope) -> Result<
             datasets,
             method: fits.join("; "),
             fit: renewal_geo::Fit::BestFit,
+            bridges: Vec::new(),
         },
         notes,
     })
@@ -272,6 +273,7 @@ pub async fn most_similar(
                 methods.join(", ")
             ),
             fit: renewal_geo::Fit::BestFit,
+            bridges: Vec::new(),
         },
         notes: Vec::new(),
     })

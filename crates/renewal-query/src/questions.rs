@@ -937,6 +937,7 @@ pub async fn target_status(engine: &Engine, targets: &[Target], scope: &Scope) -
             datasets: Default::default(),
             method: "no targets".into(),
             fit: renewal_geo::Fit::Exact,
+            bridges: Vec::new(),
         }),
         notes,
     })

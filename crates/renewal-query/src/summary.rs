@@ -156,6 +156,7 @@ pub async fn iod_summary(warehouse: &Warehouse, request: &SummaryRequest) -> Res
             datasets,
             method: basis_method,
             fit,
+            bridges: Vec::new(),
         },
         notes,
     })

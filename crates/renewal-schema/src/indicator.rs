@@ -33,9 +33,39 @@ pub struct IndicatorDef {
     #[serde(default)]
     pub periods: Option<String>,
     pub numerator: SourceDef,
-    /// Absent for indicators published only as values (no aggregation is possible).
+    /// Absent for indicators published only as values (no aggregation is possible). With a
+    /// [`PopulationDef`] this is the declared fallback: used for the areas and periods that no
+    /// population estimate covers.
     #[serde(default)]
     pub denominator: Option<SourceDef>,
+    /// The population base of a per-resident rate, read for each period from population
+    /// estimates (`renewal ingest population`): the estimate for the period's own year,
+    /// failing that the nearest earlier year, then the nearest later one, then `denominator`.
+    #[serde(default)]
+    pub population: Option<PopulationDef>,
+}
+
+/// An indicator's population base, taken from population datasets period by period.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationDef {
+    /// Population datasets to read (a dataset id or pattern with `*`).
+    #[serde(default = "default_population_dataset")]
+    pub dataset: String,
+    /// The age band (`all_ages`, `16-64`, `0-15`, `65+`, …) as population datasets name it.
+    pub age_band: String,
+    /// `persons`, `females` or `males`.
+    #[serde(default = "default_sex")]
+    pub sex: String,
+    /// In words, for answers: "residents aged 16-64".
+    pub describe: String,
+}
+
+fn default_population_dataset() -> String {
+    "population-*".into()
+}
+fn default_sex() -> String {
+    "persons".into()
 }
 
 /// What kind of number an indicator is; decides its confidence interval (METHODS.md).
@@ -204,6 +234,13 @@ impl IndicatorDef {
         if self.numerator.period.is_none() {
             return Err(invalid(
                 "the numerator needs a period expression: periods come from the numerator".into(),
+            ));
+        }
+        if self.population.is_some() && self.value_type != ValueType::Rate
+            && self.value_type != ValueType::Proportion
+        {
+            return Err(invalid(
+                "a population base applies to rates and proportions of residents only".into(),
             ));
         }
         if self

@@ -21,7 +21,8 @@ mod indicator;
 pub mod period;
 
 pub use indicator::{
-    IndicatorDef, NativeGeography, PolarityName, SourceDef, ValueType, dataset_matches,
+    IndicatorDef, NativeGeography, PolarityName, PopulationDef, SourceDef, ValueType,
+    dataset_matches,
 };
 pub use period::{Period, PeriodType};
 
@@ -567,6 +568,39 @@ pub struct LookupFormat {
     pub ignore: Vec<String>,
 }
 
+/// A layout of ONS change lookups between two LSOA vintages (LSOA11 → LSOA21), used to bridge
+/// figures between geographies. The vintages are read from the `LSOAyyCD` headers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeFormat {
+    pub id: String,
+    pub description: String,
+    /// The header of the change indicator column (`CHGIND`).
+    pub change_column: String,
+    /// Indicator value → change (`U` → unchanged, `S` → split, …).
+    pub changes: BTreeMap<String, renewal_geo::bridge::Change>,
+    /// Headers known and deliberately not stored.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}
+
+impl BridgeFormat {
+    /// Does a file with these headers belong to this format: a change column and two LSOA code
+    /// columns?
+    pub fn matches(&self, headers: &[String]) -> bool {
+        let lsoa_codes = headers
+            .iter()
+            .filter(|h| {
+                matches!(
+                    Vintage::from_ons_header(h),
+                    Some((v, renewal_geo::HeaderRole::Code)) if v.level == renewal_geo::Level::Lsoa
+                )
+            })
+            .count();
+        lsoa_codes == 2 && headers.iter().any(|h| h.trim() == self.change_column)
+    }
+}
+
 /// Serde-friendly wrapper so schema files can say `fit = "best-fit"`.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(try_from = "String")]
@@ -595,6 +629,8 @@ pub struct Catalog {
     pub observations: Vec<(SchemaFile, ObservationFormat)>,
     pub crime: Vec<(SchemaFile, CrimeFormat)>,
     pub lookup: Vec<(SchemaFile, LookupFormat)>,
+    /// Change lookups between LSOA vintages (`datasets/bridge/`).
+    pub bridge: Vec<(SchemaFile, BridgeFormat)>,
     pub indicators: Vec<(SchemaFile, IndicatorDef)>,
     /// `editions.toml`: which IoD edition a request without one means.
     pub editions: Editions,
@@ -679,6 +715,12 @@ impl Catalog {
                     catalog.lookup.push((file, format));
                     id
                 }
+                ["datasets", "bridge", _] => {
+                    let format: BridgeFormat = toml::from_str(&text).map_err(toml_err)?;
+                    let id = format.id.clone();
+                    catalog.bridge.push((file, format));
+                    id
+                }
                 ["indicators", _] => {
                     let def: IndicatorDef = toml::from_str(&text).map_err(toml_err)?;
                     def.check(&path)?;
@@ -741,7 +783,8 @@ impl Catalog {
             .chain(self.iod_summary.iter().map(|(f, _)| f))
             .chain(self.observations.iter().map(|(f, _)| f))
             .chain(self.crime.iter().map(|(f, _)| f))
-            .chain(self.lookup.iter().map(|(f, _)| f));
+            .chain(self.lookup.iter().map(|(f, _)| f))
+            .chain(self.bridge.iter().map(|(f, _)| f));
         files
             .into_iter()
             .find(|f| f.path == path)

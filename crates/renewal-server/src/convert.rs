@@ -37,6 +37,22 @@ pub fn chunks(answer: &Answer) -> Result<Vec<pb::TableChunk>, arrow::error::Arro
             dataset_versions: answer.basis.datasets.clone().into_iter().collect(),
             method: answer.basis.method.clone(),
             fit: answer.basis.fit.to_string(),
+            bridges: answer
+                .basis
+                .bridges
+                .iter()
+                .map(|b| pb::BridgeUse {
+                    bridge: b.bridge.clone(),
+                    version: b.version,
+                    dataset: b.dataset.clone(),
+                    from_vintage: b.from.clone(),
+                    to_vintage: b.to.clone(),
+                    weights: b.weights.clone().unwrap_or_default(),
+                    apportioned_share: b.apportioned_share,
+                    apportioned_areas: b.apportioned_areas as u64,
+                    unknown_areas: b.unknown_areas as u64,
+                })
+                .collect(),
         }),
         notes: answer.notes.clone(),
         rows: Vec::new(),

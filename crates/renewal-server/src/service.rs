@@ -78,6 +78,7 @@ fn scope(s: Option<pb::Scope>) -> Result<Scope, Status> {
     Ok(Scope {
         ward_vintage,
         pins: s.pins.into_iter().collect(),
+        bridge_weights: Some(s.bridge_weights).filter(|w| !w.trim().is_empty()),
     })
 }
 

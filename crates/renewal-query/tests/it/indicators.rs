@@ -178,7 +178,7 @@ async fn census(
     .await;
 }
 
-fn column_f64(batch: &RecordBatch, name: &str) -> Vec<Option<f64>> {
+pub(crate) fn column_f64(batch: &RecordBatch, name: &str) -> Vec<Option<f64>> {
     let c = batch.column_by_name(name).unwrap();
     let c = c.as_primitive::<arrow::datatypes::Float64Type>();
     (0..c.len())
@@ -186,7 +186,7 @@ fn column_f64(batch: &RecordBatch, name: &str) -> Vec<Option<f64>> {
         .collect()
 }
 
-fn column_str(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+pub(crate) fn column_str(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let c = batch.column_by_name(name).unwrap();
     let c = c.as_string::<i32>();
     (0..c.len())

@@ -162,9 +162,10 @@ pub enum TargetCommand {
 
 #[derive(Debug, Args)]
 pub struct PriorityArgs {
-    /// IoD edition.
-    #[arg(long, default_value = "2019")]
-    vintage: String,
+    /// IoD edition: a year (2019, 2025) or `newest`; by default the edition
+    /// data-schemas/editions.toml names (2019), so the meaning never changes silently.
+    #[arg(long, alias = "vintage")]
+    edition: Option<String>,
     /// IMD or a domain: imd, income, employment, education, health, crime, barriers,
     /// living_environment, idaci, idaopi.
     #[arg(long, default_value = "imd")]
@@ -304,7 +305,8 @@ pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
             let t = Target {
                 id: id.clone(),
                 indicator: indicator.clone(),
-                selection: select.to_string(),
+                // The edition is pinned: a newer IoD never changes a registered target.
+                selection: select.pinned(e.catalog())?.to_string(),
                 authority: authority.clone(),
                 baseline_period: baseline.clone(),
                 target_period: target.clone(),
@@ -332,8 +334,9 @@ pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
 }
 
 pub async fn priority(e: Engine, args: &PriorityArgs) -> Result<()> {
+    let edition = e.catalog().resolve_edition(args.edition.as_deref())?;
     let request = PriorityRequest {
-        edition: args.vintage.clone(),
+        edition,
         domain: args.domain.clone(),
         percent: args.percent,
         authority: args.authority.clone(),

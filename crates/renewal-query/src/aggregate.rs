@@ -40,6 +40,8 @@ pub struct Aggregate {
     pub figures: HashMap<(AreaLevel, String, String), Figure>,
     pub basis: Basis,
     pub notes: Vec<String>,
+    /// The LSOA vintage of the native figures, when they are LSOAs of a known vintage.
+    pub lsoa_vintage: Option<renewal_geo::Vintage>,
 }
 
 impl Aggregate {
@@ -157,6 +159,7 @@ impl Aggregate {
             figures,
             basis,
             notes,
+            lsoa_vintage: None,
         }
     }
 

@@ -320,3 +320,46 @@ async fn latest_year(ctx: &datafusion::prelude::SessionContext) -> Result<Option
         .and_then(|v| v.first().copied().flatten())
         .map(|y| y as i32))
 }
+
+/// The native LSOAs of `agg` that a selection made on another geography covers: `codes` are
+/// on `vintage` (an IoD edition's LSOAs). Where the vintages differ, a native LSOA is selected
+/// when every area it maps to on the selection's vintage is selected (an LSOA only partly in
+/// the selection is left out rather than counted whole).
+pub(crate) async fn select_on(
+    engine: &crate::Engine,
+    agg: &crate::Aggregate,
+    codes: Vec<String>,
+    vintage: Option<Vintage>,
+    scope: &crate::Scope,
+) -> Result<BTreeSet<String>> {
+    let selected: BTreeSet<String> = codes.into_iter().collect();
+    let (Some(native), Some(on)) = (agg.lsoa_vintage, vintage) else {
+        return Ok(selected);
+    };
+    if native == on {
+        return Ok(selected);
+    }
+    let datasets = engine.warehouse().datasets().await?;
+    let bridges = load_bridges(engine.warehouse(), &datasets, None, &scope.pins).await?;
+    let Some((_, bridge)) = bridges.between(native, on) else {
+        return Err(QueryError::Precondition(format!(
+            "the selection is on {on} LSOAs and indicator {} on {native}; ingest the ONS change \
+             lookup between them with `renewal ingest lookup`",
+            agg.indicator.id
+        )));
+    };
+    let mut out = BTreeSet::new();
+    let natives: BTreeSet<&String> = agg
+        .members
+        .iter()
+        .filter(|((l, _), _)| *l == crate::AreaLevel::Lsoa)
+        .map(|((_, c), _)| c)
+        .collect();
+    for code in natives {
+        let targets = bridge.targets(code).unwrap_or_default();
+        if !targets.is_empty() && targets.iter().all(|t| selected.contains(t)) {
+            out.insert(code.clone());
+        }
+    }
+    Ok(out)
+}

@@ -314,7 +314,7 @@ impl Engine {
                 c.len()
             ));
         }
-        let aggregate = Arc::new(Aggregate::build(
+        let mut aggregate = Aggregate::build(
             def,
             native,
             &membership,
@@ -325,7 +325,9 @@ impl Engine {
                 bridges: bridged,
             },
             notes,
-        ));
+        );
+        aggregate.lsoa_vintage = target;
+        let aggregate = Arc::new(aggregate);
         if let Ok(mut c) = self.cache.lock() {
             c.insert(key, aggregate.clone());
         }

@@ -141,16 +141,20 @@ pub(crate) async fn lsoas_in_deciles(
     edition: &str,
     max: u8,
     pins: &DatasetPins,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, Option<renewal_geo::Vintage>)> {
     let id = renewal_warehouse::ids::iod(edition);
     let iod = resolve(warehouse, &id, pins).await?;
     let ctx = session();
     register(&ctx, warehouse, &iod, "iod", "iod").await?;
     let batches = ctx
-        .sql(&format!(
-            "SELECT CAST(lsoa_code AS VARCHAR) FROM iod WHERE domain = 'imd' AND measure = 'decile' AND value <= {max}"
-        ))
+        .sql(
+            "SELECT CAST(lsoa_code AS VARCHAR) FROM iod \
+             WHERE domain = 'imd' AND measure = 'decile' AND value <= $1",
+        )
         .await?
+        .with_param_values(vec![datafusion::scalar::ScalarValue::Float64(Some(
+            f64::from(max),
+        ))])?
         .collect()
         .await?;
     let mut out = Vec::new();
@@ -162,5 +166,6 @@ pub(crate) async fn lsoas_in_deciles(
             "{id} has no IMD deciles (ingest File 1, 2 or 7)"
         )));
     }
-    Ok(out)
+    let vintage = iod.vintage.get("lsoa").and_then(|v| v.parse().ok());
+    Ok((out, vintage))
 }

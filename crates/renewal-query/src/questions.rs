@@ -313,27 +313,55 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
 /// Which areas a question pools.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {
-    /// LSOAs in IMD deciles 1..=N (IoD edition `edition`) within the authority.
-    ImdDecile { max: u8, edition: String },
+    /// LSOAs in IMD deciles 1..=N of an IoD edition within the authority. `None` is the
+    /// default edition (`data-schemas/editions.toml`: 2019), so `imd-decile<=2` keeps its
+    /// meaning when a newer edition is ingested; `imd2025-decile<=2` names one.
+    ImdDecile { max: u8, edition: Option<String> },
     /// LSOA or ward codes (a ward means all its LSOAs).
     Areas(Vec<String>),
     /// A registered custom neighbourhood.
     Neighbourhood(String),
 }
 
+impl Selection {
+    /// The same selection with its edition made explicit, as stored with a target: ingesting
+    /// a newer edition never changes what a registered selection means.
+    pub fn pinned(&self, catalog: &renewal_schema::Catalog) -> Result<Selection> {
+        Ok(match self {
+            Selection::ImdDecile { max, edition } => Selection::ImdDecile {
+                max: *max,
+                edition: Some(
+                    catalog
+                        .resolve_edition(edition.as_deref())
+                        .map_err(|e| QueryError::InvalidArgument(e.to_string()))?,
+                ),
+            },
+            other => other.clone(),
+        })
+    }
+}
+
 impl std::str::FromStr for Selection {
     type Err = String;
-    /// `imd-decile<=2`, `areas:E05000001,E05000002`, `neighbourhood:ID`.
+    /// `imd-decile<=2`, `imd2025-decile<=2`, `imdnewest-decile<=2`,
+    /// `areas:E05000001,E05000002`, `neighbourhood:ID`.
     fn from_str(s: &str) -> Result<Self, String> {
-        if let Some(n) = s.strip_prefix("imd-decile<=") {
+        if let Some(rest) = s.strip_prefix("imd")
+            && let Some((edition, n)) = rest.split_once("-decile<=")
+        {
             let max: u8 = n
                 .parse()
                 .ok()
                 .filter(|d| (1..=10).contains(d))
                 .ok_or_else(|| format!("{s:?}: decile must be 1 to 10"))?;
+            if !edition.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(format!(
+                    "{s:?}: the edition goes between imd and -decile, e.g. imd2025-decile<=2"
+                ));
+            }
             return Ok(Selection::ImdDecile {
                 max,
-                edition: "2019".into(),
+                edition: (!edition.is_empty()).then(|| edition.to_owned()),
             });
         }
         if let Some(list) = s.strip_prefix("areas:") {
@@ -351,7 +379,7 @@ impl std::str::FromStr for Selection {
             return Ok(Selection::Neighbourhood(id.to_owned()));
         }
         Err(format!(
-            "selection {s:?}: use imd-decile<=N, areas:CODE,CODE… or neighbourhood:ID"
+            "selection {s:?}: use imd-decile<=N (or imdEDITION-decile<=N), areas:CODE,CODE… or neighbourhood:ID"
         ))
     }
 }
@@ -359,7 +387,9 @@ impl std::str::FromStr for Selection {
 impl std::fmt::Display for Selection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Selection::ImdDecile { max, .. } => write!(f, "imd-decile<={max}"),
+            Selection::ImdDecile { max, edition } => {
+                write!(f, "imd{}-decile<={max}", edition.as_deref().unwrap_or(""))
+            }
             Selection::Areas(codes) => write!(f, "areas:{}", codes.join(",")),
             Selection::Neighbourhood(id) => write!(f, "neighbourhood:{id}"),
         }
@@ -419,10 +449,15 @@ pub(crate) async fn resolve_selection(
                     agg.indicator.id
                 )));
             }
-            crate::priority::lsoas_in_deciles(engine.warehouse(), edition, *max, &scope.pins)
-                .await?
-                .into_iter()
-                .collect()
+            let edition = engine
+                .catalog()
+                .resolve_edition(edition.as_deref())
+                .map_err(|e| QueryError::InvalidArgument(e.to_string()))?;
+            let (codes, vintage) =
+                crate::priority::lsoas_in_deciles(engine.warehouse(), &edition, *max, &scope.pins)
+                    .await?;
+            crate::bridging::select_on(engine, agg, codes, vintage, scope).await?
+
         }
     };
     Ok(chosen

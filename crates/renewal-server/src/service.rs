@@ -456,11 +456,14 @@ impl pb::analysis_server::Analysis for AnalysisService {
         let r = request.into_inner();
         authority_in_scope(&p, &r.authority)?;
         let req = renewal_query::PriorityRequest {
-            edition: if r.edition.is_empty() {
-                "2019".into()
-            } else {
-                r.edition
-            },
+            // Empty keeps meaning the default edition (editions.toml: 2019); "newest" asks
+            // for the newest explicitly.
+            edition: self
+                .0
+                .engine
+                .catalog()
+                .resolve_edition(Some(&r.edition))
+                .map_err(|e| Status::invalid_argument(format!("edition: {e}")))?,
             domain: if r.domain.is_empty() {
                 "imd".into()
             } else {
@@ -620,11 +623,14 @@ impl pb::analysis_server::Analysis for AnalysisService {
         required("target_period", &r.target_period)?;
         authority_in_scope(&p, &r.authority)?;
         self.0.engine.indicator(&r.indicator).map_err(to_status)?;
-        selection(&r.selection)?;
+        // The edition is pinned at registration: a newer IoD never changes a target.
+        let pinned = selection(&r.selection)?
+            .pinned(self.0.engine.catalog())
+            .map_err(to_status)?;
         let t = renewal_query::Target {
             id: r.id,
             indicator: r.indicator,
-            selection: r.selection,
+            selection: pinned.to_string(),
             authority: r.authority,
             baseline_period: r.baseline_period,
             target_period: r.target_period,

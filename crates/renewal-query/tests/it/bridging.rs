@@ -43,11 +43,30 @@ age_band = "all_ages"
 describe = "residents of all ages"
 "#;
 
-fn engine(wh: Warehouse) -> Engine {
+/// A minimal IoD format for an edition, so the catalog knows the edition.
+fn edition_format(year: &str, lsoa: &str) -> String {
+    format!(
+        "id = \"iod{year}\"\nvintage = \"{year}\"\ndescription = \"fixture\"\n\
+         lsoa_vintage = \"{lsoa}\"\nnational_lsoa_count = 10\n\
+         columns = [{{ header = \"S\", domain = \"imd\", measure = \"score\" }}]\n\
+         [keys]\nlsoa_code = \"L\"\n"
+    )
+}
+
+fn catalog() -> Catalog {
     let dir = temp_dir();
     std::fs::create_dir_all(dir.path().join("indicators")).unwrap();
+    std::fs::create_dir_all(dir.path().join("datasets/iod")).unwrap();
     write_file(&dir.path().join("indicators"), "events.toml", EVENTS);
-    Engine::new(wh, Catalog::load_dir(dir.path()).unwrap())
+    let iod = dir.path().join("datasets/iod");
+    write_file(&iod, "2019.toml", &edition_format("2019", "LSOA11"));
+    write_file(&iod, "2025.toml", &edition_format("2025", "LSOA21"));
+    write_file(dir.path(), "editions.toml", "default = \"2019\"\n");
+    Catalog::load_dir(dir.path()).unwrap()
+}
+
+fn engine(wh: Warehouse) -> Engine {
+    Engine::new(wh, catalog())
 }
 
 async fn publish(
@@ -351,4 +370,112 @@ async fn a_dataset_mixing_vintages_is_refused() {
             && err.contains("E01000002") && err.contains("E01040003"),
         "{err}"
     );
+}
+
+/// IoD deciles as a long `iod` table plus its `lsoa` table.
+async fn deciles(wh: &Warehouse, edition: &str, lsoa: &str, rows: &[(&str, f64)]) {
+    let iod = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("lsoa_code", DataType::Utf8, false),
+            Field::new("domain", DataType::Utf8, false),
+            Field::new("measure", DataType::Utf8, false),
+            Field::new("value", DataType::Float64, false),
+        ])),
+        vec![
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "imd"))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "decile"))),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.1))),
+        ],
+    )
+    .unwrap();
+    let draft = Draft {
+        dataset: format!("iod-{edition}"),
+        kind: "iod".into(),
+        vintage: BTreeMap::from([("edition".into(), edition.into()), ("lsoa".into(), lsoa.into())]),
+        attributes: BTreeMap::from([("national_lsoa_count".into(), "10".into())]),
+        sources: vec![renewal_warehouse::SourceFile {
+            name: format!("iod{edition}.csv"),
+            size: 1,
+            sha256: renewal_warehouse::sha256_hex(edition.as_bytes()),
+            format: "fixture".into(),
+            rows: 1,
+        }],
+        schemas: vec![],
+        tables: vec![DraftTable {
+            name: "iod".into(),
+            parquet: parquet(iod),
+        }],
+        notes: vec![],
+    };
+    wh.publish(draft, PublishOptions::default()).await.unwrap();
+}
+
+#[tokio::test]
+async fn selections_name_their_edition_and_cross_the_bridge() {
+    use renewal_query::{Selection, SelectionRequest};
+    let dir = temp_dir();
+    let wh = Warehouse::open_local(dir.path()).unwrap();
+    warehouse(&wh).await;
+    // IoD2019 on 2011 LSOAs: E01000002 (split into E01040001, E01040002) and E01000003 in
+    // deciles 1-2; E01000004, merged with E01000003 into E01040003, is not, so E01040003 is
+    // only partly deprived on 2019's measure and is left out.
+    deciles(
+        &wh,
+        "2019",
+        "LSOA11",
+        &[("E01000001", 9.0), ("E01000002", 1.0), ("E01000003", 2.0), ("E01000004", 6.0)],
+    )
+    .await;
+    // IoD2025 on 2021 LSOAs: E01000001 and E01040003 in deciles 1-2.
+    deciles(
+        &wh,
+        "2025",
+        "LSOA21",
+        &[("E01000001", 2.0), ("E01040001", 7.0), ("E01040002", 7.0), ("E01040003", 1.0)],
+    )
+    .await;
+    let e = engine(wh);
+    let versus = |selection: &str| SelectionRequest {
+        indicator: "events".into(),
+        period: Some("2024-01".into()),
+        authority: "E08000001".into(),
+        selection: selection.parse().unwrap(),
+    };
+    let selected = |a: &renewal_query::Answer| {
+        (
+            column_f64(&a.batches[0], "selected_numerator")[0],
+            column_f64(&a.batches[0], "rest_numerator")[0],
+        )
+    };
+    // January 2024 counts: E01000001 12, E01040001 5, E01040002 9, E01040003 7.
+    // Without an edition, 2019's deciles: E01040001 + E01040002 = 14 against 12 + 7 = 19.
+    let a = renewal_query::deprived_vs_rest(&e, &versus("imd-decile<=2"), &weighted())
+        .await
+        .unwrap();
+    assert_eq!(selected(&a), (Some(14.0), Some(19.0)));
+    let b = renewal_query::deprived_vs_rest(&e, &versus("imd2019-decile<=2"), &weighted())
+        .await
+        .unwrap();
+    assert_eq!(selected(&b), (Some(14.0), Some(19.0)));
+    // IoD2025's: E01000001 + E01040003 = 19 against 14.
+    let c = renewal_query::deprived_vs_rest(&e, &versus("imd2025-decile<=2"), &weighted())
+        .await
+        .unwrap();
+    assert_eq!(selected(&c), (Some(19.0), Some(14.0)));
+    let d = renewal_query::deprived_vs_rest(&e, &versus("imdnewest-decile<=2"), &weighted())
+        .await
+        .unwrap();
+    assert_eq!(selected(&d), (Some(19.0), Some(14.0)));
+    let err = renewal_query::deprived_vs_rest(&e, &versus("imd2031-decile<=2"), &weighted())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, QueryError::InvalidArgument(_)), "{err:?}");
+
+    // A registered selection pins its edition.
+    let cat = catalog();
+    let pin = |s: &str| s.parse::<Selection>().unwrap().pinned(&cat).unwrap().to_string();
+    assert_eq!(pin("imd-decile<=2"), "imd2019-decile<=2");
+    assert_eq!(pin("imdnewest-decile<=3"), "imd2025-decile<=3");
+    assert_eq!(pin("areas:E05000101"), "areas:E05000101");
 }

@@ -456,6 +456,16 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
     let catalog = catalog(cli)?;
     let warehouse = open_warehouse(cli)?;
     let progress = progress::Bars::new();
+    // Crime and observation codes are checked against the LSOA change lookup, when the
+    // warehouse has one: that records their LSOA vintage and refuses files mixing two.
+    let bridge = match ingest {
+        Ingest::Census(_) | Ingest::Benefits(_) | Ingest::Services(_) | Ingest::Crime(_) => {
+            renewal_query::lsoa_bridge(&warehouse)
+                .await?
+                .map(std::sync::Arc::new)
+        }
+        _ => None,
+    };
     let (drafts, keep) = match ingest {
         Ingest::Imd {
             vintage,
@@ -471,10 +481,13 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
             renewal_ingest::read_lookups(&catalog, files, &progress)?,
             publish.keep,
         ),
-        Ingest::Census(args) => observations(&catalog, "census", args, &progress)?,
-        Ingest::Benefits(args) => observations(&catalog, "benefits", args, &progress)?,
-        Ingest::Services(args) => observations(&catalog, "services", args, &progress)?,
-        Ingest::Crime(args) => (vec![crime(&catalog, args, &progress)?], args.publish.keep),
+        Ingest::Census(args) => observations(&catalog, "census", args, bridge, &progress)?,
+        Ingest::Benefits(args) => observations(&catalog, "benefits", args, bridge, &progress)?,
+        Ingest::Services(args) => observations(&catalog, "services", args, bridge, &progress)?,
+        Ingest::Crime(args) => (
+            vec![crime(&catalog, args, bridge, &progress)?],
+            args.publish.keep,
+        ),
     };
     progress.clear();
     for draft in drafts {
@@ -511,6 +524,7 @@ fn sample(args: &SampleArgs) -> Result<()> {
 fn crime(
     catalog: &Catalog,
     args: &CrimeArgs,
+    bridge: Option<std::sync::Arc<renewal_geo::bridge::Bridge>>,
     progress: &progress::Bars,
 ) -> Result<renewal_warehouse::Draft> {
     let boundaries = if args.boundaries.is_empty() {
@@ -525,6 +539,7 @@ fn crime(
         dataset: Some(args.dataset.clone()),
         boundaries: boundaries.as_ref(),
         assign_all: args.assign_all,
+        bridge,
     };
     Ok(renewal_ingest::read_crime(
         catalog,
@@ -538,11 +553,13 @@ fn observations(
     catalog: &Catalog,
     family: &str,
     args: &ObservationArgs,
+    bridge: Option<std::sync::Arc<renewal_geo::bridge::Bridge>>,
     progress: &progress::Bars,
 ) -> Result<(Vec<renewal_warehouse::Draft>, usize)> {
     let options = renewal_ingest::ObservationOptions {
         dataset: args.dataset.clone(),
         period: args.period.clone(),
+        bridge,
     };
     let drafts =
         renewal_ingest::read_observations(catalog, family, &args.files, &options, progress)?;

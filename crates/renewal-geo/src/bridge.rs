@@ -225,6 +225,14 @@ impl Bridge {
         self.backward.get(to_code).map(Vec::as_slice)
     }
 
+    /// Whether a code exists in the `from` vintage and in the `to` vintage.
+    pub fn knows(&self, code: &str) -> (bool, bool) {
+        (
+            self.forward.contains_key(code),
+            self.backward.contains_key(code),
+        )
+    }
+
     /// Which vintage a set of codes is on, judged by the codes that exist on one side only.
     pub fn side_of<'a>(&self, codes: impl IntoIterator<Item = &'a str>) -> CodeSide {
         let mut from_only = None;
@@ -451,10 +459,7 @@ mod tests {
         assert_eq!(get(&m, "EF2"), Some(8.0)); // 4 × 1/2 + 6
         assert_eq!(m.exact_total, 10.0 + 5.0 + 7.0 + 6.0);
         assert_eq!(m.apportioned_total, 8.0 + 4.0);
-        assert_eq!(
-            m.apportioned_codes.iter().collect::<Vec<_>>(),
-            ["B", "E"]
-        );
+        assert_eq!(m.apportioned_codes.iter().collect::<Vec<_>>(), ["B", "E"]);
         let total: f64 = m.values.values().flatten().sum();
         assert_eq!(total, 40.0);
     }

@@ -59,18 +59,19 @@ pub(crate) fn read_bridge(
     };
     if from == to {
         return Err(IngestError::invalid(
-            table.location.at_line(1).at_column(ti + 1, &table.headers[ti]),
+            table
+                .location
+                .at_line(1)
+                .at_column(ti + 1, &table.headers[ti]),
             format!("both LSOA code columns are {from}"),
         ));
     }
-    let ci = table
-        .column_index(&format.change_column)
-        .ok_or_else(|| {
-            IngestError::invalid(
-                table.location.at_line(1),
-                format!("no change column {:?}", format.change_column),
-            )
-        })?;
+    let ci = table.column_index(&format.change_column).ok_or_else(|| {
+        IngestError::invalid(
+            table.location.at_line(1),
+            format!("no change column {:?}", format.change_column),
+        )
+    })?;
 
     struct Row {
         line: u64,
@@ -93,7 +94,12 @@ pub(crate) fn read_bridge(
                 table.cell(row.line, ci),
                 format!(
                     "unknown change indicator {raw:?} (expected {})",
-                    format.changes.keys().cloned().collect::<Vec<_>>().join(", ")
+                    format
+                        .changes
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })?;

@@ -26,6 +26,9 @@ pub struct CrimeOptions<'a> {
     pub boundaries: Option<&'a Boundaries>,
     /// Place every located crime, not only those police.uk gave no LSOA.
     pub assign_all: bool,
+    /// The warehouse's LSOA change lookup, if it has one: LSOA codes found only in one of its
+    /// vintages record the dataset's LSOA vintage, and files mixing the two are refused.
+    pub bridge: Option<std::sync::Arc<renewal_geo::bridge::Bridge>>,
 }
 
 #[derive(Default)]
@@ -103,6 +106,7 @@ pub fn read_crime(
     let mut tally = Tally::default();
     let mut sources = Vec::new();
     let mut notes = Vec::new();
+    let mut vintage = crate::vintage::VintageWatch::new(options.bridge.clone());
     for path in files {
         let source = SourceBytes::read(path)?;
         progress.start_file(&source.name, source.bytes.len() as u64);
@@ -151,6 +155,7 @@ pub fn read_crime(
             if !lsoa.is_empty() {
                 validate_code(Level::Lsoa, lsoa)
                     .map_err(|e| IngestError::invalid(cell("lsoa_code"), e.to_string()))?;
+                vintage.observe(lsoa, || cell("lsoa_code"))?;
             }
             if get("crime_type").is_empty() {
                 return Err(IngestError::invalid(cell("crime_type"), "empty crime type"));
@@ -317,7 +322,14 @@ pub fn read_crime(
         vintage: BTreeMap::from([
             ("period_type".to_owned(), "month".to_owned()),
             ("periods".to_owned(), span),
-        ]),
+        ])
+        .into_iter()
+        .chain(
+            vintage
+                .vintage()
+                .map(|v| ("lsoa".to_owned(), v.to_string())),
+        )
+        .collect(),
         attributes,
         sources,
         schemas: vec![SchemaRef {

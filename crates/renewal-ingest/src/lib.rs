@@ -21,6 +21,7 @@ pub mod number;
 pub mod observations;
 pub mod progress;
 pub mod source;
+mod vintage;
 
 pub use crime::{Boundaries, CrimeOptions, read_crime};
 pub use error::{IngestError, Location};

@@ -26,6 +26,9 @@ pub struct ObservationOptions {
     pub dataset: Option<String>,
     /// The period of files that do not carry one (a one-month snapshot).
     pub period: Option<String>,
+    /// The warehouse's LSOA change lookup, if it has one: LSOA codes found only in one of its
+    /// vintages record the dataset's LSOA vintage, and a dataset mixing the two is refused.
+    pub bridge: Option<std::sync::Arc<renewal_geo::bridge::Bridge>>,
 }
 
 #[derive(Default)]
@@ -55,6 +58,8 @@ struct Pending {
     notes: Vec<String>,
     /// (area, period, indicator, category, measure) → where it was first seen.
     keys: HashMap<(String, String, String, Option<String>, String), Location>,
+    /// The LSOA vintage the codes have shown so far.
+    vintage: crate::vintage::VintageWatch,
 }
 
 /// Reads files of one family (`census`, `benefits`, `services`) into drafts: one dataset per
@@ -93,6 +98,7 @@ pub fn read_observations(
             bases: BTreeSet::new(),
             notes: Vec::new(),
             keys: HashMap::new(),
+            vintage: crate::vintage::VintageWatch::new(options.bridge.clone()),
         });
         let rows = read_table(table, format, &source.name, options.period.as_deref(), p)?;
         progress.finish_file(&source.name, rows);
@@ -280,6 +286,9 @@ fn read_table(
                     ),
                 )
             })?;
+        if area_type == AreaType::Lsoa {
+            into.vintage.observe(area, || cell(area_col))?;
+        }
         let period = match &periods {
             PeriodSource::Fixed(p) => p.clone(),
             PeriodSource::Column(i) => format
@@ -462,7 +471,14 @@ fn draft(family: &str, dataset: String, p: Pending) -> Result<Draft> {
                 p.period_types.into_iter().collect::<Vec<_>>().join(","),
             ),
             ("periods".to_owned(), span),
-        ]),
+        ])
+        .into_iter()
+        .chain(
+            p.vintage
+                .vintage()
+                .map(|v| ("lsoa".to_owned(), v.to_string())),
+        )
+        .collect(),
         attributes,
         sources: p.sources,
         schemas: p

@@ -304,7 +304,12 @@ async fn load_weights(
             year.map(|y| format!(" for {y}")).unwrap_or_default()
         )));
     }
-    let label = format!("{} v{}{}", m.dataset, m.version, year.map(|y| format!(" ({y})")).unwrap_or_default());
+    let label = format!(
+        "{} v{}{}",
+        m.dataset,
+        m.version,
+        year.map(|y| format!(" ({y})")).unwrap_or_default()
+    );
     Ok((label, vintage, out))
 }
 
@@ -362,4 +367,12 @@ pub(crate) async fn select_on(
         }
     }
     Ok(out)
+}
+
+/// The warehouse's LSOA change lookup (the first bridge dataset), for checking the codes of
+/// files being ingested; `None` when it has none.
+pub async fn lsoa_bridge(warehouse: &Warehouse) -> Result<Option<Bridge>> {
+    let datasets = warehouse.datasets().await?;
+    let bridges = load_bridges(warehouse, &datasets, None, &DatasetPins::default()).await?;
+    Ok(bridges.loaded.into_iter().next().map(|(_, b)| b))
 }

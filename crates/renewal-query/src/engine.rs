@@ -9,8 +9,8 @@ use renewal_schema::{Catalog, IndicatorDef, ValueType};
 use renewal_warehouse::{Manifest, Warehouse};
 
 use crate::aggregate::Aggregate;
-use crate::geography::{Lookup, Membership, candidate_lookups, load_lookup};
 use crate::bridging::load_bridges;
+use crate::geography::{Lookup, Membership, candidate_lookups, load_lookup};
 use crate::native::{combine, merge, read_parts, resolve_sources};
 use crate::population::period_bases;
 use crate::store::{NEIGHBOURHOODS, load_neighbourhoods};
@@ -33,7 +33,12 @@ pub struct Scope {
     pub bridge_weights: Option<String>,
 }
 
-type CacheKey = (String, Option<String>, Option<String>, BTreeMap<String, u64>);
+type CacheKey = (
+    String,
+    Option<String>,
+    Option<String>,
+    BTreeMap<String, u64>,
+);
 
 /// Answers questions over one warehouse. Cheap to share (`Arc<Engine>`); aggregates are built
 /// once per (indicator, ward vintage, dataset versions) and reused until a version changes.

@@ -27,8 +27,8 @@ use datafusion::error::DataFusionError;
 use renewal_warehouse::WarehouseError;
 
 pub use aggregate::{Aggregate, Evaluated, Figure, evaluate};
-pub use bridging::BridgeUse;
 pub use answer::{Answer, Kind as ColumnKind, answer_from_rows};
+pub use bridging::{BridgeUse, lsoa_bridge};
 pub use engine::{DEFAULT_DISCLOSURE_THRESHOLD, Engine, Scope};
 pub use geography::{Area, AreaLevel, ENGLAND_CODE, Neighbourhood};
 pub use priority::{DOMAINS, PriorityRequest, priority_neighbourhoods};

@@ -15,10 +15,10 @@ use renewal_geo::Vintage;
 use renewal_schema::PopulationDef;
 use renewal_warehouse::{Manifest, Warehouse};
 
+use crate::Result;
 use crate::bridging::{BridgeUse, Bridges};
 use crate::native::Sums;
 use crate::tables::{float_column, register, session, string_column};
-use crate::Result;
 
 /// The year a period label falls in: the first four digits (`2021-01`, `2019-20`, `2021`,
 /// `2021-03-21`); `None` for labels without one.
@@ -175,7 +175,10 @@ pub(crate) async fn period_bases(
             ));
         }
         if !parts.is_empty() {
-            usage.entry(parts.join("; ")).or_default().push(period.clone());
+            usage
+                .entry(parts.join("; "))
+                .or_default()
+                .push(period.clone());
         }
     }
     let notes = usage

@@ -457,7 +457,6 @@ pub(crate) async fn resolve_selection(
                 crate::priority::lsoas_in_deciles(engine.warehouse(), &edition, *max, &scope.pins)
                     .await?;
             crate::bridging::select_on(engine, agg, codes, vintage, scope).await?
-
         }
     };
     Ok(chosen

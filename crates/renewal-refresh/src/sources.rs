@@ -138,6 +138,8 @@ impl Kind {
             let options = ObservationOptions {
                 dataset: Some(entry.id.clone()),
                 period: entry.period.clone(),
+                // The query side infers the LSOA vintage from the codes when it reads them.
+                bridge: None,
             };
             renewal_ingest::read_observations(catalog, family, files, &options, &NoProgress)
         };
@@ -160,6 +162,7 @@ impl Kind {
                     dataset: Some(entry.id.clone()),
                     boundaries,
                     assign_all: entry.assign_all,
+                    bridge: None,
                 };
                 Ok(vec![renewal_ingest::read_crime(
                     catalog,

@@ -236,7 +236,8 @@ impl IndicatorDef {
                 "the numerator needs a period expression: periods come from the numerator".into(),
             ));
         }
-        if self.population.is_some() && self.value_type != ValueType::Rate
+        if self.population.is_some()
+            && self.value_type != ValueType::Rate
             && self.value_type != ValueType::Proportion
         {
             return Err(invalid(

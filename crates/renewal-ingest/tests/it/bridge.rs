@@ -86,11 +86,17 @@ fn bad_rows_are_refused_with_their_place() {
     // Line numbers count the header as line 1.
     let e = error(&format!("{GOOD}E01000003,C,E01000003,C,Q,E09000001,L\n"));
     assert!(
-        e.contains("lsoa11_lsoa21.csv") && e.contains("line 5") && e.contains("CHGIND") && e.contains("\"Q\""),
+        e.contains("lsoa11_lsoa21.csv")
+            && e.contains("line 5")
+            && e.contains("CHGIND")
+            && e.contains("\"Q\""),
         "{e}"
     );
     let e = error(&format!("{GOOD}E01000003,C,E01040003,C,U,E09000001,L\n"));
-    assert!(e.contains("line 5") && e.contains("marked unchanged"), "{e}");
+    assert!(
+        e.contains("line 5") && e.contains("marked unchanged"),
+        "{e}"
+    );
     let e = error(&format!("{GOOD}E01000002,B,E01040002,B2,S,E09000001,L\n"));
     assert!(e.contains("line 5") && e.contains("listed twice"), "{e}");
     let e = error(&format!("{GOOD}E01000004,D,E01040004,D,S,E09000001,L\n"));
@@ -107,7 +113,12 @@ fn simple_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
     let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let rows = reader
         .records()
         .map(|r| r.unwrap().iter().map(|c| c.trim().to_owned()).collect())
@@ -132,7 +143,12 @@ fn bridge_properties_on_the_shared_lookup() {
     let col = |n: &str| df.column(n).unwrap().str().unwrap().clone();
     let (from, to) = (col("from_code"), col("to_code"));
     let pairs: Vec<(String, String)> = (0..df.height())
-        .map(|i| (from.get(i).unwrap().to_owned(), to.get(i).unwrap().to_owned()))
+        .map(|i| {
+            (
+                from.get(i).unwrap().to_owned(),
+                to.get(i).unwrap().to_owned(),
+            )
+        })
         .collect();
     let bridge = Bridge::new(
         "LSOA11".parse().unwrap(),
@@ -261,4 +277,73 @@ fn bridge_properties_on_the_shared_lookup() {
             assert!(close(got, pop21[&news[0]]), "{olds:?} → {news:?}");
         }
     }
+}
+
+fn small_bridge() -> std::sync::Arc<renewal_geo::bridge::Bridge> {
+    std::sync::Arc::new(renewal_geo::bridge::Bridge::new(
+        "LSOA11".parse().unwrap(),
+        "LSOA21".parse().unwrap(),
+        [
+            ("E01000001", "E01000001"),
+            ("E01000002", "E01040001"),
+            ("E01000002", "E01040002"),
+        ],
+    ))
+}
+
+const CRIME_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context";
+
+fn crime_row(lsoa: &str) -> String {
+    format!(",2024-01,Force,Force,,,On or near X,{lsoa},Name,Burglary,,")
+}
+
+#[test]
+fn codes_record_their_lsoa_vintage_and_mixed_files_are_refused() {
+    use renewal_ingest::{CrimeOptions, read_crime};
+    let dir = temp_dir();
+    let write = |name: &str, rows: &[&str]| {
+        let body: Vec<String> = rows.iter().map(|r| crime_row(r)).collect();
+        renewal_test_support::write_file(
+            dir.path(),
+            name,
+            &format!("{CRIME_HEADER}\n{}\n", body.join("\n")),
+        )
+    };
+    let options = CrimeOptions {
+        bridge: Some(small_bridge()),
+        ..Default::default()
+    };
+    // 2021-only codes (with an unchanged one) record LSOA21; 2011-only ones LSOA11.
+    let new = write("new.csv", &["E01000001", "E01040001"]);
+    let d = read_crime(&catalog(), &[new], &options, &NoProgress).unwrap();
+    assert_eq!(d.vintage.get("lsoa").map(String::as_str), Some("LSOA21"));
+    let old = write("old.csv", &["E01000002", "E01000001"]);
+    let d = read_crime(&catalog(), &[old.clone()], &options, &NoProgress).unwrap();
+    assert_eq!(d.vintage.get("lsoa").map(String::as_str), Some("LSOA11"));
+    // Unchanged codes alone tell nothing, and nothing is recorded.
+    let same = write("same.csv", &["E01000001"]);
+    let d = read_crime(&catalog(), &[same], &options, &NoProgress).unwrap();
+    assert_eq!(d.vintage.get("lsoa"), None);
+
+    // One file with both: refused at the second code's cell (line 3, LSOA code column).
+    let mixed = write("mixed.csv", &["E01000002", "E01040002"]);
+    let e = read_crime(&catalog(), &[mixed], &options, &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("mixed.csv, line 3, column 8")
+            && e.contains("E01040002")
+            && e.contains("E01000002")
+            && e.contains("mix LSOA vintages"),
+        "{e}"
+    );
+    // Two files of one dataset on different vintages: refused too.
+    let new2 = write("new2.csv", &["E01040002"]);
+    let e = read_crime(&catalog(), &[old, new2], &options, &NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("new2.csv, line 2") && e.contains("old.csv"),
+        "{e}"
+    );
 }

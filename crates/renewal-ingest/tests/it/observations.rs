@@ -16,6 +16,7 @@ fn read(family: &str, files: &[PathBuf], period: Option<&str>) -> Vec<(String, H
     let options = ObservationOptions {
         dataset: None,
         period: period.map(String::from),
+        bridge: None,
     };
     read_observations(&catalog(), family, files, &options, &NoProgress)
         .unwrap()

@@ -137,8 +137,12 @@ fn population(rows: &[(&str, i32, &str, f64)]) -> RecordBatch {
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
             Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.1))),
             Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2))),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "persons"))),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "all_ages"))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|_| "persons"),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|_| "all_ages"),
+            )),
             Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.3))),
         ],
     )
@@ -152,13 +156,37 @@ async fn warehouse(wh: &Warehouse) {
         ("E01040002", "E05000102"),
         ("E01040003", "E05000102"),
     ]
-    .map(|(l, w)| [Some(l), Some(l), Some(w), Some(w), Some("E08000001"), Some("A")]);
+    .map(|(l, w)| {
+        [
+            Some(l),
+            Some(l),
+            Some(w),
+            Some(w),
+            Some("E08000001"),
+            Some("A"),
+        ]
+    });
     let rows: Vec<&[Option<&str>]> = lookup.iter().map(|r| r.as_slice()).collect();
     let batch = strings(
         &rows,
-        &["lsoa_code", "lsoa_name", "ward_code", "ward_name", "lad_code", "lad_name"],
+        &[
+            "lsoa_code",
+            "lsoa_name",
+            "ward_code",
+            "ward_name",
+            "lad_code",
+            "lad_name",
+        ],
     );
-    publish(wh, "lookup-lsoa21-wd24", "lookup", &[("lsoa", "LSOA21"), ("ward", "WD24")], "lookup", batch).await;
+    publish(
+        wh,
+        "lookup-lsoa21-wd24",
+        "lookup",
+        &[("lsoa", "LSOA21"), ("ward", "WD24")],
+        "lookup",
+        batch,
+    )
+    .await;
 
     let pairs = [
         ("E01000001", "E01000001"),
@@ -189,14 +217,30 @@ async fn warehouse(wh: &Warehouse) {
             ("E01000004", p, 4.0),
         ]);
     }
-    publish(wh, "counts-2011-coded", "census", &[], "observations", counts(&old)).await;
+    publish(
+        wh,
+        "counts-2011-coded",
+        "census",
+        &[],
+        "observations",
+        counts(&old),
+    )
+    .await;
     let new = [
         ("E01000001", "2024-01", 12.0),
         ("E01040001", "2024-01", 5.0),
         ("E01040002", "2024-01", 9.0),
         ("E01040003", "2024-01", 7.0),
     ];
-    publish(wh, "counts-2021-coded", "census", &[], "observations", counts(&new)).await;
+    publish(
+        wh,
+        "counts-2021-coded",
+        "census",
+        &[],
+        "observations",
+        counts(&new),
+    )
+    .await;
 
     // The declared fallback, on 2011 LSOAs (never needed here: every LSOA has an estimate).
     let base = [
@@ -205,7 +249,15 @@ async fn warehouse(wh: &Warehouse) {
         ("E01000003", "-", 900.0),
         ("E01000004", "-", 1100.0),
     ];
-    publish(wh, "base-2015", "census", &[], "observations", counts(&base)).await;
+    publish(
+        wh,
+        "base-2015",
+        "census",
+        &[],
+        "observations",
+        counts(&base),
+    )
+    .await;
 
     publish(
         wh,
@@ -263,7 +315,14 @@ fn figures(answer: &renewal_query::Answer) -> Vec<(String, f64, f64, f64)> {
         column_f64(b, "value"),
     );
     (0..b.num_rows())
-        .map(|i| (s[i].clone().unwrap(), n[i].unwrap(), d[i].unwrap(), v[i].unwrap()))
+        .map(|i| {
+            (
+                s[i].clone().unwrap(),
+                n[i].unwrap(),
+                d[i].unwrap(),
+                v[i].unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -282,25 +341,43 @@ async fn a_series_across_the_2021_boundary_change_on_2024_wards() {
     // E01040002; E01000003 + E01000004 = 10 move whole to E01040003. Populations: Census 2021
     // (the only 2021 estimate). W1 = (10 + 15) / (1000 + 1500) = 10 per 1,000;
     // W2 = (5 + 10) / (500 + 2000) = 6; the authority 40 / 5000 = 8.
-    let a = renewal_query::gap_table(&e, &request("2021-01"), &weighted()).await.unwrap();
+    let a = renewal_query::gap_table(&e, &request("2021-01"), &weighted())
+        .await
+        .unwrap();
     let f = figures(&a);
     assert_eq!(f.len(), 2);
     assert_eq!(f[0].0, "E05000101");
-    assert!(close(f[0].1, 25.0) && close(f[0].2, 2500.0) && close(f[0].3, 10.0), "{f:?}");
-    assert!(close(f[1].1, 15.0) && close(f[1].2, 2500.0) && close(f[1].3, 6.0), "{f:?}");
+    assert!(
+        close(f[0].1, 25.0) && close(f[0].2, 2500.0) && close(f[0].3, 10.0),
+        "{f:?}"
+    );
+    assert!(
+        close(f[1].1, 15.0) && close(f[1].2, 2500.0) && close(f[1].3, 6.0),
+        "{f:?}"
+    );
     let bench = column_f64(&a.batches[0], "benchmark_value");
     assert!(close(bench[0].unwrap(), 8.0), "{bench:?}");
 
     // January 2024, 2021-coded: no bridging; the base is the nearest earlier estimate, mid-2023
     // (nearer than the 2021 census). W1 = 17 / 2700, W2 = 16 / 2700 (per 1,000).
-    let a = renewal_query::gap_table(&e, &request("2024-01"), &weighted()).await.unwrap();
+    let a = renewal_query::gap_table(&e, &request("2024-01"), &weighted())
+        .await
+        .unwrap();
     let f = figures(&a);
-    assert!(close(f[0].1, 17.0) && close(f[0].2, 2700.0) && close(f[0].3, 17000.0 / 2700.0), "{f:?}");
-    assert!(close(f[1].1, 16.0) && close(f[1].2, 2700.0) && close(f[1].3, 16000.0 / 2700.0), "{f:?}");
+    assert!(
+        close(f[0].1, 17.0) && close(f[0].2, 2700.0) && close(f[0].3, 17000.0 / 2700.0),
+        "{f:?}"
+    );
+    assert!(
+        close(f[1].1, 16.0) && close(f[1].2, 2700.0) && close(f[1].3, 16000.0 / 2700.0),
+        "{f:?}"
+    );
 
     // January 2019: nothing is estimated for 2019 or before, so the nearest later estimate
     // (Census 2021) is the base: the same figures as 2021.
-    let a = renewal_query::gap_table(&e, &request("2019-01"), &weighted()).await.unwrap();
+    let a = renewal_query::gap_table(&e, &request("2019-01"), &weighted())
+        .await
+        .unwrap();
     let f = figures(&a);
     assert!(close(f[0].3, 10.0) && close(f[1].3, 6.0), "{f:?}");
 
@@ -310,13 +387,26 @@ async fn a_series_across_the_2021_boundary_change_on_2024_wards() {
         .basis
         .bridges
         .iter()
-        .map(|b| (b.dataset.as_str(), (b.apportioned_share, b.weights.as_deref())))
+        .map(|b| {
+            (
+                b.dataset.as_str(),
+                (b.apportioned_share, b.weights.as_deref()),
+            )
+        })
         .collect();
     assert_eq!(bridged.len(), 2, "{:?}", a.basis.bridges);
     assert!(close(bridged["counts-2011-coded"].0, 0.5));
     assert!(close(bridged["base-2015"].0, 0.4));
-    assert_eq!(bridged["counts-2011-coded"].1, Some("population-census2021-lsoa21 v1"));
-    assert!(a.basis.bridges.iter().all(|b| b.from == "LSOA11" && b.to == "LSOA21"));
+    assert_eq!(
+        bridged["counts-2011-coded"].1,
+        Some("population-census2021-lsoa21 v1")
+    );
+    assert!(
+        a.basis
+            .bridges
+            .iter()
+            .all(|b| b.from == "LSOA11" && b.to == "LSOA21")
+    );
     assert_eq!(a.basis.datasets.get("bridge-lsoa11-lsoa21"), Some(&1));
     let notes = a.notes.join("\n");
     for expected in [
@@ -366,8 +456,10 @@ async fn a_dataset_mixing_vintages_is_refused() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("counts-mixed") && err.contains("mixes LSOA vintages")
-            && err.contains("E01000002") && err.contains("E01040003"),
+        err.contains("counts-mixed")
+            && err.contains("mixes LSOA vintages")
+            && err.contains("E01000002")
+            && err.contains("E01040003"),
         "{err}"
     );
 }
@@ -392,7 +484,10 @@ async fn deciles(wh: &Warehouse, edition: &str, lsoa: &str, rows: &[(&str, f64)]
     let draft = Draft {
         dataset: format!("iod-{edition}"),
         kind: "iod".into(),
-        vintage: BTreeMap::from([("edition".into(), edition.into()), ("lsoa".into(), lsoa.into())]),
+        vintage: BTreeMap::from([
+            ("edition".into(), edition.into()),
+            ("lsoa".into(), lsoa.into()),
+        ]),
         attributes: BTreeMap::from([("national_lsoa_count".into(), "10".into())]),
         sources: vec![renewal_warehouse::SourceFile {
             name: format!("iod{edition}.csv"),
@@ -424,7 +519,12 @@ async fn selections_name_their_edition_and_cross_the_bridge() {
         &wh,
         "2019",
         "LSOA11",
-        &[("E01000001", 9.0), ("E01000002", 1.0), ("E01000003", 2.0), ("E01000004", 6.0)],
+        &[
+            ("E01000001", 9.0),
+            ("E01000002", 1.0),
+            ("E01000003", 2.0),
+            ("E01000004", 6.0),
+        ],
     )
     .await;
     // IoD2025 on 2021 LSOAs: E01000001 and E01040003 in deciles 1-2.
@@ -432,7 +532,12 @@ async fn selections_name_their_edition_and_cross_the_bridge() {
         &wh,
         "2025",
         "LSOA21",
-        &[("E01000001", 2.0), ("E01040001", 7.0), ("E01040002", 7.0), ("E01040003", 1.0)],
+        &[
+            ("E01000001", 2.0),
+            ("E01040001", 7.0),
+            ("E01040002", 7.0),
+            ("E01040003", 1.0),
+        ],
     )
     .await;
     let e = engine(wh);
@@ -474,7 +579,13 @@ async fn selections_name_their_edition_and_cross_the_bridge() {
 
     // A registered selection pins its edition.
     let cat = catalog();
-    let pin = |s: &str| s.parse::<Selection>().unwrap().pinned(&cat).unwrap().to_string();
+    let pin = |s: &str| {
+        s.parse::<Selection>()
+            .unwrap()
+            .pinned(&cat)
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(pin("imd-decile<=2"), "imd2019-decile<=2");
     assert_eq!(pin("imdnewest-decile<=3"), "imd2025-decile<=3");
     assert_eq!(pin("areas:E05000101"), "areas:E05000101");

@@ -7,6 +7,7 @@ mod bad_input;
 mod crime;
 mod file10;
 mod observations;
+mod population;
 mod real_data;
 
 use std::collections::HashMap;

@@ -176,7 +176,9 @@ pub fn read_population(
         }
         progress.finish_file(&source.name, rows);
         let ids: Vec<String> = read_with.into_iter().collect();
-        pending.sources.push(source.provenance(&ids.join("+"), rows));
+        pending
+            .sources
+            .push(source.provenance(&ids.join("+"), rows));
     }
     progress.stage("writing Parquet");
     draft(options, pending)
@@ -192,9 +194,17 @@ fn no_format(
     let (location, seen) = tables.first().map_or_else(
         || (Location::file(name), String::new()),
         |t| {
-            let headers: Vec<String> = t.headers.iter().take(12).map(|h| format!("{h:?}")).collect();
+            let headers: Vec<String> = t
+                .headers
+                .iter()
+                .take(12)
+                .map(|h| format!("{h:?}"))
+                .collect();
             let more = if t.headers.len() > 12 { ", …" } else { "" };
-            (t.location.at_line(1), format!("{}{more}", headers.join(", ")))
+            (
+                t.location.at_line(1),
+                format!("{}{more}", headers.join(", ")),
+            )
         },
     );
     IngestError::invalid(
@@ -233,7 +243,8 @@ fn year_of_table(
 ) -> Result<YearOf<'static>> {
     let at = table.location.clone();
     let stated = |year: i32, what: &str| -> Result<i32> {
-        check_plausible(year).map_err(|m| IngestError::invalid(at.clone(), format!("{what}: {m}")))?;
+        check_plausible(year)
+            .map_err(|m| IngestError::invalid(at.clone(), format!("{what}: {m}")))?;
         match options.year {
             Some(y) if y != year => Err(IngestError::invalid(
                 at.clone(),
@@ -257,7 +268,10 @@ fn year_of_table(
                         at,
                         format!(
                             "{what} names several years ({}); give one file or sheet per year",
-                            many.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+                            many.iter()
+                                .map(i32::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     ));
                 }
@@ -378,7 +392,10 @@ fn read_table(
         for (code, sex) in &codes {
             let header = p.header.replace("{sex}", code);
             // A header without {sex} is one column, however many codes there are.
-            if published.iter().any(|(i, _, _)| table.headers[*i].trim() == header) {
+            if published
+                .iter()
+                .any(|(i, _, _)| table.headers[*i].trim() == header)
+            {
                 continue;
             }
             published.push((need(&header)?, p.band.as_str(), p.sex.or(*sex)));
@@ -390,7 +407,8 @@ fn read_table(
     for row in &table.rows {
         let cell = |i: usize| table.cell(row.line, i);
         let number = |i: usize| -> Result<Cell> {
-            let value = parse_number(&row.fields[i]).map_err(|m| IngestError::invalid(cell(i), m))?;
+            let value =
+                parse_number(&row.fields[i]).map_err(|m| IngestError::invalid(cell(i), m))?;
             if value < 0.0 {
                 return Err(IngestError::invalid(
                     cell(i),
@@ -637,7 +655,9 @@ fn derive(
             for (g, persons) in sexes[&Sex::Persons].groups.iter().enumerate() {
                 let (pv, fv, mv) = (value(persons), value(&females[g]), value(&males[g]));
                 if !same(pv, fv + mv) {
-                    let at = persons.as_ref().map_or_else(|| at.clone(), |c| c.at.clone());
+                    let at = persons
+                        .as_ref()
+                        .map_or_else(|| at.clone(), |c| c.at.clone());
                     let line = |c: &Option<Cell>| c.as_ref().and_then(|c| c.at.line).unwrap_or(0);
                     return Err(IngestError::invalid(
                         at,
@@ -721,9 +741,12 @@ fn draft(options: &PopulationOptions, p: Pending) -> Result<Draft> {
             all.join(" and ")
         )));
     }
-    let vintage = p.vintages.keys().next().copied().ok_or_else(|| {
-        IngestError::Usage("no LSOA geography was determined".into())
-    })?;
+    let vintage = p
+        .vintages
+        .keys()
+        .next()
+        .copied()
+        .ok_or_else(|| IngestError::Usage("no LSOA geography was determined".into()))?;
     let dataset = match &options.dataset {
         Some(d) => d.clone(),
         None => {

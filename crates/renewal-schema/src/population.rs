@@ -50,19 +50,25 @@ impl fmt::Display for Sex {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationFormat {
+    /// Unique among all formats; recorded in provenance.
     pub id: String,
+    /// One line for humans.
     pub description: String,
     /// The default dataset id, a template over `{lsoa_vintage}` and `{year}` (the earliest
     /// year read), e.g. `population-{lsoa_vintage}`.
     pub dataset: String,
+    /// What the figures are (mid-year estimate, census count) and how rows are labelled.
     pub reference: ReferenceDef,
     /// The LSOA geography when the header does not say (`--lsoa-vintage` overrides it).
     pub lsoa_vintage: Vintage,
     /// The LSOA code (and name) columns this layout may carry; the first present is used.
     pub areas: Vec<AreaColumns>,
     #[serde(default)]
+    /// Where the year is stated.
     pub year: YearSource,
+    /// How sex is laid out.
     pub sex: SexLayout,
+    /// How age groups are laid out.
     pub ages: AgeLayout,
     /// Totals the file publishes beside its age groups; each must equal the derived band.
     #[serde(default)]
@@ -88,7 +94,9 @@ pub struct ReferenceDef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AreaColumns {
+    /// The header of the LSOA code column.
     pub code: String,
+    /// The header of the LSOA name column, if the layout has one.
     #[serde(default)]
     pub name: Option<String>,
     /// Set when the header names the geography (`LSOA 2021 Code` → LSOA21).
@@ -121,6 +129,7 @@ pub struct YearSource {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SexLayout {
+    /// The header of a column naming each row's sex.
     #[serde(default)]
     pub column: Option<String>,
     /// With `column`: each value as published → sex.
@@ -129,6 +138,7 @@ pub struct SexLayout {
     /// Codes substituted for `{sex}` in the age columns' headers → sex.
     #[serde(default)]
     pub header_codes: BTreeMap<String, Sex>,
+    /// The one sex every figure is for (census usual residents: persons).
     #[serde(default)]
     pub fixed: Option<Sex>,
 }
@@ -139,6 +149,7 @@ pub struct SexLayout {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgeLayout {
+    /// Value columns, one per age group or per single year.
     #[serde(default)]
     pub columns: Vec<AgeColumn>,
     /// The header of the column naming the age group.
@@ -150,6 +161,7 @@ pub struct AgeLayout {
     /// The header of the count column.
     #[serde(default)]
     pub value: Option<String>,
+    /// The categories the category column may hold.
     #[serde(default)]
     pub categories: Vec<AgeCategory>,
 }
@@ -159,8 +171,11 @@ pub struct AgeLayout {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgeColumn {
+    /// The header, with `{age}` for one column per single year and `{sex}` for a sex code.
     pub header: String,
+    /// First age covered.
     pub from: u32,
+    /// Last age covered; absent for "and over".
     #[serde(default)]
     pub to: Option<u32>,
 }
@@ -169,10 +184,14 @@ pub struct AgeColumn {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgeCategory {
+    /// The category exactly as published.
     pub label: String,
+    /// Its code, when the layout has a code column.
     #[serde(default)]
     pub code: Option<String>,
+    /// First age covered.
     pub from: u32,
+    /// Last age covered; absent for "and over".
     #[serde(default)]
     pub to: Option<u32>,
 }
@@ -182,8 +201,11 @@ pub struct AgeCategory {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishedTotal {
+    /// The header of the total's column (may contain `{sex}`).
     pub header: String,
+    /// The declared band it totals.
     pub band: String,
+    /// The sex it is for, when not the row's.
     #[serde(default)]
     pub sex: Option<Sex>,
 }
@@ -192,8 +214,11 @@ pub struct PublishedTotal {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BandDef {
+    /// Stored in `age_band`: `all_ages`, `0-15`, `65+`, …
     pub name: String,
+    /// First age in the band.
     pub from: u32,
+    /// Last age in the band; absent for "and over".
     #[serde(default)]
     pub to: Option<u32>,
 }
@@ -202,10 +227,13 @@ pub struct BandDef {
 /// or a category label, and the ages it covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgeGroup {
+    /// The column header template or the category label.
     pub key: String,
     /// The category's code, for long layouts that give one.
     pub code: Option<String>,
+    /// First age covered.
     pub from: u32,
+    /// Last age covered; `None` for "and over".
     pub to: Option<u32>,
 }
 
@@ -408,7 +436,9 @@ impl PopulationFormat {
             s.fixed.is_some(),
         ];
         if modes.iter().filter(|m| **m).count() != 1 {
-            return Err("sex: give exactly one of column (with values), header_codes, fixed".into());
+            return Err(
+                "sex: give exactly one of column (with values), header_codes, fixed".into(),
+            );
         }
         if s.column.is_some() == s.values.is_empty() {
             return Err("sex.values go with sex.column, and it needs them".into());
@@ -568,10 +598,11 @@ pub fn find_years(pattern: &str, text: &str, whole: bool) -> Vec<i32> {
         } else {
             tail.starts_with(after)
         };
-        if ok && let Ok(year) = rest[..4].parse::<i32>() {
-            if !found.contains(&year) {
-                found.push(year);
-            }
+        if ok
+            && let Ok(year) = rest[..4].parse::<i32>()
+            && !found.contains(&year)
+        {
+            found.push(year);
         }
     }
     found
@@ -609,5 +640,111 @@ mod tests {
         assert_eq!(band_range_from_name("16-64"), Some((16, Some(64))));
         assert_eq!(band_range_from_name("65+"), Some((65, None)));
         assert_eq!(band_range_from_name("working_age"), None);
+    }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use crate::Catalog;
+
+    fn census(extra_band: &str) -> String {
+        format!(
+            r#"
+id = "c"
+description = "d"
+dataset = "population-census{{year}}-{{lsoa_vintage}}"
+lsoa_vintage = "LSOA21"
+reference = {{ kind = "census", label = "census-{{year}}" }}
+areas = [{{ code = "code" }}]
+year = {{ fixed = 2021 }}
+sex = {{ fixed = "persons" }}
+ages = {{ category = "age", value = "n", categories = [
+  {{ label = "young", from = 0, to = 15 }},
+  {{ label = "middle", from = 16, to = 64 }},
+  {{ label = "old", from = 65 }},
+] }}
+bands = [
+  {{ name = "all_ages", from = 0 }},
+  {{ name = "0-15", from = 0, to = 15 }},
+  {{ name = "16-64", from = 16, to = 64 }},
+  {{ name = "65+", from = 65 }},
+  {extra_band}
+]
+"#
+        )
+    }
+
+    fn load(text: String) -> Result<Catalog, String> {
+        Catalog::from_files([("datasets/population/c.toml".to_owned(), text)])
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn bands_must_be_sums_of_whole_groups() {
+        let catalog = load(census("")).unwrap();
+        let format = &catalog.population[0].1;
+        let groups = format.age_groups();
+        let all = format.band("all_ages").unwrap();
+        assert_eq!(format.band_members(&groups, all), Some(vec![0, 1, 2]));
+        assert_eq!(
+            format.dataset_id("LSOA21".parse().unwrap(), 2021),
+            "population-census2021-lsoa21"
+        );
+
+        let err = load(census(r#"{ name = "16-59", from = 16, to = 59 },"#)).unwrap_err();
+        assert!(
+            err.contains("band \"16-59\" is not a sum of whole age groups"),
+            "{err}"
+        );
+        let err = load(census(r#"{ name = "18-64", from = 16, to = 64 },"#)).unwrap_err();
+        assert!(err.contains("must cover the ages its name says"), "{err}");
+        let err = load(census("").replace(r#"{ name = "65+", from = 65 },"#, "")).unwrap_err();
+        assert!(err.contains("band \"65+\" is required"), "{err}");
+        let err = load(census("").replace(
+            r#"label = "middle", from = 16"#,
+            r#"label = "middle", from = 17"#,
+        ))
+        .unwrap_err();
+        assert!(err.contains("without gaps"), "{err}");
+        let err = load(census("").replace("id = \"c\"", "id = \"c\"\nsurprise = 1")).unwrap_err();
+        assert!(err.contains("surprise"), "{err}");
+    }
+
+    #[test]
+    fn embedded_population_formats_recognise_their_headers() {
+        let catalog = Catalog::embedded().unwrap();
+        let ids = |headers: &[&str]| -> Vec<String> {
+            let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+            catalog
+                .population
+                .iter()
+                .filter(|(_, f)| f.matches(&headers))
+                .map(|(_, f)| f.id.clone())
+                .collect()
+        };
+        let census = [
+            "Lower layer Super Output Areas Code",
+            "Lower layer Super Output Areas",
+            "Age (6 categories) Code",
+            "Age (6 categories)",
+            "Observation",
+        ];
+        assert_eq!(ids(&census), ["census2021-custom-age6"]);
+        let mut release = vec![
+            "LAD 2021 Code".to_owned(),
+            "LAD 2021 Name".to_owned(),
+            "LSOA 2011 Code".to_owned(),
+            "LSOA 2011 Name".to_owned(),
+            "Total".to_owned(),
+        ];
+        for sex in ["F", "M"] {
+            release.extend((0..=90).map(|a| format!("{sex}{a}")));
+        }
+        let refs: Vec<&str> = release.iter().map(String::as_str).collect();
+        assert_eq!(ids(&refs), ["ons-sapelsoasyoa"]);
+        // An extra, unknown column (F91) is not silently dropped: no format claims the file.
+        release.push("F91".into());
+        let refs: Vec<&str> = release.iter().map(String::as_str).collect();
+        assert!(ids(&refs).is_empty());
     }
 }

@@ -10,7 +10,8 @@ use crate::Renewal;
 /// ONS release layout, one LSOA per entry of `totals`, 1 female and 2 males of every age
 /// 0..=90 (so the right Total is 91 * 3 = 273).
 fn release_csv(totals: &[u32]) -> String {
-    let mut header = String::from("LAD 2021 Code,LAD 2021 Name,LSOA 2021 Code,LSOA 2021 Name,Total");
+    let mut header =
+        String::from("LAD 2021 Code,LAD 2021 Name,LSOA 2021 Code,LSOA 2021 Name,Total");
     for sex in ["F", "M"] {
         for a in 0..=90 {
             header.push_str(&format!(",{sex}{a}"));
@@ -40,7 +41,11 @@ fn a_bad_population_file_publishes_nothing() {
     let dir = temp_dir();
     let warehouse = dir.path().join("warehouse");
     let r = Renewal::new(&warehouse);
-    let good = write_file(dir.path(), "sapelsoasyoa_mid-2022.csv", release_csv(&[273, 273]));
+    let good = write_file(
+        dir.path(),
+        "sapelsoasyoa_mid-2022.csv",
+        release_csv(&[273, 273]),
+    );
     let out = r.ok([Path::new("ingest"), Path::new("population"), &good]);
     // 2 LSOAs x 3 sexes x 7 bands.
     assert!(
@@ -49,7 +54,11 @@ fn a_bad_population_file_publishes_nothing() {
     );
 
     // Mid-2023 with the second LSOA's Total one short: the whole call fails.
-    let bad = write_file(dir.path(), "sapelsoasyoa_mid-2023.csv", release_csv(&[273, 272]));
+    let bad = write_file(
+        dir.path(),
+        "sapelsoasyoa_mid-2023.csv",
+        release_csv(&[273, 272]),
+    );
     let out = r.run([Path::new("ingest"), Path::new("population"), &good, &bad]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -84,7 +93,11 @@ fn a_bad_population_file_publishes_nothing() {
     assert_eq!(versions(&warehouse, "population-lsoa21"), 1);
 
     // The good pair publishes version 2 with both years.
-    let fixed = write_file(dir.path(), "sapelsoasyoa_mid-2023.csv", release_csv(&[273, 273]));
+    let fixed = write_file(
+        dir.path(),
+        "sapelsoasyoa_mid-2023.csv",
+        release_csv(&[273, 273]),
+    );
     let out = r.ok([Path::new("ingest"), Path::new("population"), &good, &fixed]);
     assert!(
         out.starts_with("published population-lsoa21 version 2: 84 rows in 1 tables from 2 files"),

@@ -53,7 +53,8 @@ fn defaults() -> PopulationOptions {
 /// Runs tests/reference/population_reference.py (Python standard library, written apart from
 /// the Rust reader) and returns its CSV rows without the header.
 fn python_reference(args: &[&Path]) -> Vec<Vec<String>> {
-    let script = renewal_test_support::workspace_root().join("tests/reference/population_reference.py");
+    let script =
+        renewal_test_support::workspace_root().join("tests/reference/population_reference.py");
     let out = Command::new("python3")
         .arg(&script)
         .args(args)
@@ -105,7 +106,11 @@ fn trafford_mid_2022_and_mid_2024_make_one_version() {
     assert_eq!(draft.attributes["reference"], "mid-year");
     assert_eq!(draft.sources.len(), 2);
     // 417 data lines per file = 139 LSOAs x 3 sexes, each read once.
-    assert!(draft.sources.iter().all(|s| s.rows == 417), "{:?}", draft.sources);
+    assert!(
+        draft.sources.iter().all(|s| s.rows == 417),
+        "{:?}",
+        draft.sources
+    );
 
     let f = figures(&draft);
     // 139 LSOAs x 2 years x 3 sexes x 7 bands.
@@ -128,8 +133,14 @@ fn trafford_mid_2022_and_mid_2024_make_one_version() {
         for lsoa in ["E01006075", "E01006200", "E01034001"] {
             let raw = raw_persons(file, lsoa);
             assert_eq!(f[&key(lsoa, year, "persons", "all_ages")], raw["all_ages"]);
-            assert_eq!(f[&key(lsoa, year, "persons", "16-64")], raw["aged_16_to_64"]);
-            assert_eq!(f[&key(lsoa, year, "persons", "65+")], raw["aged_65_and_over"]);
+            assert_eq!(
+                f[&key(lsoa, year, "persons", "16-64")],
+                raw["aged_16_to_64"]
+            );
+            assert_eq!(
+                f[&key(lsoa, year, "persons", "65+")],
+                raw["aged_65_and_over"]
+            );
             let single = |from: u32, to: u32| -> f64 {
                 (from..=to)
                     .map(|a| {
@@ -174,7 +185,10 @@ fn trafford_mid_2022_and_mid_2024_make_one_version() {
 #[test]
 fn census_2021_age6_keeps_every_lsoa_once() {
     let Some(root) = shared_data() else { return };
-    let file = shared_file(&root, "population/census2021_usual_residents_age6_lsoa21_ew.csv");
+    let file = shared_file(
+        &root,
+        "population/census2021_usual_residents_age6_lsoa21_ew.csv",
+    );
     let draft = read(std::slice::from_ref(&file), &defaults()).unwrap();
     assert_eq!(draft.dataset, "population-census2021-lsoa21");
     assert_eq!(draft.vintage["lsoa"], "LSOA21");
@@ -473,7 +487,8 @@ fn ons_release_total_must_equal_the_single_years() {
 // ---------------------------------------------------------------------------------------
 // The open-data layout, hand-made: one LSOA, three rows.
 
-const OPEN_HEADER_START: &str = "period,area_code,area_name,geography,sex,all_ages,aged_0_to_15,aged_16_to_64,aged_65_and_over";
+const OPEN_HEADER_START: &str =
+    "period,area_code,area_name,geography,sex,all_ages,aged_0_to_15,aged_16_to_64,aged_65_and_over";
 
 /// `sex` row of E01006074 with `each` people of every age 0..=90 and matching published totals
 /// (91 ages: 16 under 16, 49 of 16-64, 26 of 65+).
@@ -593,7 +608,9 @@ fn a_code_that_is_not_an_lsoa() {
     rows[1][1] = "E02000001".into();
     let err = open_error("t.csv", &rows, &defaults());
     assert!(
-        err.starts_with("t.csv, line 3, column 2 (\"area_code\"): \"E02000001\" is not a valid LSOA code"),
+        err.starts_with(
+            "t.csv, line 3, column 2 (\"area_code\"): \"E02000001\" is not a valid LSOA code"
+        ),
         "{err}"
     );
 }
@@ -608,7 +625,10 @@ fn a_cell_that_is_not_a_number() {
     );
     let mut rows = open_rows();
     rows[1][age_column(20) - 1] = "-1".into();
-    assert!(open_error("t.csv", &rows, &defaults()).starts_with("t.csv, line 3, column 30 (\"20\"): -1 people"));
+    assert!(
+        open_error("t.csv", &rows, &defaults())
+            .starts_with("t.csv, line 3, column 30 (\"20\"): -1 people")
+    );
 }
 
 #[test]
@@ -635,7 +655,11 @@ fn a_sex_row_twice_or_missing() {
 #[test]
 fn open_layout_on_2011_lsoas_by_flag() {
     let dir = temp_dir();
-    let file = write_file(dir.path(), "population_mid-2015_lsoa11.csv", open_csv(&open_rows()));
+    let file = write_file(
+        dir.path(),
+        "population_mid-2015_lsoa11.csv",
+        open_csv(&open_rows()),
+    );
     let options = PopulationOptions {
         lsoa_vintage: Some("LSOA11".parse().unwrap()),
         ..defaults()
@@ -663,7 +687,10 @@ fn census_layout_checks_its_categories() {
         read(&[file], options)
     };
     let f = figures(&run(&good, &defaults()).unwrap());
-    assert_eq!(f[&key("E01000001", 2021, "persons", "16-64")], 110.0 + 291.0 + 336.0 + 245.0);
+    assert_eq!(
+        f[&key("E01000001", 2021, "persons", "16-64")],
+        110.0 + 291.0 + 336.0 + 245.0
+    );
 
     let mut missing = good.to_vec();
     missing.remove(2);
@@ -702,8 +729,13 @@ fn files_for_different_datasets_need_separate_calls() {
         "sapelsoasyoa_mid-2015.csv",
         csv_text(&ons_header("2011"), &ons_rows(273)),
     );
-    let err = read(&[open.clone(), ons11], &defaults()).unwrap_err().to_string();
-    assert!(err.starts_with("one population dataset holds one LSOA geography"), "{err}");
+    let err = read(&[open.clone(), ons11], &defaults())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("one population dataset holds one LSOA geography"),
+        "{err}"
+    );
     let options = PopulationOptions {
         dataset: Some("trafford".into()),
         ..defaults()

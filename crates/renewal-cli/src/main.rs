@@ -174,6 +174,29 @@ enum Ingest {
     Services(ObservationArgs),
     /// police.uk street-level crime CSVs: incidents and monthly counts per LSOA × crime type.
     Crime(CrimeArgs),
+    /// Population per LSOA by sex and age band: ONS mid-year estimates (open-data layout, or
+    /// the ONS release as CSV per year or XLSX with a sheet per year) and Census 2021 usual
+    /// residents. All files given make one dataset version.
+    Population(PopulationArgs),
+}
+
+#[derive(Debug, Args)]
+struct PopulationArgs {
+    /// Dataset id, starting with population- (default population-<lsoa vintage>, e.g.
+    /// population-lsoa21, or population-census<year>-<lsoa vintage> for census counts).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Year of files that do not state it (in a column, sheet name or file name); must agree
+    /// with files that do.
+    #[arg(long)]
+    year: Option<i32>,
+    /// LSOA geography of files whose header does not say (LSOA11 for 2011-coded files).
+    #[arg(long, value_name = "VINTAGE")]
+    lsoa_vintage: Option<Vintage>,
+    #[command(flatten)]
+    publish: PublishArgs,
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -488,6 +511,22 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
             vec![crime(&catalog, args, bridge, &progress)?],
             args.publish.keep,
         ),
+        Ingest::Population(args) => {
+            let options = renewal_ingest::PopulationOptions {
+                dataset: args.dataset.clone(),
+                year: args.year,
+                lsoa_vintage: args.lsoa_vintage,
+            };
+            (
+                vec![renewal_ingest::read_population(
+                    &catalog,
+                    &args.files,
+                    &options,
+                    &progress,
+                )?],
+                args.publish.keep,
+            )
+        }
     };
     progress.clear();
     for draft in drafts {

@@ -1,6 +1,6 @@
 //! Ingestion: published files in, validated warehouse drafts out.
 //!
-//! Each dataset family has one module (`iod`, `lookup`); all of them share [`source`] (CSV,
+//! Each dataset family has one module (`iod`, `lookup`, `observations`, `crime`, `population`); all of them share [`source`] (CSV,
 //! gzipped CSV and XLSX into text tables, with line numbers), [`number`] (numbers as published)
 //! and [`frame`] (polars frames to Parquet). Adding a format of a known family is a new file
 //! under `data-schemas/`; adding a family is a new module here plus its schema folder.
@@ -19,6 +19,7 @@ pub mod iod;
 pub mod lookup;
 pub mod number;
 pub mod observations;
+pub mod population;
 pub mod progress;
 pub mod source;
 mod vintage;
@@ -28,4 +29,5 @@ pub use error::{IngestError, Location};
 pub use iod::read_iod;
 pub use lookup::read_lookups;
 pub use observations::{ObservationOptions, read_observations};
+pub use population::{PopulationOptions, read_population};
 pub use progress::{NoProgress, Progress};

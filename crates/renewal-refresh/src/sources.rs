@@ -123,6 +123,9 @@ pub enum Kind {
     Services,
     /// police.uk street crime; with `boundaries`, placed in areas by point-in-polygon.
     Crime,
+    /// LSOA population by sex and age band (mid-year estimates, census usual residents); the
+    /// files state their year and geography, so no extra settings.
+    Population,
 }
 
 impl Kind {
@@ -157,6 +160,18 @@ impl Kind {
             Kind::Census => observations("census"),
             Kind::Benefits => observations("benefits"),
             Kind::Services => observations("services"),
+            Kind::Population => {
+                let options = renewal_ingest::PopulationOptions {
+                    dataset: Some(entry.id.clone()),
+                    ..Default::default()
+                };
+                Ok(vec![renewal_ingest::read_population(
+                    catalog,
+                    files,
+                    &options,
+                    &NoProgress,
+                )?])
+            }
             Kind::Crime => {
                 let options = renewal_ingest::CrimeOptions {
                     dataset: Some(entry.id.clone()),

@@ -5,7 +5,7 @@
 //! time from a directory ([`Catalog::load_dir`]).
 //!
 //! Layout: `datasets/<family>/<name>.toml`, where the family folder decides how the file is read
-//! (`iod` → [`IodFormat`], `lookup` → [`LookupFormat`]).
+//! (`iod` → [`IodFormat`], `lookup` → [`LookupFormat`], `population` → [`PopulationFormat`]).
 //!
 //! Architecture invariant: this crate only describes formats; it never opens a data file.
 
@@ -19,12 +19,14 @@ use sha2::{Digest, Sha256};
 
 mod indicator;
 pub mod period;
+pub mod population;
 
 pub use indicator::{
     IndicatorDef, NativeGeography, PolarityName, PopulationDef, SourceDef, ValueType,
     dataset_matches,
 };
 pub use period::{Period, PeriodType};
+pub use population::{PopulationFormat, Sex};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -631,6 +633,8 @@ pub struct Catalog {
     pub lookup: Vec<(SchemaFile, LookupFormat)>,
     /// Change lookups between LSOA vintages (`datasets/bridge/`).
     pub bridge: Vec<(SchemaFile, BridgeFormat)>,
+    /// `datasets/population/`: LSOA population estimates and census counts.
+    pub population: Vec<(SchemaFile, PopulationFormat)>,
     pub indicators: Vec<(SchemaFile, IndicatorDef)>,
     /// `editions.toml`: which IoD edition a request without one means.
     pub editions: Editions,
@@ -709,6 +713,13 @@ impl Catalog {
                     catalog.crime.push((file, format));
                     id
                 }
+                ["datasets", "population", _] => {
+                    let format: PopulationFormat = toml::from_str(&text).map_err(toml_err)?;
+                    format.check(&path)?;
+                    let id = format.id.clone();
+                    catalog.population.push((file, format));
+                    id
+                }
                 ["datasets", "lookup", _] => {
                     let format: LookupFormat = toml::from_str(&text).map_err(toml_err)?;
                     let id = format.id.clone();
@@ -784,7 +795,8 @@ impl Catalog {
             .chain(self.observations.iter().map(|(f, _)| f))
             .chain(self.crime.iter().map(|(f, _)| f))
             .chain(self.lookup.iter().map(|(f, _)| f))
-            .chain(self.bridge.iter().map(|(f, _)| f));
+            .chain(self.bridge.iter().map(|(f, _)| f))
+            .chain(self.population.iter().map(|(f, _)| f));
         files
             .into_iter()
             .find(|f| f.path == path)

@@ -4,6 +4,7 @@
 
 mod conformance;
 mod gaps;
+mod population;
 mod sample;
 
 use std::path::{Path, PathBuf};

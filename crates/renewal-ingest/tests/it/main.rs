@@ -8,6 +8,7 @@ mod bridge;
 mod crime;
 mod file10;
 mod observations;
+mod population;
 mod real_data;
 
 use std::collections::HashMap;

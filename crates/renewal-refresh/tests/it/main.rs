@@ -335,3 +335,52 @@ async fn crime_placed_in_boundaries_refreshes_when_boundaries_change() {
     let err = SourcesFile::load(&bad).unwrap_err().to_string();
     assert!(err.contains("apply to kind crime only"), "{err}");
 }
+
+#[tokio::test]
+async fn population_files_refresh_as_one_dataset() {
+    let Some(data) = shared_data() else { return };
+    let dir = temp_dir();
+    let root = dir.path().to_owned();
+    let s = Setup {
+        warehouse: Warehouse::open_local(&root.join("warehouse")).unwrap(),
+        root,
+        _dir: dir,
+    };
+    let glob = data.join("population/trafford_mid-202?_population_lsoa21.csv");
+    let file = sources(
+        &s.root,
+        &format!(
+            "[[dataset]]\nid = \"population-trafford\"\nkind = \"population\"\nlocation = {:?}\n",
+            glob.display().to_string()
+        ),
+    );
+    let first = run(&s, &file, RefreshOptions::default()).await;
+    // 139 LSOAs x 2 years (mid-2022, mid-2024) x 3 sexes x 7 bands.
+    assert_eq!(
+        first,
+        [(
+            "population-trafford".into(),
+            Status::Refreshed {
+                version: 1,
+                rows: 139 * 2 * 3 * 7
+            }
+        )]
+    );
+    let manifest = s
+        .warehouse
+        .current("population-trafford")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(manifest.kind, "population");
+    assert_eq!(manifest.attributes["years"], "2022,2024");
+    assert_eq!(manifest.sources.len(), 2);
+    let second = run(&s, &file, RefreshOptions::default()).await;
+    assert_eq!(
+        second,
+        [(
+            "population-trafford".into(),
+            Status::Unchanged { version: 1 }
+        )]
+    );
+}

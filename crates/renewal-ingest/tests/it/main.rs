@@ -6,6 +6,7 @@
 mod bad_input;
 mod crime;
 mod file10;
+mod iod2025;
 mod observations;
 mod real_data;
 

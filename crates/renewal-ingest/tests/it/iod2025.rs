@@ -117,3 +117,34 @@ fn ranks_beyond_the_editions_national_count_are_refused() {
         );
     }
 }
+
+/// A 2025 File 10 sheet (2024 district codes, "IMD 2025 - …" headers with the published
+/// trailing spaces) lands in `lad_summary` as the official figures; the values are made up
+/// for the test, the layout is File 10's.
+#[test]
+fn file10_2025_layout_is_stored_as_official_district_summaries() {
+    let dir = temp_dir();
+    let text = "Local Authority District code (2024),Local Authority District name (2024),\
+IMD - Average score ,IMD - Rank of average score ,IMD 2025 - Extent ,IMD 2025 - Rank of local concentration \n\
+E08000003,Manchester,40.5,6,0.5,4\n\
+E08000009,Trafford,15.25,250,0.05,180\n";
+    let f = write_file(dir.path(), "File_10_-_IoD2025_IMD.csv", text);
+    let draft = read_iod(&catalog(), "2025", &[f], &NoProgress).unwrap();
+    assert_eq!(draft.sources[0].format, "iod2025-file10");
+    let summary = table(&draft, "lad_summary");
+    assert_eq!(summary.height(), 8);
+    let col = |n: &str| summary.column(n).unwrap().str().unwrap().clone();
+    let (code, measure) = (col("area_code"), col("measure"));
+    let value = summary.column("value").unwrap().f64().unwrap().clone();
+    let find = |c: &str, m: &str| {
+        (0..summary.height())
+            .find(|&i| code.get(i) == Some(c) && measure.get(i) == Some(m))
+            .and_then(|i| value.get(i))
+    };
+    assert_eq!(find("E08000003", "extent"), Some(0.5));
+    assert_eq!(
+        find("E08000009", "rank_of_local_concentration"),
+        Some(180.0)
+    );
+    assert_eq!(find("E08000009", "average_score"), Some(15.25));
+}

@@ -150,7 +150,8 @@ enum Ingest {
     /// English Indices of Deprivation files of one edition (any mix of official Files 1–9 as
     /// CSV, gzipped CSV or XLSX, and the community layouts in data-schemas/datasets/iod/).
     Imd {
-        /// IoD edition.
+        /// IoD edition (e.g. 2019, 2025): required, because files of different editions can
+        /// share a layout and the edition decides N, the LSOA geography and the dataset.
         #[arg(long)]
         vintage: String,
         #[command(flatten)]
@@ -257,9 +258,16 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 struct SummaryArgs {
-    /// IoD edition.
+    /// IoD edition (a year, or `newest`); without it, the default edition that
+    /// data-schemas/editions.toml declares.
     #[arg(long)]
-    vintage: String,
+    vintage: Option<String>,
+    /// One domain's figures, as File 10's sheet for it publishes them: adds
+    /// rank_of_proportion_most_deprived_10pct, rank_of_extent, rank_of_local_concentration,
+    /// scale and rank_of_scale after the usual columns (extent and local concentration for
+    /// imd only; scale for income and employment only). Without it: the IMD, usual columns.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(renewal_query::SUMMARY_DOMAINS))]
+    domain: Option<String>,
     /// Areas to summarise.
     #[arg(long, value_enum)]
     level: LevelArg,
@@ -641,8 +649,10 @@ async fn summary(cli: &Cli, args: &SummaryArgs) -> Result<()> {
         );
     }
     let warehouse = open_warehouse(cli)?;
+    let vintage = catalog(cli)?.resolve_edition(args.vintage.as_deref())?;
     let request = SummaryRequest {
-        vintage: args.vintage.clone(),
+        vintage,
+        domain: args.domain.clone(),
         level: match args.level {
             LevelArg::Lad => {
                 if args.ward_vintage.is_some() {

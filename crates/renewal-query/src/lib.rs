@@ -42,7 +42,10 @@ pub use store::{
     NEIGHBOURHOODS, TARGETS, Target, authorities_of, neighbourhoods, register_neighbourhood,
     register_target, targets,
 };
-pub use summary::{SUMMARY_COLUMNS, Summary, SummaryLevel, SummaryRequest, iod_summary};
+pub use summary::{
+    DOMAIN_SUMMARY_COLUMNS, SUMMARY_COLUMNS, SUMMARY_DOMAINS, Summary, SummaryLevel,
+    SummaryRequest, iod_summary,
+};
 pub use tables::{DatasetPins, set_memory_limit, string_column, table_provider};
 
 #[derive(Debug, thiserror::Error)]

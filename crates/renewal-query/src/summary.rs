@@ -1,6 +1,10 @@
 //! IoD summaries for areas made of LSOAs (METHODS.md, "IoD summaries"): average score, average
 //! rank, proportion of LSOAs in the most deprived 10% nationally, extent and local
-//! concentration, with the areas ranked 1 = most deprived.
+//! concentration, with the areas ranked 1 = most deprived; per domain, what File 10 publishes
+//! on each domain's sheet (and the income and employment scales).
+//!
+//! Nothing here knows an edition: N comes from the dataset's manifest (which copied it from the
+//! edition's schema file), and so do the LSOA and district vintages.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +31,34 @@ pub const SUMMARY_COLUMNS: [&str; 11] = [
     "local_concentration",
 ];
 
+/// Columns added after [`SUMMARY_COLUMNS`] when a domain is asked for (`--domain`), so that every
+/// figure of File 10's domain sheets has a place. Part of the CLI's contract: do not rename.
+pub const DOMAIN_SUMMARY_COLUMNS: [&str; 5] = [
+    "rank_of_proportion_most_deprived_10pct",
+    "rank_of_extent",
+    "rank_of_local_concentration",
+    "scale",
+    "rank_of_scale",
+];
+
+/// The domains a summary can be asked for: the IMD, its seven domains, IDACI and IDAOPI.
+pub use crate::priority::DOMAINS as SUMMARY_DOMAINS;
+
+/// The population an "X scale" counts, by domain: File 10's income scale and employment scale
+/// are the numbers of income- and employment-deprived people (METHODS.md: domain numerators
+/// summed), and a domain score is its numerator over this population (the income rate is out
+/// of the total population, the employment rate out of the working-age population).
+fn scale_population(domain: &str) -> Option<&'static str> {
+    match domain {
+        "income" => Some("population_total"),
+        "employment" => Some("population_working_age"),
+        _ => None,
+    }
+}
+
+/// Only the IMD sheet of File 10 has extent and local concentration.
+const EXTENT_DOMAIN: &str = "imd";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SummaryLevel {
     /// Local authority districts as the IoD files themselves record them.
@@ -42,6 +74,10 @@ pub struct SummaryRequest {
     pub vintage: String,
     pub level: SummaryLevel,
     pub pins: DatasetPins,
+    /// `None`: today's IMD summary, exactly [`SUMMARY_COLUMNS`]. `Some(domain)` (one of
+    /// [`SUMMARY_DOMAINS`], `imd` included): that domain's figures, with
+    /// [`DOMAIN_SUMMARY_COLUMNS`] after the usual columns.
+    pub domain: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +91,16 @@ pub struct Summary {
 
 /// Computes the summaries for every area at the requested level, sorted by area code.
 pub async fn iod_summary(warehouse: &Warehouse, request: &SummaryRequest) -> Result<Summary> {
+    let domain = match request.domain.as_deref() {
+        None => EXTENT_DOMAIN,
+        Some(d) if SUMMARY_DOMAINS.contains(&d) => d,
+        Some(d) => {
+            return Err(QueryError::InvalidArgument(format!(
+                "domain {d:?}: one of {}",
+                SUMMARY_DOMAINS.join(", ")
+            )));
+        }
+    };
     let iod_id = renewal_warehouse::ids::iod(&request.vintage);
     let iod = resolve(warehouse, &iod_id, &request.pins).await?;
     let national: u32 = iod
@@ -133,18 +179,67 @@ pub async fn iod_summary(warehouse: &Warehouse, request: &SummaryRequest) -> Res
         }
     };
 
-    let sql = summary_sql(&members, national);
+    // Area ranks are ranks among every area of England: with only some of the edition's LSOAs
+    // loaded (a partnership's own area), ranking the loaded areas would give numbers that look
+    // like File 10's and are not.
+    let loaded = count(&ctx, "SELECT COUNT(DISTINCT lsoa_code) FROM lsoa").await?;
+    let ranked = loaded >= i64::from(national);
+    if !ranked {
+        notes.push(format!(
+            "ranks need all {} LSOAs of IoD{}; {} loaded: every rank_of_ column is left empty",
+            thousands(i64::from(national)),
+            request.vintage,
+            thousands(loaded)
+        ));
+    }
+    if request.domain.is_some() {
+        if domain != EXTENT_DOMAIN {
+            notes.push(format!(
+                "extent and local concentration are published for the IMD only: empty for {domain}"
+            ));
+        }
+        if scale_population(domain).is_none() {
+            notes.push(format!(
+                "scale is published for the income and employment domains only: empty for {domain}"
+            ));
+        }
+    }
+
+    let shape = Shape {
+        domain,
+        national,
+        ranked,
+        extended: request.domain.is_some(),
+    };
+    let sql = summary_sql(&members, &shape);
     tracing::debug!(%sql, "IoD summary");
     let df = ctx.sql(&sql).await?;
     let schema = df.schema().inner().clone();
     let (schema, batches) = plain_strings(&schema, df.collect().await?)?;
 
-    for (measure, missing) in [("score", "average_score"), ("population", "population")] {
+    let label = if domain == EXTENT_DOMAIN {
+        "IMD".to_owned()
+    } else {
+        domain.to_owned()
+    };
+    let mut checks = vec![
+        (format!("{label} score"), "average_score"),
+        ("IMD population".to_owned(), "population"),
+    ];
+    if let (true, Some(p)) = (shape.extended, scale_population(domain)) {
+        checks.push((format!("{p} denominator"), "scale"));
+    }
+    for (what, missing) in checks {
         let sql = format!("SELECT COUNT(*) FROM ({sql}) WHERE {missing} IS NULL");
         let n = count(&ctx, &sql).await?;
         if n > 0 {
+            let article = if what.starts_with(['a', 'e', 'i', 'o', 'u', 'I']) {
+                "an"
+            } else {
+                "a"
+            };
             notes.push(format!(
-                "{n} areas have an LSOA without an IMD {measure} in {iod_id}: figures that need it are left empty"
+                "{n} areas have an LSOA without {article} {what} in {iod_id}: figures that need it are left empty"
             ));
         }
     }
@@ -160,6 +255,19 @@ pub async fn iod_summary(warehouse: &Warehouse, request: &SummaryRequest) -> Res
         },
         notes,
     })
+}
+
+/// 33755 → "33,755", for notes people read.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 async fn count(ctx: &datafusion::prelude::SessionContext, sql: &str) -> Result<i64> {
@@ -217,20 +325,64 @@ async fn pick_lookup(
     }
 }
 
-/// The summary query. `members` yields one row per (area, LSOA) with the LSOA's IMD score
-/// `score`, national rank `rnk` and population `pop` (from CTE `v`).
+/// What the summary query computes: which domain, out of how many LSOAs nationally, whether
+/// areas may be ranked, and whether the domain columns follow the usual eleven.
+struct Shape<'a> {
+    domain: &'a str,
+    national: u32,
+    ranked: bool,
+    extended: bool,
+}
+
+/// The summary query. `members` yields one row per (area, LSOA) with the LSOA's domain score
+/// `score`, national rank `rnk`, population `pop` and the scale's population `scale_pop`
+/// (from CTE `v`).
 ///
 /// An area's figure is empty (NULL) when any of its LSOAs lacks an input it needs: a partial
 /// sum would be a made-up number.
-fn summary_sql(members: &str, national: u32) -> String {
-    let n = f64::from(national);
+fn summary_sql(members: &str, shape: &Shape<'_>) -> String {
+    let n = f64::from(shape.national);
+    let domain = shape.domain;
+    let scale_pop = match scale_population(domain) {
+        Some(p) => {
+            format!("MAX(CASE WHEN domain = '{p}' AND measure = 'denominator' THEN value END)")
+        }
+        None => "CAST(NULL AS DOUBLE)".to_owned(),
+    };
+    let has_extent = domain == EXTENT_DOMAIN;
+    let has_scale = scale_population(domain).is_some();
+    let ranked = shape.ranked;
+    // Areas are ranked on values rounded to 9 decimals: two wards made of one LSOA each with
+    // the same score must tie, whatever rounding p*s/p left in the last bit. Ties share the
+    // best place (RANK: 1, 2, 2, 4), as File 10's ranks of proportion and extent do.
+    let rank = |column: &str| {
+        format!(
+            "CASE WHEN {ranked} AND {column} IS NOT NULL \
+                THEN RANK() OVER (ORDER BY ROUND({column}, 9) DESC NULLS LAST) END"
+        )
+    };
+    let extra = if shape.extended {
+        format!(
+            ",\n    {} AS rank_of_proportion_most_deprived_10pct,\n    {} AS rank_of_extent,\n    \
+             {} AS rank_of_local_concentration,\n    scale,\n    {} AS rank_of_scale",
+            rank("proportion_most_deprived_10pct"),
+            rank("extent"),
+            rank("local_concentration"),
+            rank("scale"),
+        )
+    } else {
+        String::new()
+    };
+    let rank_of_average_score = rank("average_score");
+    let rank_of_average_rank = rank("average_rank");
     format!(
         r#"
 WITH v AS (
     SELECT lsoa_code,
-        MAX(CASE WHEN domain = 'imd' AND measure = 'score' THEN value END) AS score,
-        MAX(CASE WHEN domain = 'imd' AND measure = 'rank' THEN value END) AS rnk,
-        MAX(CASE WHEN domain = 'population_total' AND measure = 'denominator' THEN value END) AS pop
+        MAX(CASE WHEN domain = '{domain}' AND measure = 'score' THEN value END) AS score,
+        MAX(CASE WHEN domain = '{domain}' AND measure = 'rank' THEN value END) AS rnk,
+        MAX(CASE WHEN domain = 'population_total' AND measure = 'denominator' THEN value END) AS pop,
+        {scale_pop} AS scale_pop
     FROM iod
     GROUP BY lsoa_code
 ),
@@ -258,6 +410,7 @@ areas AS (
         COUNT(pop) = COUNT(*) AS has_pop,
         COUNT(rnk) = COUNT(*) AS has_rank,
         COUNT(score) = COUNT(*) AS has_score,
+        COUNT(scale_pop) = COUNT(*) AS has_scale_pop,
         SUM(pop) AS pop_sum,
         SUM(pop * score) AS pop_score,
         SUM(pop * ({n:.1} + 1.0 - rnk)) AS pop_rank,
@@ -266,7 +419,9 @@ areas AS (
         -- Each LSOA, most deprived first, counts with the part of its population that still
         -- fits in the area's 10%: min(pop, max(0, 10% - population before it)).
         SUM(({n:.1} + 1.0 - rnk) * GREATEST(0.0, LEAST(pop, 0.1 * area_pop - (cum_pop - pop)))) AS lc_num,
-        0.1 * MAX(area_pop) AS lc_den
+        0.1 * MAX(area_pop) AS lc_den,
+        -- The domain's deprived people: its rate times the population the rate is out of.
+        SUM(scale_pop * score) AS scale_sum
     FROM weighted
     GROUP BY area_code
 ),
@@ -277,24 +432,21 @@ figures AS (
         CASE WHEN has_pop AND has_rank THEN pop_rank / NULLIF(pop_sum, 0) END AS average_rank,
         CASE WHEN has_rank THEN CAST(in_top_decile AS DOUBLE) / lsoa_count END
             AS proportion_most_deprived_10pct,
-        CASE WHEN has_pop AND has_rank THEN pop_extent / NULLIF(pop_sum, 0) END AS extent,
-        CASE WHEN has_pop AND has_rank THEN lc_num / NULLIF(lc_den, 0) END AS local_concentration
+        CASE WHEN {has_extent} AND has_pop AND has_rank THEN pop_extent / NULLIF(pop_sum, 0) END
+            AS extent,
+        CASE WHEN {has_extent} AND has_pop AND has_rank THEN lc_num / NULLIF(lc_den, 0) END
+            AS local_concentration,
+        CASE WHEN {has_scale} AND has_scale_pop AND has_score THEN scale_sum END AS scale
     FROM areas
 )
--- Areas are ranked on values rounded to 9 decimals: two wards made of one LSOA each with the
--- same score must tie, whatever rounding p*s/p left in the last bit.
 SELECT area_code, area_name, lsoa_count, population,
     average_score,
-    CASE WHEN average_score IS NOT NULL
-        THEN RANK() OVER (ORDER BY ROUND(average_score, 9) DESC NULLS LAST) END
-        AS rank_of_average_score,
+    {rank_of_average_score} AS rank_of_average_score,
     average_rank,
-    CASE WHEN average_rank IS NOT NULL
-        THEN RANK() OVER (ORDER BY ROUND(average_rank, 9) DESC NULLS LAST) END
-        AS rank_of_average_rank,
+    {rank_of_average_rank} AS rank_of_average_rank,
     proportion_most_deprived_10pct,
     extent,
-    local_concentration
+    local_concentration{extra}
 FROM figures
 ORDER BY area_code
 "#
@@ -307,11 +459,37 @@ mod tests {
 
     #[test]
     fn sql_names_every_output_column() {
-        let sql = summary_sql("SELECT 1", 32844);
+        let mut shape = Shape {
+            domain: "imd",
+            national: 32844,
+            ranked: true,
+            extended: false,
+        };
+        let sql = summary_sql("SELECT 1", &shape);
         let select = &sql[sql.rfind("SELECT area_code").unwrap()..];
         for c in SUMMARY_COLUMNS {
             assert!(select.contains(c), "{c}");
         }
+        for c in DOMAIN_SUMMARY_COLUMNS {
+            assert!(!select.contains(c), "{c}");
+        }
         assert!(sql.contains("32844.0"));
+        shape.extended = true;
+        let sql = summary_sql("SELECT 1", &shape);
+        let select = &sql[sql.rfind("SELECT area_code").unwrap()..];
+        for c in DOMAIN_SUMMARY_COLUMNS {
+            assert!(
+                select.contains(&format!("AS {c}")) || select.contains(c),
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(33755), "33,755");
+        assert_eq!(thousands(1702), "1,702");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000000), "1,000,000");
     }
 }

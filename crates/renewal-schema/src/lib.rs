@@ -973,6 +973,101 @@ mod tests {
         );
     }
 
+    /// The 2025 edition is built in: the GM File 2 and File 5 headers (LSOA 2021, LAD 2024)
+    /// and the File 6 headers the sample generator writes are read by exactly one format, with
+    /// the edition's national count and vintages declared in the schema file.
+    #[test]
+    fn official_2025_format_recognises_files_2_5_and_6() {
+        let catalog = Catalog::embedded().unwrap();
+        let keys = [
+            "LSOA code (2021)",
+            "LSOA name (2021)",
+            "Local Authority District code (2024)",
+            "Local Authority District name (2024)",
+        ];
+        let with = |extra: &[&str]| -> Vec<String> {
+            keys.iter().chain(extra).map(|h| h.to_string()).collect()
+        };
+        let file2 = with(&[
+            "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
+            "Income Decile (where 1 is most deprived 10% of LSOAs)",
+        ]);
+        let file5 = with(&[
+            "Index of Multiple Deprivation (IMD) Score",
+            "Income Score (rate)",
+        ]);
+        let file6 = with(&[
+            "Total population: mid 2022 (excluding prisoners)",
+            "Dependent Children aged 0-15: mid 2022 (excluding prisoners)",
+            "Population aged 16-59: mid 2022 (excluding prisoners)",
+            "Older population aged 60 and over: mid 2022 (excluding prisoners)",
+            "Working age population 18-66: for use with Employment Deprivation Domain (excluding prisoners)",
+        ]);
+        for header in [&file2, &file5, &file6] {
+            let matching: Vec<_> = catalog
+                .iod_formats("2025")
+                .filter(|(_, f)| f.matches(header))
+                .map(|(_, f)| f.id.as_str())
+                .collect();
+            assert_eq!(matching, ["iod2025-official"], "{header:?}");
+            assert!(catalog.iod_formats("2019").all(|(_, f)| !f.matches(header)));
+        }
+        let (_, format) = catalog.iod_formats("2025").next().unwrap();
+        assert_eq!(format.national_lsoa_count, 33755);
+        assert_eq!(format.lsoa_vintage.to_string(), "LSOA21");
+        assert_eq!(
+            format.lad_vintage.map(|v| v.to_string()).as_deref(),
+            Some("LAD24")
+        );
+        for (header, domain) in [
+            (
+                "Total population: mid 2022 (excluding prisoners)",
+                "population_total",
+            ),
+            (
+                "Total population: mid-2022 (excluding prisoners)",
+                "population_total",
+            ),
+            (
+                "Working age population 18-59/64: for use with Employment Deprivation Domain (excluding prisoners) ",
+                "population_working_age",
+            ),
+            ("Income Score (rate)", "income"),
+        ] {
+            assert_eq!(
+                format.column(header).map(|c| c.domain.as_str()),
+                Some(domain),
+                "{header}"
+            );
+        }
+        // The same domain and measure vocabulary as 2019.
+        let cells = |v: &str| -> BTreeSet<(String, Measure)> {
+            let (_, f) = catalog
+                .iod_formats(v)
+                .find(|(_, f)| f.id.ends_with("-official"))
+                .unwrap();
+            f.columns
+                .iter()
+                .map(|c| (c.domain.clone(), c.measure))
+                .collect()
+        };
+        assert_eq!(cells("2025"), cells("2019"));
+
+        let (_, file10) = catalog.iod_summary_formats("2025").next().unwrap();
+        assert_eq!(file10.area_vintage.to_string(), "LAD24");
+        let sheet =
+            ["Local Authority District code (2024)", "IMD 2025 - Extent "].map(String::from);
+        assert!(file10.matches(&sheet));
+        assert_eq!(
+            file10
+                .column("IMD 2025 - Rank of local concentration ")
+                .unwrap()
+                .measure,
+            "rank_of_local_concentration"
+        );
+        assert_eq!(catalog.newest_edition(), Some("2025"));
+    }
+
     #[test]
     fn rejects_unknown_fields_and_duplicate_cells() {
         let bad = r#"

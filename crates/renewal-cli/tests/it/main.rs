@@ -4,6 +4,7 @@
 
 mod conformance;
 mod gaps;
+mod iod2025;
 mod population;
 mod sample;
 

@@ -7,6 +7,7 @@ mod bad_input;
 mod bridge;
 mod crime;
 mod file10;
+mod iod2025;
 mod observations;
 mod population;
 mod real_data;

@@ -38,6 +38,7 @@ fn strings(rows: &[&[Option<&str>]], names: &[&str]) -> RecordBatch {
 }
 
 /// An LSOA of a fixture: code, LAD, IMD rank, IMD score, population (None = not supplied).
+#[derive(Clone)]
 pub struct Lsoa {
     pub code: &'static str,
     pub lad: &'static str,
@@ -47,23 +48,51 @@ pub struct Lsoa {
 }
 
 pub async fn publish_iod(wh: &Warehouse, edition: &str, national: u32, lsoas: &[Lsoa], tag: &str) {
-    let mut l = Vec::new();
-    let mut d = Vec::new();
-    let mut m = Vec::new();
-    let mut v = Vec::new();
+    let mut cells = Vec::new();
     for x in lsoas {
-        let mut push = |domain: &'static str, measure: &'static str, value: f64| {
-            l.push(x.code);
-            d.push(domain);
-            m.push(measure);
-            v.push(value);
-        };
-        push("imd", "rank", x.rank);
-        push("imd", "score", x.score);
+        cells.push((x.code, "imd", "rank", x.rank));
+        cells.push((x.code, "imd", "score", x.score));
         if let Some(p) = x.pop {
-            push("population_total", "denominator", p);
+            cells.push((x.code, "population_total", "denominator", p));
         }
     }
+    let lads: Vec<(&str, &str)> = lsoas.iter().map(|x| (x.code, x.lad)).collect();
+    publish_iod_cells(wh, edition, national, &lads, &cells, tag).await;
+}
+
+/// The rest of England for a fixture: enough LSOAs in district E08999999 (ward E05999999) to
+/// make `national` in all, holding national ranks the fixture does not use, with no population
+/// (so that district has no population-weighted figure and takes no place in their ranks).
+/// With it the fixture is a complete edition, whose areas are ranked; without it, they are not.
+pub fn rest_of_england(lsoas: &[Lsoa], national: u32) -> Vec<Lsoa> {
+    let used: std::collections::BTreeSet<u64> = lsoas.iter().map(|l| l.rank as u64).collect();
+    (1..=u64::from(national))
+        .filter(|r| !used.contains(r))
+        .take(national as usize - lsoas.len())
+        .enumerate()
+        .map(|(i, r)| Lsoa {
+            code: Box::leak(format!("E01{:06}", 900_000 + i).into_boxed_str()),
+            lad: REST_OF_ENGLAND,
+            rank: r as f64,
+            score: 0.0,
+            pop: None,
+        })
+        .collect()
+}
+
+/// The district of [`rest_of_england`].
+pub const REST_OF_ENGLAND: &str = "E08999999";
+
+/// Publishes dataset `iod-<edition>` with LSOA → district pairs and (LSOA, domain, measure,
+/// value) cells, as the ingest would lay them out.
+pub async fn publish_iod_cells(
+    wh: &Warehouse,
+    edition: &str,
+    national: u32,
+    lads: &[(&str, &str)],
+    cells: &[(&str, &str, &str, f64)],
+    tag: &str,
+) {
     let iod = RecordBatch::try_new(
         Arc::new(Schema::new(vec![
             Field::new("lsoa_code", DataType::Utf8, false),
@@ -72,16 +101,16 @@ pub async fn publish_iod(wh: &Warehouse, edition: &str, national: u32, lsoas: &[
             Field::new("value", DataType::Float64, false),
         ])),
         vec![
-            Arc::new(StringArray::from(l)),
-            Arc::new(StringArray::from(d)),
-            Arc::new(StringArray::from(m)),
-            Arc::new(Float64Array::from(v)),
+            Arc::new(StringArray::from_iter_values(cells.iter().map(|c| c.0))),
+            Arc::new(StringArray::from_iter_values(cells.iter().map(|c| c.1))),
+            Arc::new(StringArray::from_iter_values(cells.iter().map(|c| c.2))),
+            Arc::new(Float64Array::from_iter_values(cells.iter().map(|c| c.3))),
         ],
     )
     .unwrap();
-    let lsoa_rows: Vec<Vec<Option<&str>>> = lsoas
+    let lsoa_rows: Vec<Vec<Option<&str>>> = lads
         .iter()
-        .map(|x| vec![Some(x.code), Some(x.code), Some(x.lad), Some(x.lad)])
+        .map(|(l, d)| vec![Some(*l), Some(*l), Some(*d), Some(*d)])
         .collect();
     let lsoa_rows: Vec<&[Option<&str>]> = lsoa_rows.iter().map(Vec::as_slice).collect();
     let lsoa = strings(

@@ -31,10 +31,14 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+mod crime2024;
 mod families;
+mod geography2021;
 mod iod;
+mod iod2025;
 mod lookup;
 mod place;
+mod population;
 mod rng;
 mod text;
 
@@ -45,6 +49,13 @@ pub const NATIONAL_LSOAS: u32 = 32_844;
 pub const fn national_lsoa_count() -> u32 {
     NATIONAL_LSOAS
 }
+
+/// Number of LSOAs (2021) in England that IoD2025 ranks are out of.
+pub const NATIONAL_LSOAS_2021: u32 = 33_755;
+
+/// The folder, inside the sample directory, of the files on 2021 geography and of the series
+/// across the 2021 boundary change (see the module docs).
+pub const BOUNDARY_CHANGE_DIR: &str = "boundary-change";
 
 /// The sample's local authority district codes (2019): Renewal Vale, then Brookmere.
 pub const SAMPLE_LAD_CODES: [&str; 2] = [place::AUTHORITIES[0].code, place::AUTHORITIES[1].code];
@@ -114,6 +125,9 @@ pub fn write_sample(out_dir: &Path, spec: &SampleSpec) -> Result<SampleReport, S
     let mut report = SampleReport::default();
     for output in outputs(spec) {
         let path = out_dir.join(output.name);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(io(folder))?;
+        }
         let bytes = if output.gzip {
             gzip(output.text.as_bytes()).map_err(io(&path))?
         } else {
@@ -139,6 +153,18 @@ fn outputs(spec: &SampleSpec) -> Vec<Output> {
     files.push(families::claimant_rate(&place, spec.seed));
     files.push(families::best_value(&place, spec.seed));
     files.extend(families::crime(&place, spec.seed));
+    // Across the 2021 boundary change: geography fixed, each family its own stream.
+    let geo = geography2021::Geography21::build(&place);
+    let pop = population::Populations::build(&place, &geo, spec.seed);
+    let iod25 = iod2025::Iod2025::generate(&place, &geo, spec.seed);
+    files.push(geography2021::bridge(&place, &geo));
+    files.push(geography2021::wards(&geo));
+    files.extend(iod2025::files(&geo, &iod25, &pop));
+    files.extend(population::lsoa11_files(&place, &geo, &pop));
+    files.extend(population::lsoa21_files(&geo, &pop));
+    files.push(population::census(&geo, &pop, spec.seed));
+    files.extend(crime2024::crime(&place, &geo, &iod25, &pop, spec.seed));
+    files.extend(crime2024::claimants(&place, &geo, &iod25, &pop, spec.seed));
     let readme = readme(spec, &place, &files);
     files.push(readme);
     files

@@ -838,3 +838,15 @@ fn header_line_plain(text: &str) -> &str {
     let end = text.find(['\r', '\n']).unwrap_or(text.len());
     &text[..end]
 }
+
+#[test]
+#[ignore]
+fn scratch_write() {
+    let dir = std::env::var("SCRATCH_OUT").unwrap();
+    write_sample(std::path::Path::new(&dir), &SampleSpec::default()).unwrap();
+    write_sample(
+        &std::path::Path::new(&dir).join("s7"),
+        &SampleSpec { seed: 7 },
+    )
+    .unwrap();
+}

@@ -9,7 +9,9 @@
 //! machinery (module `iod`) with its own random stream, ranked out of the 33,755 LSOAs of 2021.
 //! Two places change, so `imd-decile<=2` selects a different set in 2025 than in 2019:
 //! [`IMPROVING_WARD`]'s LSOAs all leave deciles 1–2, and one Brookmere Town LSOA (the most
-//! deprived of those outside deciles 1–2 in 2019) enters decile 2.
+//! deprived of those outside deciles 1–2 in 2019) enters decile 2. Every other unchanged LSOA
+//! stays on its side of the decile 2/3 boundary, so those are the only differences apart from
+//! the redrawn LSOAs, which take their parents' deprivation.
 
 use crate::geography2021::{Geography21, break_file};
 use crate::iod::{DOMAINS, Iod, decile_among, domain_positions};
@@ -54,6 +56,12 @@ const IMPROVEMENT: f64 = 1.37;
 /// 0.2).
 const IMPROVED_FLOOR: f64 = 0.23;
 
+/// The national position where decile 3 begins, and how far from it the LSOAs that keep their
+/// side are held: enough that making ranks distinct (at most one step per sample LSOA) cannot
+/// carry one across.
+const BOUNDARY: f64 = 0.2;
+const MARGIN: f64 = 0.01;
+
 /// The Brookmere ward in which one LSOA enters decile 2.
 const DECLINING_WARD: &str = "Brookmere Town";
 
@@ -69,7 +77,16 @@ impl Iod2025 {
     pub(crate) fn generate(place: &Place, geo: &Geography21, seed: u64) -> Iod2025 {
         let mut drift = Rng::stream(seed, "iod2025-latent");
         let mut rng = Rng::stream(seed, "iod2025");
-        let entering = entering_lsoa(place, geo, seed);
+        let iod19 = Iod::generate(place, seed);
+        let entering = entering_lsoa(place, geo, &iod19);
+        // 2019 IMD decile of each LSOA21 whose code is a 2011 one (unchanged).
+        let decile19 = |code: &str| {
+            place
+                .lsoas
+                .iter()
+                .position(|l| l.code == code)
+                .map(|i| crate::iod::decile(iod19.ranks[i][0]))
+        };
         let mut latent = Vec::with_capacity(geo.lsoas.len());
         let mut positions = Vec::with_capacity(geo.lsoas.len());
         for (j, l) in geo.lsoas.iter().enumerate() {
@@ -95,9 +112,16 @@ impl Iod2025 {
             let mut p = domain_positions(&mut rng, x, ward19.rural);
             if improving {
                 p[0] = p[0].max(IMPROVED_FLOOR);
-            }
-            if entering == Some(j) {
+            } else if entering == Some(j) {
                 p[0] = entry;
+            } else if let Some(d) = decile19(&l.code) {
+                // Elsewhere an unchanged LSOA stays on its side of the decile 2/3 boundary, so
+                // the deciles 1–2 set changes only where the story says.
+                p[0] = if d <= 2 {
+                    p[0].min(BOUNDARY - MARGIN)
+                } else {
+                    p[0].max(BOUNDARY + MARGIN)
+                };
             }
             latent.push(x);
             positions.push(p);
@@ -110,8 +134,7 @@ impl Iod2025 {
 }
 
 /// The unchanged Brookmere Town LSOA with the lowest 2019 IMD rank outside deciles 1–2.
-fn entering_lsoa(place: &Place, geo: &Geography21, seed: u64) -> Option<usize> {
-    let iod19 = Iod::generate(place, seed);
+fn entering_lsoa(place: &Place, geo: &Geography21, iod19: &Iod) -> Option<usize> {
     let rank19 = |code: &str| {
         place
             .lsoas

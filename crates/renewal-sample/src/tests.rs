@@ -21,7 +21,7 @@ const LOOKUP_HEADER: &str = "FID,LSOA11CD,LSOA11NM,WD19CD,WD19NM,LAD19CD,LAD19NM
 
 /// The CSV files of one seed, as text (File 2 already un-gzipped), generated in memory.
 fn texts(seed: u64) -> HashMap<&'static str, String> {
-    outputs(&SampleSpec { seed })
+    outputs(&SampleSpec { seed }, SampleScope::WithBoundaryChange)
         .into_iter()
         .map(|o| (o.name, o.text))
         .collect()
@@ -108,9 +108,10 @@ fn same_seed_same_bytes_other_seed_other_figures() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    let ra = write_sample(a.path(), &SampleSpec { seed: 7 }).unwrap();
-    let rb = write_sample(b.path(), &SampleSpec { seed: 7 }).unwrap();
-    write_sample(c.path(), &SampleSpec { seed: 8 }).unwrap();
+    let all = SampleScope::WithBoundaryChange;
+    let ra = write_sample_scoped(a.path(), &SampleSpec { seed: 7 }, all).unwrap();
+    let rb = write_sample_scoped(b.path(), &SampleSpec { seed: 7 }, all).unwrap();
+    write_sample_scoped(c.path(), &SampleSpec { seed: 8 }, all).unwrap();
     assert_eq!(ra.files.len(), rb.files.len());
     for f in &ra.files {
         // Relative to the sample folder: some files are in its `boundary-change` folder.
@@ -148,7 +149,12 @@ fn default_seed_is_2019() {
 fn report_lists_every_file_with_its_rows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("new").join("sample");
-    let report = write_sample(&out, &SampleSpec::default()).unwrap();
+    let report = write_sample_scoped(
+        &out,
+        &SampleSpec::default(),
+        SampleScope::WithBoundaryChange,
+    )
+    .unwrap();
     let listed: Vec<(String, usize)> = report
         .files
         .iter()
@@ -262,6 +268,40 @@ fn report_lists_every_file_with_its_rows() {
     // Rows counted are the rows written.
     let file2 = gunzip(&std::fs::read(out.join(FILE_2)).unwrap());
     assert_eq!(parse(&file2).1.len(), 80);
+}
+
+/// Without the boundary change the sample is what it always was: the same files (no folder),
+/// byte for byte the ones written with it, and a README that does not mention it.
+#[test]
+fn base_scope_is_the_sample_without_the_boundary_change() {
+    let (base, all) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let spec = SampleSpec::default();
+    let written = write_sample(base.path(), &spec).unwrap();
+    write_sample_scoped(all.path(), &spec, SampleScope::WithBoundaryChange).unwrap();
+    assert!(!base.path().join(BOUNDARY_CHANGE_DIR).exists());
+    assert!(all.path().join(BOUNDARY_CHANGE_DIR).is_dir());
+    let mut names: Vec<String> = std::fs::read_dir(base.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 21, "{names:?}");
+    assert_eq!(written.files.len(), 21);
+    for name in &names {
+        let ours = std::fs::read(base.path().join(name)).unwrap();
+        let with = std::fs::read(all.path().join(name)).unwrap();
+        if name == "README.txt" {
+            let (ours, with) = (
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(with).unwrap(),
+            );
+            assert!(!ours.contains(BOUNDARY_CHANGE_DIR));
+            assert!(with.contains(BOUNDARY_CHANGE_DIR));
+        } else {
+            assert!(ours == with, "{name} depends on the scope");
+        }
+    }
+    assert_eq!(SampleScope::default(), SampleScope::Base);
 }
 
 #[test]
@@ -522,12 +562,19 @@ fn readme_says_fictional_and_names_the_seed() {
     assert!(text.contains("`renewal sample` with seed 4242"));
     assert!(text.contains("--seed 4242"));
     // Every file written is listed, the twelve crime months included.
-    for output in outputs(&SampleSpec { seed: 4242 }) {
+    for output in outputs(&SampleSpec { seed: 4242 }, SampleScope::WithBoundaryChange) {
         if output.name != "README.txt" {
             assert!(text.contains(output.name), "{}", output.name);
         }
     }
     assert!(text.contains("from 2014-15 to 2019-20"), "{text}");
+    // The changed LSOAs it names are the bridge's.
+    let t = texts(4242);
+    for (l11, l21, change) in bridge_pairs(&t) {
+        if change != "U" {
+            assert!(text.contains(&l11) && text.contains(&l21), "{l11} -> {l21}");
+        }
+    }
     assert!(
         text.contains("renewal ingest crime DIR/2021-*-renewal-vale-street.csv"),
         "{text}"

@@ -315,6 +315,11 @@ struct SampleArgs {
     /// Seed for the generator; the same seed gives byte-identical files.
     #[arg(long, default_value_t = 2019)]
     seed: u64,
+    /// Also write the files across the 2021 boundary change (2021 LSOAs and 2024 wards, the
+    /// LSOA11 -> LSOA21 lookup, IoD2025, populations 2015-2024, 2024 crime, claimants
+    /// 2015-2025) into the `boundary-change` folder inside --out.
+    #[arg(long)]
+    boundary_change: bool,
 }
 
 fn main() -> ExitCode {
@@ -555,7 +560,12 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
 
 fn sample(args: &SampleArgs) -> Result<()> {
     let spec = renewal_sample::SampleSpec { seed: args.seed };
-    let report = renewal_sample::write_sample(&args.out, &spec)
+    let scope = if args.boundary_change {
+        renewal_sample::SampleScope::WithBoundaryChange
+    } else {
+        renewal_sample::SampleScope::Base
+    };
+    let report = renewal_sample::write_sample_scoped(&args.out, &spec, scope)
         .with_context(|| format!("writing the sample into {}", args.out.display()))?;
     for file in &report.files {
         println!(

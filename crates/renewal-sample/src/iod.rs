@@ -153,7 +153,7 @@ impl Domain {
     }
 
     /// The score at a national position, interpolated in the table, to 3 decimals.
-    fn score_at(&self, position: f64) -> f64 {
+    pub(crate) fn score_at(&self, position: f64) -> f64 {
         let q = position.clamp(0.0, 1.0);
         let k = AT
             .windows(2)
@@ -176,30 +176,23 @@ impl Iod {
         let mut rng = Rng::stream(seed, "iod");
         let mut positions = Vec::with_capacity(place.lsoas.len());
         for l in &place.lsoas {
-            let rural = place.ward(l).rural;
-            let mut x = [0.0; 8];
-            let (mut sum, mut loadings) = (0.0, 0.0);
-            for (d, dom) in DOMAINS.iter().enumerate().skip(1) {
-                x[d] = dom.loading * l.latent
-                    + dom.noise * rng.normal()
-                    + if rural { dom.rural } else { 0.0 };
-                sum += dom.weight * x[d];
-                loadings += dom.weight * dom.loading;
-            }
-            // The IMD combines the domains with the official weights, rescaled so that it
-            // keeps the spread of the underlying deprivation.
-            x[0] = sum / loadings;
-            positions.push(x.map(logistic));
+            positions.push(domain_positions(&mut rng, l.latent, place.ward(l).rural));
         }
+        Iod::from_positions(&positions, NATIONAL_LSOAS)
+    }
+
+    /// Scores read off the national tables and ranks among `national` LSOAs, from each
+    /// LSOA's national position on the IMD and every domain.
+    pub(crate) fn from_positions(positions: &[[f64; 8]], national: u32) -> Iod {
         let scores: Vec<[f64; 8]> = positions
             .iter()
             .map(|p| std::array::from_fn(|d| DOMAINS[d].score_at(p[d])))
             .collect();
-        let mut ranks = vec![[0u32; 8]; place.lsoas.len()];
+        let mut ranks = vec![[0u32; 8]; positions.len()];
         for d in 0..DOMAINS.len() {
             let s: Vec<f64> = scores.iter().map(|s| s[d]).collect();
             let p: Vec<f64> = positions.iter().map(|p| p[d]).collect();
-            for (row, r) in ranks.iter_mut().zip(national_ranks(&s, &p)) {
+            for (row, r) in ranks.iter_mut().zip(national_ranks_among(national, &s, &p)) {
                 row[d] = r;
             }
         }
@@ -207,11 +200,29 @@ impl Iod {
     }
 }
 
+/// An LSOA's national position (0 = most deprived end) on the IMD and each domain, from its
+/// underlying deprivation: seven domain draws from `rng`, in [`DOMAINS`] order, then the IMD
+/// as their weighted combination.
+pub(crate) fn domain_positions(rng: &mut Rng, latent: f64, rural: bool) -> [f64; 8] {
+    let mut x = [0.0; 8];
+    let (mut sum, mut loadings) = (0.0, 0.0);
+    for (d, dom) in DOMAINS.iter().enumerate().skip(1) {
+        x[d] =
+            dom.loading * latent + dom.noise * rng.normal() + if rural { dom.rural } else { 0.0 };
+        sum += dom.weight * x[d];
+        loadings += dom.weight * dom.loading;
+    }
+    // The IMD combines the domains with the official weights, rescaled so that it
+    // keeps the spread of the underlying deprivation.
+    x[0] = sum / loadings;
+    x.map(logistic)
+}
+
 /// Distinct national ranks, 1 = most deprived, for a handful of LSOAs: each near
 /// `1 + position × (N − 1)`, but always ordered by score (higher score, smaller rank; equal
 /// scores split by position), so they never contradict the published scores.
-pub(crate) fn national_ranks(scores: &[f64], positions: &[f64]) -> Vec<u32> {
-    let n = NATIONAL_LSOAS;
+/// `n` is the edition's national LSOA count.
+pub(crate) fn national_ranks_among(n: u32, scores: &[f64], positions: &[f64]) -> Vec<u32> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| {
         scores[b]
@@ -237,7 +248,12 @@ pub(crate) fn national_ranks(scores: &[f64], positions: &[f64]) -> Vec<u32> {
 
 /// Decile as published: ceil(10 r / N), so decile 1 is ranks 1–3,284.
 pub(crate) fn decile(rank: u32) -> u32 {
-    (10 * rank).div_ceil(NATIONAL_LSOAS)
+    decile_among(NATIONAL_LSOAS, rank)
+}
+
+/// Decile of a rank out of `n` LSOAs nationally: ceil(10 r / n).
+pub(crate) fn decile_among(n: u32, rank: u32) -> u32 {
+    (10 * rank).div_ceil(n)
 }
 
 fn keys(place: &Place, i: usize) -> Vec<String> {
@@ -362,7 +378,7 @@ mod tests {
         // Equal scores, and positions crowding both ends of the scale.
         let scores = [5.0, 5.0, 5.0, 90.0, 0.5, 0.5, 0.5];
         let positions = [0.5, 0.5, 0.5, 0.0, 1.0, 1.0, 1.0];
-        let r = national_ranks(&scores, &positions);
+        let r = national_ranks_among(NATIONAL_LSOAS, &scores, &positions);
         assert_eq!(r, vec![16423, 16424, 16425, 1, 32842, 32843, 32844]);
     }
 

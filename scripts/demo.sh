@@ -13,7 +13,7 @@ cargo build --locked -p renewal-cli
 renewal() { "$CARGO_TARGET_DIR/debug/renewal" --warehouse "$WAREHOUSE" "$@"; }
 
 echo "== writing the sample into $SAMPLE"
-renewal sample --out "$SAMPLE"
+renewal sample --out "$SAMPLE" --boundary-change
 
 echo "== ingesting into $WAREHOUSE"
 renewal ingest lookup "$SAMPLE"/Lower_Layer_Super_Output_Area_*.csv
@@ -46,6 +46,31 @@ echo "== Target: halve Canal Side's gap by 2024-25"
 renewal target add --id halve-canal-side --indicator bv-homes-01 --select areas:E05999001 \
     --authority E08999001 --baseline 2014-15 --target 2024-25
 renewal target status --format table
+
+BC="$SAMPLE/boundary-change"
+echo "== Across the 2021 boundary change: the LSOA11 -> LSOA21 bridge, 2024 wards, IoD2025,"
+echo "   ONS populations for every year (2011 LSOAs to 2020, 2021 LSOAs after), 2024 crime"
+renewal ingest lookup "$BC"/LSOA_*.csv
+renewal ingest imd --vintage 2025 "$BC"/File_*
+renewal ingest population --lsoa-vintage LSOA11 "$BC"/population_mid-*_lsoa11.csv
+renewal ingest population "$BC"/sapelsoasyoa_mid-*.csv
+renewal ingest population "$BC"/census2021_usual_residents_age6_lsoa21.csv
+renewal ingest crime --dataset crime-street-2024 "$BC"/2024-*-renewal-vale-street.csv
+
+echo "== IoD2025 summaries by 2024 ward (ranks need every LSOA of England: left empty here)"
+renewal summary --vintage 2025 --level ward --ward-vintage WD24 --format table
+
+WEIGHTS=(--ward-vintage WD24 --bridge-weights population-census2021-lsoa21)
+echo "== Crime per 1,000 residents across the break, on 2024 wards: Millgate against the rest"
+echo "   (2021 months bridged from 2011 LSOAs; every month with its own year's population)"
+renewal trend --indicator crime-all --authority E08999001 --select areas:E05999203 \
+    "${WEIGHTS[@]}" --format table
+echo "== ... and Canal Side, whose gap does not close"
+renewal trend --indicator crime-all --authority E08999001 --select areas:E05999201 \
+    "${WEIGHTS[@]}" --format table
+echo "== IoD2025's most deprived neighbourhoods against the rest (imd-decile<=2 is still IoD2019's)"
+renewal versus --indicator crime-all --authority E08999001 --select 'imd2025-decile<=2' \
+    "${WEIGHTS[@]}" --format table
 
 ADDR="${RENEWAL_ADDR:-127.0.0.1:50051}"
 echo "== serving the warehouse over gRPC on $ADDR (development mode: loopback, no keys)."

@@ -1,9 +1,10 @@
 """A client that is not ours: Python grpcio discovering Renewal's API by server reflection
 (no .proto files, no generated code) and calling it.
 
-    python_client.py HOST:PORT API_KEY AUTHORITY
+    python_client.py HOST:PORT API_KEY AUTHORITY [WARD_VINTAGE BRIDGE_WEIGHTS]
 
-Prints `area_code,value` for the crime-all ward gap of AUTHORITY, one line per ward, then
+The optional pair goes into the request's scope (a warehouse with data on both LSOA vintages,
+such as the demo's, needs them for crime). Prints `area_code,value` for the crime-all ward gap of AUTHORITY, one line per ward, then
 `indicators,N` with the number of indicators in the catalogue.
 """
 
@@ -31,13 +32,18 @@ def stub(channel, pool, service, method, streaming):
 
 def main():
     address, key, authority = sys.argv[1:4]
+    scope = sys.argv[4:6]
     channel = grpc.insecure_channel(address)
     pool = DescriptorPool(ProtoReflectionDescriptorDatabase(channel))
     auth = [("authorization", f"Bearer {key}")]
 
     request, call = stub(channel, pool, "renewal.v1.Analysis", "AreaGap", True)
     columns = None
-    for chunk in call(request(indicator="crime-all", authority=authority), metadata=auth):
+    fields = {"indicator": "crime-all", "authority": authority}
+    if len(scope) == 2:
+        Scope = GetMessageClass(pool.FindMessageTypeByName("renewal.v1.Scope"))
+        fields["scope"] = Scope(ward_vintage=scope[0], bridge_weights=scope[1])
+    for chunk in call(request(**fields), metadata=auth):
         if columns is None:
             columns = [c.name for c in chunk.columns]
         for row in chunk.rows:

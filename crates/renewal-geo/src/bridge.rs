@@ -102,10 +102,10 @@ pub enum CodeSide {
 pub enum BridgeError {
     /// Areas that must be apportioned have targets without weights.
     #[error(
-        "{} {from} areas split between {to} areas need weights for apportioning, and {} {} none: {}",
+        "{} {from} areas split between {to} areas and must be apportioned, but {} {to} {} no weight: {}",
         codes.len(),
-        if targets.len() == 1 { "this target has" } else { "these targets have" },
         targets.len(),
+        if targets.len() == 1 { "area has" } else { "areas have" },
         list(targets)
     )]
     NoWeights {

@@ -40,6 +40,9 @@ pub struct BridgeUse {
     pub unknown_areas: usize,
 }
 
+/// Figures keyed by (LSOA code, key), with what moving them did (if they moved).
+type MovedValues<K> = (HashMap<(String, K), Option<f64>>, Option<BridgeUse>);
+
 /// The bridges in the warehouse, loaded once per question.
 pub(crate) struct Bridges {
     pub loaded: Vec<(Manifest, Bridge)>,
@@ -103,7 +106,7 @@ impl Bridges {
         values: HashMap<(String, K), Option<f64>>,
         target: Vintage,
         absent_is_zero: bool,
-    ) -> Result<(HashMap<(String, K), Option<f64>>, Option<BridgeUse>)> {
+    ) -> Result<MovedValues<K>> {
         let vintage = self.vintage_of(manifest, values.keys().map(|(c, _)| c.as_str()))?;
         let Some(from) = vintage.filter(|v| *v != target) else {
             return Ok((values, None));

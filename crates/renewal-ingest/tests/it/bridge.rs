@@ -306,7 +306,7 @@ fn codes_record_their_lsoa_vintage_and_mixed_files_are_refused() {
         renewal_test_support::write_file(
             dir.path(),
             name,
-            &format!("{CRIME_HEADER}\n{}\n", body.join("\n")),
+            format!("{CRIME_HEADER}\n{}\n", body.join("\n")),
         )
     };
     let options = CrimeOptions {
@@ -318,7 +318,13 @@ fn codes_record_their_lsoa_vintage_and_mixed_files_are_refused() {
     let d = read_crime(&catalog(), &[new], &options, &NoProgress).unwrap();
     assert_eq!(d.vintage.get("lsoa").map(String::as_str), Some("LSOA21"));
     let old = write("old.csv", &["E01000002", "E01000001"]);
-    let d = read_crime(&catalog(), &[old.clone()], &options, &NoProgress).unwrap();
+    let d = read_crime(
+        &catalog(),
+        std::slice::from_ref(&old),
+        &options,
+        &NoProgress,
+    )
+    .unwrap();
     assert_eq!(d.vintage.get("lsoa").map(String::as_str), Some("LSOA11"));
     // Unchanged codes alone tell nothing, and nothing is recorded.
     let same = write("same.csv", &["E01000001"]);

@@ -59,8 +59,8 @@ fn catalog() -> Catalog {
     std::fs::create_dir_all(dir.path().join("datasets/iod")).unwrap();
     write_file(&dir.path().join("indicators"), "events.toml", EVENTS);
     let iod = dir.path().join("datasets/iod");
-    write_file(&iod, "2019.toml", &edition_format("2019", "LSOA11"));
-    write_file(&iod, "2025.toml", &edition_format("2025", "LSOA21"));
+    write_file(&iod, "2019.toml", edition_format("2019", "LSOA11"));
+    write_file(&iod, "2025.toml", edition_format("2025", "LSOA21"));
     write_file(dir.path(), "editions.toml", "default = \"2019\"\n");
     Catalog::load_dir(dir.path()).unwrap()
 }

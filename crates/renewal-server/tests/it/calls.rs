@@ -185,6 +185,26 @@ async fn every_rpc_answers_with_its_basis() {
     .await
     .unwrap();
     assert!(!priority.rows.is_empty());
+    // An empty edition keeps meaning the default (2019); "newest" resolves through the
+    // catalogue; an unknown one is INVALID_ARGUMENT naming the field.
+    let by_edition = |edition: &str| {
+        let mut ana = ana.clone();
+        let request = authed(
+            pb::PriorityRequest {
+                edition: edition.into(),
+                percent: 10.0,
+                ..Default::default()
+            },
+            FULL_KEY,
+        );
+        async move { ana.priority_neighbourhoods(request).await }
+    };
+    let explicit = collect(by_edition("2019").await).await.unwrap();
+    assert_eq!(explicit.rows.len(), priority.rows.len());
+    assert_eq!(explicit.basis.dataset_versions.get("iod-2019"), Some(&1));
+    let (c, m) = code(by_edition("2031").await);
+    assert_eq!(c, Code::InvalidArgument, "{m}");
+    assert!(m.starts_with("edition:") && m.contains("2031"), "{m}");
 
     let profile = collect(
         ana.area_profile(authed(

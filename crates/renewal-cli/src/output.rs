@@ -78,19 +78,7 @@ pub fn basis_to_stderr(basis: &Basis, notes: &[String]) {
         .collect();
     eprintln!("basis: {}; datasets: {}", basis.method, datasets.join(", "));
     for b in &basis.bridges {
-        eprintln!(
-            "bridge: {} moved {} → {} through {} v{}; {:.2}% apportioned{}",
-            b.dataset,
-            b.from,
-            b.to,
-            b.bridge,
-            b.version,
-            100.0 * b.apportioned_share,
-            b.weights
-                .as_ref()
-                .map(|w| format!(" by {w}"))
-                .unwrap_or_default()
-        );
+        eprintln!("bridge: {b}");
     }
     for note in notes {
         eprintln!("note: {note}");

@@ -40,6 +40,26 @@ pub struct BridgeUse {
     pub unknown_areas: usize,
 }
 
+impl std::fmt::Display for BridgeUse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} moved {} → {} through {} v{}; {:.2}% apportioned ({} split areas){}",
+            self.dataset,
+            self.from,
+            self.to,
+            self.bridge,
+            self.version,
+            100.0 * self.apportioned_share,
+            self.apportioned_areas,
+            self.weights
+                .as_ref()
+                .map(|w| format!(" by {w}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
 /// Figures keyed by (LSOA code, key), with what moving them did (if they moved).
 type MovedValues<K> = (HashMap<(String, K), Option<f64>>, Option<BridgeUse>);
 

@@ -289,26 +289,11 @@ impl Engine {
             renewal_geo::Fit::Exact
         };
         let mut notes = native.notes.clone();
-        for b in &bridged {
+        // The basis lists every move; the notes add only what was left out.
+        for b in bridged.iter().filter(|b| b.unknown_areas > 0) {
             notes.push(format!(
-                "{}: {} moved from {} to {} LSOAs through {} v{}: {:.2}% of its total apportioned \
-                 ({} split areas{}){}",
-                def.id,
-                b.dataset,
-                b.from,
-                b.to,
-                b.bridge,
-                b.version,
-                100.0 * b.apportioned_share,
-                b.apportioned_areas,
-                b.weights
-                    .as_ref()
-                    .map(|w| format!(", weights {w}"))
-                    .unwrap_or_default(),
-                match b.unknown_areas {
-                    0 => String::new(),
-                    n => format!("; {n} of its areas are not in the bridge and are left out"),
-                }
+                "{}: {} of {}'s areas are not in {} and are left out",
+                def.id, b.unknown_areas, b.dataset, b.bridge
             ));
         }
         notes.extend(population_notes);
@@ -366,6 +351,22 @@ impl Engine {
         }
         scored.sort_by_key(|s| std::cmp::Reverse(s.0));
         let best = scored.first().map(|s| s.0).unwrap_or(0);
+        // A lookup that knows none of the data's LSOAs joins nothing: an error, not an answer
+        // whose every area is empty.
+        if best == 0 && !codes.is_empty() && def.native_geography.is_lsoa() {
+            let example = codes.iter().next().copied().unwrap_or_default();
+            return Err(QueryError::Precondition(format!(
+                "indicator {}: none of the {} LSOA codes of its data (e.g. {example}) is in {}; \
+                 the data and the lookup are on different geographies",
+                def.id,
+                codes.len(),
+                scored
+                    .iter()
+                    .map(|s| s.1.manifest.dataset.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         let tied: Vec<String> = scored
             .iter()
             .filter(|s| s.0 == best)

@@ -77,29 +77,7 @@ async fn publish(
     table: &str,
     batch: RecordBatch,
 ) {
-    let draft = Draft {
-        dataset: dataset.into(),
-        kind: kind.into(),
-        vintage: vintage
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        attributes: BTreeMap::from([("fit".into(), "best-fit".into())]),
-        sources: vec![renewal_warehouse::SourceFile {
-            name: format!("{dataset}.csv"),
-            size: 1,
-            sha256: renewal_warehouse::sha256_hex(dataset.as_bytes()),
-            format: "fixture".into(),
-            rows: batch.num_rows() as u64,
-        }],
-        schemas: vec![],
-        tables: vec![DraftTable {
-            name: table.into(),
-            parquet: parquet(batch),
-        }],
-        notes: vec![],
-    };
-    wh.publish(draft, PublishOptions::default()).await.unwrap();
+    crate::indicators::publish(wh, dataset, kind, vintage, table, batch, dataset).await;
 }
 
 /// Observations: (area, period, count); no LSOA vintage recorded, as crime and observation
@@ -589,4 +567,34 @@ async fn selections_name_their_edition_and_cross_the_bridge() {
     assert_eq!(pin("imd-decile<=2"), "imd2019-decile<=2");
     assert_eq!(pin("imdnewest-decile<=3"), "imd2025-decile<=3");
     assert_eq!(pin("areas:E05000101"), "areas:E05000101");
+}
+
+#[tokio::test]
+async fn a_lookup_matching_none_of_the_data_is_refused() {
+    let dir = temp_dir();
+    let wh = Warehouse::open_local(dir.path()).unwrap();
+    warehouse(&wh).await;
+    // Counts only for LSOAs no lookup (nor the bridge) knows.
+    publish(
+        &wh,
+        "counts-elsewhere",
+        "census",
+        &[],
+        "observations",
+        counts(&[("E01090001", "2025-01", 3.0), ("E01090002", "2025-01", 4.0)]),
+    )
+    .await;
+    let mut cat = catalog();
+    for (_, def) in cat.indicators.iter_mut() {
+        def.numerator.dataset = "counts-elsewhere".into();
+    }
+    let e = Engine::new(wh, cat);
+    let err = renewal_query::gap_table(&e, &request("2025-01"), &weighted())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("none of the 2 LSOA codes") && err.contains("lookup-lsoa21-wd24"),
+        "{err}"
+    );
 }

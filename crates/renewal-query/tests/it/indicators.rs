@@ -17,7 +17,7 @@ use renewal_warehouse::{Draft, DraftTable, PublishOptions, Warehouse};
 
 use crate::{parquet, strings};
 
-async fn publish(
+pub(crate) async fn publish(
     wh: &Warehouse,
     dataset: &str,
     kind: &str,

@@ -284,6 +284,10 @@ fn read_workbook(source: &SourceBytes, location: &Location) -> Result<Vec<TextTa
                 continue;
             }
             match &headers {
+                // Published workbooks put a title, notes and a source line above the table
+                // (the ONS release: header on row 4): rows of one cell before the header are
+                // those, not a header.
+                None if fields.iter().filter(|f| !f.is_empty()).count() <= 1 => continue,
                 None => {
                     // Trailing empty header cells are just the used range being wide.
                     while fields.last().is_some_and(String::is_empty) {

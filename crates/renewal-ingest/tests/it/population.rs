@@ -436,6 +436,69 @@ fn ons_release_xlsx_has_a_sheet_per_year() {
     );
 }
 
+/// The ONS release as published: a cover sheet and a contents table before the data sheets,
+/// whose tables start on row 4 below a title, a note and a source line.
+#[test]
+fn ons_release_xlsx_with_title_rows_and_cover_sheets() {
+    let dir = temp_dir();
+    let path = dir.path().join("sapelsoasyoatablefinal.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let cover = workbook.add_worksheet().set_name("Cover sheet").unwrap();
+    cover
+        .write_string(0, 0, "Lower layer Super Output Area population estimates")
+        .unwrap();
+    cover
+        .write_string(2, 0, "Contact: pop.info@example.org")
+        .unwrap();
+    let contents = workbook.add_worksheet().set_name("Contents").unwrap();
+    contents.write_string(0, 0, "Table of contents").unwrap();
+    contents.write_string(1, 0, "Worksheet name").unwrap();
+    contents
+        .write_string(1, 1, "Worksheet description")
+        .unwrap();
+    contents.write_string(2, 0, "Mid-2022 LSOA 2021").unwrap();
+    contents
+        .write_string(2, 1, "Mid-2022 population estimates")
+        .unwrap();
+    let sheet = workbook
+        .add_worksheet()
+        .set_name("Mid-2022 LSOA 2021")
+        .unwrap();
+    sheet
+        .write_string(
+            0,
+            0,
+            "Mid-2022 population estimates for LSOAs in England and Wales",
+        )
+        .unwrap();
+    sheet
+        .write_string(1, 0, "This worksheet contains one table.")
+        .unwrap();
+    sheet
+        .write_string(2, 0, "Source: Office for National Statistics")
+        .unwrap();
+    for (c, h) in ons_header("2021").iter().enumerate() {
+        sheet.write_string(3, c as u16, h).unwrap();
+    }
+    let rows = ons_rows(273);
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 4, c as u16);
+            match cell.parse::<f64>() {
+                Ok(v) => sheet.write_number(r, c, v).unwrap(),
+                Err(_) => sheet.write_string(r, c, cell).unwrap(),
+            };
+        }
+    }
+    workbook.save(&path).unwrap();
+    let draft = read(std::slice::from_ref(&path), &defaults()).unwrap();
+    assert_eq!(draft.attributes["years"], "2022");
+    let f = figures(&draft);
+    for (lsoa, sex, band, value) in expected_ons() {
+        assert_eq!(f[&key(lsoa, 2022, sex, band)], value, "{lsoa} {sex} {band}");
+    }
+}
+
 #[test]
 fn ons_release_year_comes_from_the_name_or_the_flag() {
     let dir = temp_dir();

@@ -16,6 +16,7 @@ use renewal_warehouse::{PublishOptions, Warehouse};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
+mod boundary;
 mod calls;
 mod flight;
 

@@ -9,7 +9,7 @@
 //! authority narrows between 2021 and 2024 while [`WIDENING_WARD`]'s does not (it widens).
 
 use crate::Output;
-use crate::families::SEASON;
+use crate::families::{SEASON, street_crimes};
 use crate::geography2021::{Geography21, break_file};
 use crate::iod2025::Iod2025;
 use crate::place::Place;
@@ -96,13 +96,6 @@ pub(crate) fn crime(
     pop: &Populations,
     seed: u64,
 ) -> Vec<Output> {
-    let types = [
-        "Anti-social behaviour",
-        "Violence and sexual offences",
-        "Burglary",
-        "Criminal damage and arson",
-    ];
-    let force = "Renewal Vale Police";
     let people: Vec<f64> = (0..geo.lsoas.len())
         .map(|j| f64::from(persons(&pop.lsoa21(geo, CRIME_YEAR, j), 0, 90)))
         .collect();
@@ -124,31 +117,8 @@ pub(crate) fn crime(
                 };
                 let d = 1.0 - logistic(iod.latent[i]);
                 let mean = people[i] / 1000.0 * (1.0 + 12.0 * d * excess) * season;
-                for k in 0..rng.poisson(mean) as usize {
-                    let lon = -1.5 + 0.01 * (i % 10) as f64 + 0.001 * rng.unit();
-                    let lat = 53.4 + 0.01 * (i / 10) as f64 + 0.001 * rng.unit();
-                    let kind = types[(k + i + month) % types.len()];
-                    // About one crime in 25 has coordinates but no LSOA, as in 2021.
-                    let (code, lsoa_name) = if (i * 7 + k + month).is_multiple_of(25) {
-                        ("", "")
-                    } else {
-                        (l.code.as_str(), l.name.as_str())
-                    };
-                    t.row(&[
-                        "",
-                        label.as_str(),
-                        force,
-                        force,
-                        &format!("{lon:.6}"),
-                        &format!("{lat:.6}"),
-                        "On or near Sample Street",
-                        code,
-                        lsoa_name,
-                        kind,
-                        "",
-                        "",
-                    ]);
-                }
+                let n = rng.poisson(mean) as usize;
+                street_crimes(&mut t, &mut rng, n, i, month, &label, (&l.code, &l.name));
             }
             output(
                 name,

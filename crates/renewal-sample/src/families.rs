@@ -282,6 +282,55 @@ pub(crate) fn crime(place: &Place, seed: u64) -> Vec<Output> {
         .collect()
 }
 
+/// The crime types the sample's police.uk files use, in the order rows cycle through them.
+pub(crate) const CRIME_TYPES: [&str; 4] = [
+    "Anti-social behaviour",
+    "Violence and sexual offences",
+    "Burglary",
+    "Criminal damage and arson",
+];
+
+/// The force that "publishes" the sample's police.uk files.
+pub(crate) const FORCE: &str = "Renewal Vale Police";
+
+/// Writes `n` police.uk rows for the `i`th LSOA of a month (`lsoa` = code, name): jittered
+/// coordinates around a grid point, types in rotation, and about one crime in 25 with
+/// coordinates but no LSOA, as in the real 2021 files.
+pub(crate) fn street_crimes(
+    t: &mut Table,
+    rng: &mut Rng,
+    n: usize,
+    i: usize,
+    month: usize,
+    label: &str,
+    lsoa: (&str, &str),
+) {
+    for k in 0..n {
+        let lon = -1.5 + 0.01 * (i % 10) as f64 + 0.001 * rng.unit();
+        let lat = 53.4 + 0.01 * (i / 10) as f64 + 0.001 * rng.unit();
+        let kind = CRIME_TYPES[(k + i + month) % CRIME_TYPES.len()];
+        let (code, lsoa_name) = if (i * 7 + k + month).is_multiple_of(25) {
+            ("", "")
+        } else {
+            lsoa
+        };
+        t.row(&[
+            "",
+            label,
+            FORCE,
+            FORCE,
+            &format!("{lon:.6}"),
+            &format!("{lat:.6}"),
+            "On or near Sample Street",
+            code,
+            lsoa_name,
+            kind,
+            "",
+            "",
+        ]);
+    }
+}
+
 fn crime_month(place: &Place, seed: u64, month: usize, name: &'static str, season: f64) -> Output {
     let label = format!("2021-{month:02}");
     // Each month its own stream: a month's file does not depend on how the others drew.
@@ -300,50 +349,19 @@ fn crime_month(place: &Place, seed: u64, month: usize, name: &'static str, seaso
         "Last outcome category",
         "Context",
     ];
-    let types = [
-        "Anti-social behaviour",
-        "Violence and sexual offences",
-        "Burglary",
-        "Criminal damage and arson",
-    ];
-    let force = "Renewal Vale Police";
     let mut t = Table::plain(&header, Layout::CrlfAfterEach);
     for (i, l) in place.lsoas.iter().enumerate() {
         let mean =
             f64::from(l.population.total) / 1000.0 * (1.0 + 12.0 * deprivation(l.latent)) * season;
         let n = rng.poisson(mean) as usize;
-        for k in 0..n {
-            let lon = -1.5 + 0.01 * (i % 10) as f64 + 0.001 * rng.unit();
-            let lat = 53.4 + 0.01 * (i / 10) as f64 + 0.001 * rng.unit();
-            let kind = types[(k + i + month) % types.len()];
-            // About one crime in 25 has coordinates but no LSOA.
-            let (code, lsoa_name) = if (i * 7 + k + month).is_multiple_of(25) {
-                ("", "")
-            } else {
-                (l.code.as_str(), l.name.as_str())
-            };
-            t.row(&[
-                "",
-                label.as_str(),
-                force,
-                force,
-                &format!("{lon:.6}"),
-                &format!("{lat:.6}"),
-                "On or near Sample Street",
-                code,
-                lsoa_name,
-                kind,
-                "",
-                "",
-            ]);
-        }
+        street_crimes(&mut t, &mut rng, n, i, month, &label, (&l.code, &l.name));
     }
     if month == 1 {
         t.row(&[
             "",
             label.as_str(),
-            force,
-            force,
+            FORCE,
+            FORCE,
             "",
             "",
             "No location",

@@ -47,7 +47,7 @@ const WEIGHTS: [&str; 4] = [
 ];
 
 #[test]
-fn a_crime_series_across_the_break_on_2024_wards() {
+fn crime_and_claimant_series_across_the_break_on_2024_wards() {
     let dir = temp_dir();
     let r = Renewal::new(&dir.path().join("warehouse"));
     let sample = dir.path().join("sample");
@@ -249,5 +249,75 @@ fn a_crime_series_across_the_break_on_2024_wards() {
     assert!(
         (got - want).abs() <= 1e-9 * want,
         "Canal Side 2021-01: engine {got}, from the raw files {want}"
+    );
+
+    // Claimants, January 2015 to 2025: 2011-coded to 2020, 2021-coded after, each year over
+    // its own mid-year 16-64 population (2025 over the nearest earlier, mid-2024).
+    ingest(
+        &r,
+        &["ingest", "benefits"],
+        files(&bc, "claimant_count_lsoa_", ".csv"),
+    );
+    let out = r
+        .command()
+        .args([
+            "trend",
+            "--indicator",
+            "claimant-rate",
+            "--authority",
+            "E08999001",
+            "--select",
+            "areas:E05999203",
+        ])
+        .args(WEIGHTS)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let (h, rows) = parse_csv(&String::from_utf8(out.stdout).unwrap());
+    let periods: Vec<&str> = rows.iter().map(|r| r[col(&h, "period")].as_str()).collect();
+    let want: Vec<String> = (2015..=2025).map(|y| format!("{y}-01")).collect();
+    assert_eq!(periods, want);
+    for expected in [
+        "2015-01: 81 areas its own year's estimate, mid-2015 (population-lsoa11 v1)",
+        "2024-01: 81 areas its own year's estimate, mid-2024 (population-lsoa21 v1)",
+        "2025-01: 81 areas the nearest earlier estimate, mid-2024 (population-lsoa21 v1)",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in\n{stderr}"
+        );
+    }
+    // Millgate's 2024 LSOAs are all unchanged since 2011, so January 2015 is its claimants
+    // over its mid-2015 Persons aged 16-64, straight from the raw files.
+    let millgate: BTreeSet<String> = wards
+        .iter()
+        .filter(|r| r[col(&wh, "WD24CD")] == "E05999203")
+        .map(|r| r[col(&wh, "LSOA21CD")].clone())
+        .collect();
+    assert!(millgate.iter().all(|c| targets[c] == [c.clone()]));
+    let (kh, claims) = read(&bc.join("claimant_count_lsoa_2015-2020_lsoa11.csv"));
+    let claimants: f64 = claims
+        .iter()
+        .filter(|c| {
+            c[col(&kh, "date")] == "2015-01-01" && millgate.contains(&c[col(&kh, "lsoa11cd")])
+        })
+        .map(|c| c[col(&kh, "value")].parse::<f64>().unwrap())
+        .sum();
+    let (ph, pop) = read(&bc.join("population_mid-2015_lsoa11.csv"));
+    let working_age: f64 = pop
+        .iter()
+        .filter(|p| p[col(&ph, "sex")] == "Persons" && millgate.contains(&p[col(&ph, "area_code")]))
+        .map(|p| p[col(&ph, "aged_16_to_64")].parse::<f64>().unwrap())
+        .sum();
+    let want = 100.0 * claimants / working_age;
+    let got: f64 = rows[0][col(&h, "value")].parse().unwrap();
+    assert!(
+        (got - want).abs() <= 1e-9 * want,
+        "Millgate 2015-01: engine {got}, from the raw files {want}"
     );
 }

@@ -12,7 +12,7 @@
 //! target's is missing too (a partial sum would be a made-up number), unless the caller says an
 //! absent source means zero (police.uk lists every crime).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::hash::Hash;
 use std::str::FromStr;
@@ -382,15 +382,6 @@ impl Bridge {
         }
         out
     }
-}
-
-/// Sums of values per code, for conservation checks: code → Σ over keys.
-pub fn totals<K: Eq + Hash>(values: &HashMap<(String, K), Option<f64>>) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    for ((code, _), v) in values {
-        *out.entry(code.clone()).or_insert(0.0) += v.unwrap_or(0.0);
-    }
-    out
 }
 
 #[cfg(test)]

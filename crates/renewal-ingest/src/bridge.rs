@@ -19,11 +19,6 @@ use crate::error::{IngestError, Location, Result};
 use crate::frame::to_parquet;
 use crate::source::TextTable;
 
-/// The dataset a bridge between two LSOA vintages is published as: `bridge-lsoa11-lsoa21`.
-pub fn dataset_id(from: Vintage, to: Vintage) -> String {
-    format!("bridge-{from}-{to}").to_ascii_lowercase()
-}
-
 /// Reads one change lookup table into a draft.
 pub(crate) fn read_bridge(
     table: &TextTable,
@@ -205,7 +200,7 @@ pub(crate) fn read_bridge(
         vintage.insert("lad".to_owned(), v.to_string());
     }
     Ok(Draft {
-        dataset: dataset_id(from, to),
+        dataset: renewal_warehouse::ids::bridge(from, to),
         kind: "bridge".into(),
         vintage,
         attributes: BTreeMap::from([

@@ -626,6 +626,14 @@ pub mod ids {
         format!("{}{}", lookup_prefix(lsoa), ward).to_ascii_lowercase()
     }
 
+    /// An LSOA change lookup between two vintages: `bridge-lsoa11-lsoa21`.
+    pub fn bridge(from: impl Display, to: impl Display) -> String {
+        format!("{BRIDGE_PREFIX}{from}-{to}").to_ascii_lowercase()
+    }
+
+    /// What every bridge dataset's id starts with.
+    pub const BRIDGE_PREFIX: &str = "bridge-";
+
     /// What every lookup from `lsoa` starts with: `lookup-lsoa11-`.
     pub fn lookup_prefix(lsoa: impl Display) -> String {
         format!("lookup-{lsoa}-").to_ascii_lowercase()

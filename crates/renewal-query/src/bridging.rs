@@ -14,6 +14,7 @@ use renewal_geo::bridge::{Bridge, CodeSide, Moved};
 use renewal_warehouse::{Manifest, Warehouse};
 use serde::Serialize;
 
+use crate::native::Part;
 use crate::tables::{DatasetPins, float_column, register, resolve, session, string_column};
 use crate::{QueryError, Result};
 
@@ -71,13 +72,6 @@ pub(crate) struct Bridges {
 }
 
 impl Bridges {
-    /// The datasets (and versions) this question's bridging depends on, for cache keys.
-    pub fn versions(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.loaded
-            .iter()
-            .map(|(m, _)| (m.dataset.as_str(), m.version))
-    }
-
     /// The LSOA vintage a dataset's codes are on: recorded in its manifest, else inferred.
     /// `None` when no bridge can tell (all codes unchanged, or no bridge in the warehouse).
     pub fn vintage_of<'a>(
@@ -178,84 +172,145 @@ impl Bridges {
         Ok((moved.values, Some(used)))
     }
 
-    /// Moves a set of codes (areas a dataset covers) to `target`: each code's targets.
-    pub fn codes_to_target(
+    /// Moves one dataset's sums, and the areas its table lists, to `target`.
+    pub fn move_part(
         &self,
-        manifest: &Manifest,
-        codes: &BTreeSet<String>,
+        part: Part,
         target: Vintage,
-    ) -> Result<BTreeSet<String>> {
-        let vintage = self.vintage_of(manifest, codes.iter().map(String::as_str))?;
-        let Some(from) = vintage.filter(|v| *v != target) else {
-            return Ok(codes.clone());
+        absent_is_zero: bool,
+    ) -> Result<(Part, Option<BridgeUse>)> {
+        let (sums, used) = self.to_target(&part.manifest, part.sums, target, absent_is_zero)?;
+        let areas = match used.as_ref().and_then(|u| u.from.parse().ok()) {
+            Some(from) => match self.between(from, target) {
+                Some((_, bridge)) => part
+                    .areas
+                    .iter()
+                    .flat_map(|c| bridge.targets(c).unwrap_or_default().iter().cloned())
+                    .collect(),
+                None => part.areas,
+            },
+            None => part.areas,
         };
-        let Some((_, bridge)) = self.between(from, target) else {
-            return Ok(codes.clone());
-        };
-        Ok(codes
+        Ok((
+            Part {
+                manifest: part.manifest,
+                sums,
+                areas,
+            },
+            used,
+        ))
+    }
+}
+
+/// The bridge datasets in the warehouse and the weights a request names, resolved to their
+/// versions but not yet read: cheap enough for every question (the cache key needs the
+/// versions), with the tables read only when an aggregate is built.
+pub(crate) struct BridgeSources {
+    bridges: Vec<Manifest>,
+    /// The weights dataset, the year asked for, and the spec as given.
+    weights: Option<(Manifest, Option<i32>, String)>,
+}
+
+impl BridgeSources {
+    /// Resolves every bridge dataset in `datasets` and the weights named by `weights`
+    /// (`DATASET` or `DATASET:YEAR`): a population dataset (persons, all ages) or an IoD
+    /// edition (its total population denominator).
+    pub async fn resolve(
+        warehouse: &Warehouse,
+        datasets: &[String],
+        weights: Option<&str>,
+        pins: &DatasetPins,
+    ) -> Result<BridgeSources> {
+        let mut bridges = Vec::new();
+        for id in datasets
             .iter()
-            .flat_map(|c| bridge.targets(c).unwrap_or_default().iter().cloned())
-            .collect())
-    }
-}
-
-/// Loads every bridge dataset in `datasets`, and the weights named by `weights`
-/// (`DATASET` or `DATASET:YEAR`): a population dataset (persons, all ages) or an IoD edition
-/// (its total population denominator).
-pub(crate) async fn load_bridges(
-    warehouse: &Warehouse,
-    datasets: &[String],
-    weights: Option<&str>,
-    pins: &DatasetPins,
-) -> Result<Bridges> {
-    let mut loaded = Vec::new();
-    for id in datasets.iter().filter(|d| d.starts_with("bridge-")) {
-        let m = resolve(warehouse, id, pins).await?;
-        if m.kind != "bridge" {
-            continue;
-        }
-        let vintage = |k: &str| -> Result<Vintage> {
-            m.vintage
-                .get(k)
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| {
-                    QueryError::Precondition(format!("bridge {id} does not record its {k} vintage"))
-                })
-        };
-        let (from, to) = (vintage("from")?, vintage("to")?);
-        let ctx = session();
-        register(&ctx, warehouse, &m, "bridge", "bridge").await?;
-        let mut pairs = Vec::new();
-        for b in ctx
-            .sql("SELECT from_code, to_code FROM bridge")
-            .await?
-            .collect()
-            .await?
+            .filter(|d| d.starts_with(renewal_warehouse::ids::BRIDGE_PREFIX))
         {
-            let (f, t) = (string_column(&b, 0)?, string_column(&b, 1)?);
-            pairs.extend(f.into_iter().zip(t).filter_map(|(f, t)| Some((f?, t?))));
+            let m = resolve(warehouse, id, pins).await?;
+            if m.kind == "bridge" {
+                bridges.push(m);
+            }
         }
-        let bridge = Bridge::new(
-            from,
-            to,
-            pairs.iter().map(|(f, t)| (f.as_str(), t.as_str())),
-        );
-        loaded.push((m, bridge));
+        let weights = match weights {
+            Some(spec) => {
+                let (id, year) = weights_spec(spec)?;
+                if !datasets.iter().any(|d| d == id) {
+                    return Err(QueryError::NotFound(format!(
+                        "--bridge-weights {id}: no such dataset in the warehouse"
+                    )));
+                }
+                Some((resolve(warehouse, id, pins).await?, year, spec.to_owned()))
+            }
+            None => None,
+        };
+        Ok(BridgeSources { bridges, weights })
     }
-    let weights = match weights {
-        Some(spec) => Some(load_weights(warehouse, datasets, spec, pins).await?),
-        None => None,
-    };
-    Ok(Bridges { loaded, weights })
+
+    /// No bridges at all (indicators whose native areas are not LSOAs).
+    pub fn none() -> BridgeSources {
+        BridgeSources {
+            bridges: Vec::new(),
+            weights: None,
+        }
+    }
+
+    /// The datasets (and versions) bridging depends on, for cache keys.
+    pub fn versions(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.bridges
+            .iter()
+            .chain(self.weights.iter().map(|(m, _, _)| m))
+            .map(|m| (m.dataset.as_str(), m.version))
+    }
+
+    /// Reads the bridges' pairs and the weights.
+    pub async fn load(&self, warehouse: &Warehouse) -> Result<Bridges> {
+        let mut loaded = Vec::new();
+        for m in &self.bridges {
+            loaded.push((m.clone(), read_bridge(warehouse, m).await?));
+        }
+        let weights = match &self.weights {
+            Some((m, year, spec)) => Some(load_weights(warehouse, m, *year, spec).await?),
+            None => None,
+        };
+        Ok(Bridges { loaded, weights })
+    }
 }
 
-async fn load_weights(
-    warehouse: &Warehouse,
-    datasets: &[String],
-    spec: &str,
-    pins: &DatasetPins,
-) -> Result<(String, Vintage, HashMap<String, f64>)> {
-    let (id, year) = match spec.rsplit_once(':') {
+async fn read_bridge(warehouse: &Warehouse, m: &Manifest) -> Result<Bridge> {
+    let vintage = |k: &str| -> Result<Vintage> {
+        m.vintage
+            .get(k)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| {
+                QueryError::Precondition(format!(
+                    "bridge {} does not record its {k} vintage",
+                    m.dataset
+                ))
+            })
+    };
+    let (from, to) = (vintage("from")?, vintage("to")?);
+    let ctx = session();
+    register(&ctx, warehouse, m, "bridge", "bridge").await?;
+    let mut pairs = Vec::new();
+    for b in ctx
+        .sql("SELECT from_code, to_code FROM bridge")
+        .await?
+        .collect()
+        .await?
+    {
+        let (f, t) = (string_column(&b, 0)?, string_column(&b, 1)?);
+        pairs.extend(f.into_iter().zip(t).filter_map(|(f, t)| Some((f?, t?))));
+    }
+    Ok(Bridge::new(
+        from,
+        to,
+        pairs.iter().map(|(f, t)| (f.as_str(), t.as_str())),
+    ))
+}
+
+/// `DATASET` or `DATASET:YEAR`.
+fn weights_spec(spec: &str) -> Result<(&str, Option<i32>)> {
+    Ok(match spec.rsplit_once(':') {
         Some((id, y)) => (
             id,
             Some(y.parse::<i32>().map_err(|_| {
@@ -265,13 +320,16 @@ async fn load_weights(
             })?),
         ),
         None => (spec, None),
-    };
-    if !datasets.iter().any(|d| d == id) {
-        return Err(QueryError::NotFound(format!(
-            "--bridge-weights {id}: no such dataset in the warehouse"
-        )));
-    }
-    let m = resolve(warehouse, id, pins).await?;
+    })
+}
+
+async fn load_weights(
+    warehouse: &Warehouse,
+    m: &Manifest,
+    year: Option<i32>,
+    spec: &str,
+) -> Result<(String, Vintage, HashMap<String, f64>)> {
+    let id = m.dataset.as_str();
     let vintage: Vintage = m
         .vintage
         .get("lsoa")
@@ -284,7 +342,7 @@ async fn load_weights(
     let ctx = session();
     let (sql, params) = match m.kind.as_str() {
         "population" => {
-            register(&ctx, warehouse, &m, "population", "p").await?;
+            register(&ctx, warehouse, m, "population", "p").await?;
             let chosen = match year {
                 Some(y) => y,
                 None => latest_year(&ctx).await?.ok_or_else(|| {
@@ -298,7 +356,7 @@ async fn load_weights(
             )
         }
         "iod" => {
-            register(&ctx, warehouse, &m, "iod", "p").await?;
+            register(&ctx, warehouse, m, "iod", "p").await?;
             (
                 "SELECT lsoa_code, SUM(value) FROM p WHERE domain = 'population_total' \
                  AND measure = 'denominator' GROUP BY lsoa_code",
@@ -368,7 +426,10 @@ pub(crate) async fn select_on(
         return Ok(selected);
     }
     let datasets = engine.warehouse().datasets().await?;
-    let bridges = load_bridges(engine.warehouse(), &datasets, None, &scope.pins).await?;
+    let bridges = BridgeSources::resolve(engine.warehouse(), &datasets, None, &scope.pins)
+        .await?
+        .load(engine.warehouse())
+        .await?;
     let Some((_, bridge)) = bridges.between(native, on) else {
         return Err(QueryError::Precondition(format!(
             "the selection is on {on} LSOAs and indicator {} on {native}; ingest the ONS change \
@@ -396,6 +457,9 @@ pub(crate) async fn select_on(
 /// files being ingested; `None` when it has none.
 pub async fn lsoa_bridge(warehouse: &Warehouse) -> Result<Option<Bridge>> {
     let datasets = warehouse.datasets().await?;
-    let bridges = load_bridges(warehouse, &datasets, None, &DatasetPins::default()).await?;
+    let bridges = BridgeSources::resolve(warehouse, &datasets, None, &DatasetPins::default())
+        .await?
+        .load(warehouse)
+        .await?;
     Ok(bridges.loaded.into_iter().next().map(|(_, b)| b))
 }

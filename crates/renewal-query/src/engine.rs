@@ -9,7 +9,7 @@ use renewal_schema::{Catalog, IndicatorDef, ValueType};
 use renewal_warehouse::{Manifest, Warehouse};
 
 use crate::aggregate::Aggregate;
-use crate::bridging::load_bridges;
+use crate::bridging::BridgeSources;
 use crate::geography::{Lookup, Membership, candidate_lookups, load_lookup};
 use crate::native::{combine, merge, read_parts, resolve_sources};
 use crate::population::period_bases;
@@ -131,8 +131,8 @@ impl Engine {
                 }
             }
         }
-        let bridges = if def.native_geography.is_lsoa() {
-            load_bridges(
+        let bridge_sources = if def.native_geography.is_lsoa() {
+            BridgeSources::resolve(
                 &self.warehouse,
                 &datasets,
                 scope.bridge_weights.as_deref(),
@@ -140,10 +140,7 @@ impl Engine {
             )
             .await?
         } else {
-            crate::bridging::Bridges {
-                loaded: Vec::new(),
-                weights: None,
-            }
+            BridgeSources::none()
         };
         let mut versions: BTreeMap<String, u64> = num_ds
             .iter()
@@ -153,7 +150,7 @@ impl Engine {
             .chain(&pop_ds)
             .map(|m| (m.dataset.clone(), m.version))
             .collect();
-        versions.extend(bridges.versions().map(|(d, v)| (d.to_owned(), v)));
+        versions.extend(bridge_sources.versions().map(|(d, v)| (d.to_owned(), v)));
         let key = (
             def.id.clone(),
             scope.ward_vintage.map(|v| v.to_string()),
@@ -164,6 +161,7 @@ impl Engine {
             return Ok(hit);
         }
 
+        let bridges = bridge_sources.load(&self.warehouse).await?;
         let num_parts = read_parts(&self.warehouse, &def.id, &def.numerator, &num_ds).await?;
         let den_parts = match &def.denominator {
             Some(d) => read_parts(&self.warehouse, &def.id, d, &den_ds).await?,
@@ -188,10 +186,8 @@ impl Engine {
          -> Result<Vec<crate::native::Part>> {
             let Some(t) = target else { return Ok(parts) };
             let mut out = Vec::new();
-            for mut p in parts {
-                let (sums, used) = bridges.to_target(&p.manifest, p.sums, t, absent_is_zero)?;
-                p.areas = bridges.codes_to_target(&p.manifest, &p.areas, t)?;
-                p.sums = sums;
+            for p in parts {
+                let (p, used) = bridges.move_part(p, t, absent_is_zero)?;
                 bridged.extend(used);
                 out.push(p);
             }

@@ -20,6 +20,12 @@ pub(crate) async fn resolve_sources(
     def: &IndicatorDef,
     pins: &DatasetPins,
 ) -> Result<(Vec<Manifest>, Vec<Manifest>)> {
+    // With a population base the denominator is only the fallback: it may be absent when
+    // population estimates are there.
+    let populations = def
+        .population
+        .as_ref()
+        .is_some_and(|p| all.iter().any(|d| dataset_matches(&p.dataset, d)));
     let mut out = Vec::new();
     for (i, source) in std::iter::once(&def.numerator)
         .chain(&def.denominator)
@@ -29,12 +35,6 @@ pub(crate) async fn resolve_sources(
             .iter()
             .filter(|d| dataset_matches(&source.dataset, d))
             .collect();
-        // With a population base the denominator is only the fallback: it may be absent when
-        // population estimates are there.
-        let populations = def
-            .population
-            .as_ref()
-            .is_some_and(|p| all.iter().any(|d| dataset_matches(&p.dataset, d)));
         if ids.is_empty() && i == 1 && populations {
             out.push(Vec::new());
             continue;

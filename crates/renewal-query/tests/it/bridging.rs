@@ -598,3 +598,52 @@ async fn a_lookup_matching_none_of_the_data_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn new_weights_are_a_new_aggregate() {
+    let dir = temp_dir();
+    let wh = Warehouse::open_local(dir.path()).unwrap();
+    warehouse(&wh).await;
+    // The same indicator without a population base: only the bridge weights name the Census
+    // dataset, so only its version in the cache key can tell a re-weighted answer.
+    let mut cat = catalog();
+    for (_, def) in cat.indicators.iter_mut() {
+        def.population = None;
+    }
+    let e = Engine::new(wh.clone(), cat);
+    // January 2021, weights 1500 : 500: W2 = (5 + 10) / (500 + 2000) = 6 per 1,000 (the
+    // fallback base is bridged by the same weights: E01000002's 2000 → 1500 + 500).
+    let a = renewal_query::gap_table(&e, &request("2021-01"), &weighted())
+        .await
+        .unwrap();
+    assert!(close(figures(&a)[1].3, 6.0), "{:?}", figures(&a));
+    // Census re-published (another source file) with 500 : 1500:
+    // W2 = (15 + 10) / (1500 + 2000) × 1000.
+    crate::indicators::publish(
+        &wh,
+        "population-census2021-lsoa21",
+        "population",
+        &[("lsoa", "LSOA21")],
+        "population",
+        population(&[
+            ("E01000001", 2021, "census-2021", 1000.0),
+            ("E01040001", 2021, "census-2021", 500.0),
+            ("E01040002", 2021, "census-2021", 1500.0),
+            ("E01040003", 2021, "census-2021", 2000.0),
+        ]),
+        "census-revised",
+    )
+    .await;
+    let b = renewal_query::gap_table(&e, &request("2021-01"), &weighted())
+        .await
+        .unwrap();
+    assert!(
+        close(figures(&b)[1].3, 25000.0 / 3500.0),
+        "{:?}",
+        figures(&b)
+    );
+    assert_eq!(
+        b.basis.bridges[0].weights.as_deref(),
+        Some("population-census2021-lsoa21 v2")
+    );
+}

@@ -9,7 +9,7 @@
 //! authority narrows between 2021 and 2024 while [`WIDENING_WARD`]'s does not (it widens).
 
 use crate::Output;
-use crate::families::{SEASON, street_crimes};
+use crate::families::{POLICE_UK_HEADER, SEASON, street_crimes};
 use crate::geography2021::{Geography21, break_file};
 use crate::iod2025::Iod2025;
 use crate::place::Place;
@@ -60,22 +60,6 @@ pub(crate) const CLAIMANT_YEARS: [(u32, f64); 11] = [
     (2025, 1.55),
 ];
 
-/// The 2021 files' header, unchanged.
-const CRIME_HEADER: [&str; 12] = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-];
-
 fn output(name: &'static str, description: String, table: Table) -> Output {
     let (text, rows) = table.finish();
     Output {
@@ -107,7 +91,7 @@ pub(crate) fn crime(
             let month = m + 1;
             let label = format!("{CRIME_YEAR}-{month:02}");
             let mut rng = Rng::stream(seed, &format!("crime {label}"));
-            let mut t = Table::plain(&CRIME_HEADER, Layout::CrlfAfterEach);
+            let mut t = Table::plain(&POLICE_UK_HEADER, Layout::CrlfAfterEach);
             for (i, l) in geo.lsoas.iter().enumerate() {
                 let ward19 = &place.wards[geo.wards[l.ward].from];
                 let excess = if ward19.name == WIDENING_WARD && ward19.authority == 0 {

@@ -282,6 +282,22 @@ pub(crate) fn crime(place: &Place, seed: u64) -> Vec<Output> {
         .collect()
 }
 
+/// The police.uk street file header, as published (2021 and 2024 files alike).
+pub(crate) const POLICE_UK_HEADER: [&str; 12] = [
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+];
+
 /// The crime types the sample's police.uk files use, in the order rows cycle through them.
 pub(crate) const CRIME_TYPES: [&str; 4] = [
     "Anti-social behaviour",
@@ -335,21 +351,7 @@ fn crime_month(place: &Place, seed: u64, month: usize, name: &'static str, seaso
     let label = format!("2021-{month:02}");
     // Each month its own stream: a month's file does not depend on how the others drew.
     let mut rng = Rng::stream(seed, &format!("crime {label}"));
-    let header = [
-        "Crime ID",
-        "Month",
-        "Reported by",
-        "Falls within",
-        "Longitude",
-        "Latitude",
-        "Location",
-        "LSOA code",
-        "LSOA name",
-        "Crime type",
-        "Last outcome category",
-        "Context",
-    ];
-    let mut t = Table::plain(&header, Layout::CrlfAfterEach);
+    let mut t = Table::plain(&POLICE_UK_HEADER, Layout::CrlfAfterEach);
     for (i, l) in place.lsoas.iter().enumerate() {
         let mean =
             f64::from(l.population.total) / 1000.0 * (1.0 + 12.0 * deprivation(l.latent)) * season;

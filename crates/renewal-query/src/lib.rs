@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use datafusion::error::DataFusionError;
 use renewal_warehouse::WarehouseError;
 
-pub use aggregate::{Aggregate, Evaluated, Figure, evaluate};
+pub use aggregate::{Aggregate, Assessed, Evaluated, Figure, evaluate};
 pub use answer::{Answer, Kind as ColumnKind, answer_from_rows};
 pub use bridging::{BridgeUse, lsoa_bridge};
 pub use engine::{DEFAULT_DISCLOSURE_THRESHOLD, Engine, Scope};

@@ -18,6 +18,7 @@ use tonic::{Code, Request};
 
 mod boundary;
 mod calls;
+mod disclosure;
 mod flight;
 
 pub const FULL_KEY: &str = "full-access-key";

@@ -1,0 +1,3 @@
+//! The disclosure attacker (issue 11 §1).
+
+mod solver;

@@ -18,7 +18,7 @@ use num_rational::BigRational;
 use num_traits::{One, Signed, Zero};
 
 /// How a fact relates its combination to its right-hand side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rel {
     Eq,
     Le,
@@ -148,7 +148,7 @@ impl Tableau {
             .filter(|j| !self.a[r][*j].is_zero())
             .collect();
         let pivot_row = self.a[r].clone();
-        let mut eliminate = |row: &mut [BigRational]| {
+        let eliminate = |row: &mut [BigRational]| {
             let f = row[e].clone();
             if f.is_zero() {
                 return;

@@ -92,7 +92,7 @@ async fn lookup(wh: &Warehouse) {
 }
 
 /// Observations rows: (area, period, category, value).
-fn observations(rows: &[(&str, &str, &str, Option<f64>)]) -> RecordBatch {
+pub(crate) fn observations(rows: &[(&str, &str, &str, Option<f64>)]) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("area_code", DataType::Utf8, false),
         Field::new("period", DataType::Utf8, false),
@@ -113,7 +113,7 @@ fn observations(rows: &[(&str, &str, &str, Option<f64>)]) -> RecordBatch {
     .unwrap()
 }
 
-const SICK: &str = r#"
+pub(crate) const SICK: &str = r#"
 id = "sick"
 title = "Sick residents"
 theme = "health"
@@ -135,7 +135,7 @@ where = "measure = 'Count'"
 period = "period"
 "#;
 
-fn engine(wh: Warehouse) -> Engine {
+pub(crate) fn engine(wh: Warehouse) -> Engine {
     let dir = temp_dir();
     std::fs::create_dir_all(dir.path().join("indicators")).unwrap();
     write_file(&dir.path().join("indicators"), "sick.toml", SICK);
@@ -156,7 +156,7 @@ fn census_rows(period: &str, counts: &[(&str, f64, f64)]) -> Vec<(String, String
         .collect()
 }
 
-async fn census(
+pub(crate) async fn census(
     wh: &Warehouse,
     dataset: &str,
     rows: Vec<(String, String, String, f64)>,

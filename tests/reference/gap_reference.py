@@ -388,7 +388,7 @@ def protection_groups(wards, num):
     """The authority's withheld LSOAs: ({LSOA: 'below-threshold' | 'complementary'},
     {LSOA: group id}). Primary: count < t. Each ward's primaries first take complements from
     the ward's other LSOAs in FNV-1a order of their codes, added while the group fails: with k
-    complements, T - t*k >= t - 1; with none, p >= 2 primaries and t - 1 <= T <= (p-1)(t-1). Wards that cannot are pooled and topped
+    complements, T - t*k >= t - 1; with none, p >= 2 primaries and t <= T <= (p-1)(t-1). Wards that cannot are pooled and topped
     up, in the same order, from the authority's LSOAs not yet withheld."""
     t = SUPPRESS_BELOW
     withheld, group_of, used = {}, {}, set()
@@ -396,7 +396,7 @@ def protection_groups(wards, num):
     def protected(total, p, k):
         # every primary can be any of 0..t-1 given the total, primaries <= t-1, complements >= t
         if k == 0:
-            return p >= 2 and t - 1 <= total <= (p - 1) * (t - 1)
+            return p >= 2 and t <= total <= (p - 1) * (t - 1)
         return total - t * k >= t - 1
 
     def settle(primaries, candidates):

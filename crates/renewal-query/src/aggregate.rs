@@ -234,12 +234,14 @@ impl Aggregate {
         if !self.indicator.value_type.counts() {
             return None;
         }
-        if x < self.threshold {
-            return Some(Withheld::BelowThreshold);
-        }
-        self.protection
-            .get(period)?
-            .release(codes.into_iter().map(|c| (c.as_str(), 1.0)))
+        // A figure splitting a protection group is `complementary` whatever its own count, so
+        // the flag says nothing about the count; only a figure that splits none is flagged for
+        // its own count being small.
+        let split = self
+            .protection
+            .get(period)
+            .and_then(|p| p.release(codes.into_iter().map(|c| (c.as_str(), 1.0))));
+        split.or((x < self.threshold).then_some(Withheld::BelowThreshold))
     }
 
     fn released(&self, x: Option<f64>, n: Option<f64>, why: Option<Withheld>) -> Assessed {

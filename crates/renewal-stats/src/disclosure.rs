@@ -12,7 +12,7 @@
 //!    and one or more *complementary* cells form one protection group. Complementary cells are
 //!    taken in a fixed order that does not depend on any count (FNV-1a hash of the area code),
 //!    until the group's total `T` satisfies `T − t·k ≥ t − 1` (`k ≥ 1` complementary cells),
-//!    or with none when `p ≥ 2` primary cells already satisfy `t − 1 ≤ T ≤ (p − 1)(t − 1)`. Groups
+//!    or with none when `p ≥ 2` primary cells already satisfy `t ≤ T ≤ (p − 1)(t − 1)`. Groups
 //!    that cannot are pooled within their authority, topped up from its other cells; an
 //!    authority that still cannot is pooled with every other such authority, topped up from
 //!    anywhere; if even that fails the group is *unprotectable* and nothing touching it is
@@ -24,7 +24,8 @@
 //! **What it guarantees.** Everything released is then a combination of exact unwithheld cells
 //! and whole group totals. An attacker who knows all of those, that counts are non-negative
 //! integers, that a cell withheld as below the threshold is below `t` and that a complementary
-//! cell is at least `t`, can still give each primary-withheld count every value from `0` to
+//! cell is at least `t` (a sum flagged complementary says nothing of its own count), can still
+//! give each primary-withheld count every value from `0` to
 //! `t − 1`: set the other primary cells to zero and give the complementary cells
 //! `T − v ≥ t·k` between them (or, with no complement, spread `T − v` over the other primary
 //! cells, at most `t − 1` each). The guarantee holds per group and period of one indicator; it
@@ -38,9 +39,12 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Withheld {
-    /// Its own count is below the threshold.
+    /// Its own count is below the threshold (a cell), or it splits no protection group but its
+    /// own count is below the threshold (a sum of cells).
     BelowThreshold,
-    /// Its count is not small, but with the other figures it would reveal one that is.
+    /// A cell: its count is at least the threshold, withheld to protect a small one. A sum of
+    /// cells: it splits a protection group, so with the figures released it would reveal a
+    /// withheld cell; nothing is implied about its own count.
     Complementary,
 }
 
@@ -94,12 +98,13 @@ fn order_key(code: &str) -> u64 {
 /// cells (each at least `t`) with total `total`: every primary cell can still be any value in
 /// `0..t`. With complements, the others can absorb any remainder, so the only bound is that
 /// the remainder after `t − 1` covers the complements' minimum. Without, the other primaries
-/// must be able to hold all of `total` (each at most `t − 1`) and `total` must reach `t − 1`.
+/// must be able to hold all of `total` (each at most `t − 1`), and `total` — which becomes
+/// derivable — must itself not be small.
 fn holds(total: f64, primaries: usize, k: usize, t: f64) -> bool {
     let eps = 1e-9;
     if k == 0 {
         primaries >= 2
-            && total >= t - 1.0 - eps
+            && total >= t - eps
             && total <= (primaries - 1) as f64 * (t - 1.0) + eps
     } else {
         total - t * k as f64 >= t - 1.0 - eps

@@ -476,8 +476,9 @@ impl<'w> Attack<'w> {
     }
 
     /// The flag `withheld`-style column `name` in row `r`: "below-threshold" means the
-    /// area's count is below the threshold, "complementary" that it is at least the
-    /// threshold (withheld to protect another).
+    /// area's count is below the threshold; "complementary" on one cell (a single LSOA) that
+    /// it is at least the threshold (withheld to protect another), and on a sum of several
+    /// nothing about its count (ARCHITECTURE.md, "Disclosure control").
     fn withheld(
         &mut self,
         b: &RecordBatch,
@@ -493,7 +494,7 @@ impl<'w> Attack<'w> {
         let tag = format!("{what}.{name}");
         match col[r].as_deref() {
             Some("below-threshold") => self.at_most(p, set, why, &tag),
-            Some("complementary") => self.at_least(p, set, why, &tag),
+            Some("complementary") if set.len() == 1 => self.at_least(p, set, why, &tag),
             _ => {}
         }
     }

@@ -5,6 +5,7 @@
 
 mod bridging;
 mod indicators;
+mod registry;
 mod summary;
 
 use std::collections::BTreeMap;

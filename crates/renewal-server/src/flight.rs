@@ -248,15 +248,15 @@ impl FlightSql {
         result
     }
 
-    /// A session with exactly the tables `partner` may read, and their names.
-    async fn session(&self, partner: &Partner) -> Result<(SessionContext, Vec<String>), Status> {
+    /// A session with exactly the tables `partner` may read, and what they are.
+    async fn session(&self, partner: &Partner) -> Result<(SessionContext, Allowed), Status> {
         let config = SessionConfig::new()
             .with_target_partitions(2)
             .with_information_schema(true)
             .with_default_catalog_and_schema(CATALOG, SCHEMA);
         let ctx = SessionContext::new_with_config_rt(config, self.runtime.clone());
         let unavailable = |e: renewal_warehouse::WarehouseError| Status::unavailable(e.to_string());
-        let mut names = Vec::new();
+        let mut allowed = Allowed::default();
         for id in self.warehouse.datasets().await.map_err(unavailable)? {
             if !partner.may_read_dataset(&id) {
                 continue;
@@ -272,6 +272,7 @@ impl FlightSql {
                     renewal_query::table_provider(&ctx, &self.warehouse, &manifest, table)
                         .await
                         .map_err(crate::to_status)?;
+                allowed.providers.insert(address(&provider));
                 let df = ctx.read_table(provider).map_err(internal)?;
                 let df = if partner.all_authorities() {
                     df
@@ -283,18 +284,18 @@ impl FlightSql {
                 let name = table_name(&id, table);
                 ctx.register_table(name.as_str(), df.into_view())
                     .map_err(internal)?;
-                names.push(name);
+                allowed.names.push(name);
             }
         }
-        names.sort();
-        Ok((ctx, names))
+        allowed.names.sort();
+        Ok((ctx, allowed))
     }
 
     /// Plans `sql`, refusing anything but a query over the session's own tables.
     async fn plan(
         &self,
         ctx: &SessionContext,
-        tables: &[String],
+        tables: &Allowed,
         sql: &str,
     ) -> Result<LogicalPlan, Status> {
         let plan = ctx
@@ -399,9 +400,9 @@ impl FlightSql {
 
     /// The session's tables with their schemas.
     async fn tables(&self, p: &Partner) -> Result<Vec<(String, Arc<Schema>)>, Status> {
-        let (ctx, names) = self.session(p).await?;
+        let (ctx, allowed) = self.session(p).await?;
         let mut out = Vec::new();
-        for name in names {
+        for name in allowed.names {
             let df = ctx.table(name.as_str()).await.map_err(internal)?;
             out.push((name, Arc::new(df.schema().as_arrow().clone())));
         }
@@ -413,28 +414,42 @@ fn deadline_exceeded() -> Status {
     Status::deadline_exceeded("the request's deadline passed before its result was sent")
 }
 
-/// Refuses a plan scanning anything but the session's views and `information_schema`: table
-/// functions and URL tables are scans of providers the session never registered.
-fn verify_scans(plan: &LogicalPlan, tables: &[String]) -> Result<(), Status> {
+/// What a session's plans may scan.
+#[derive(Default)]
+struct Allowed {
+    /// The views' names, sorted.
+    names: Vec<String>,
+    /// The warehouse tables under the views (by address: the very providers registered).
+    providers: BTreeSet<usize>,
+}
+
+fn address<T: ?Sized>(p: &Arc<T>) -> usize {
+    Arc::as_ptr(p).cast::<()>() as usize
+}
+
+/// Refuses a plan scanning anything but the session's views (or the warehouse tables under
+/// them) and `information_schema`: table functions and URL tables are scans of providers the
+/// session never registered.
+fn verify_scans(plan: &LogicalPlan, tables: &Allowed) -> Result<(), Status> {
     if matches!(plan, LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)) {
         // EXPLAIN shows the server's file paths.
         return Err(Status::permission_denied(
             "query: only SELECT is allowed, not EXPLAIN",
         ));
     }
-    let allowed: BTreeSet<&str> = tables.iter().map(String::as_str).collect();
     let mut refused = None;
     plan.apply_with_subqueries(|node| {
         if let LogicalPlan::TableScan(scan) = node {
+            let ours = datafusion::datasource::source_as_provider(&scan.source)
+                .is_ok_and(|p| tables.providers.contains(&address(&p)));
             let r = &scan.table_name;
-            let catalog_ok = r.catalog().is_none_or(|c| c == CATALOG);
-            let ok = catalog_ok
+            let named = r.catalog().is_none_or(|c| c == CATALOG)
                 && match r.schema() {
                     Some("information_schema") => true,
-                    None | Some(SCHEMA) => allowed.contains(r.table()),
+                    None | Some(SCHEMA) => tables.names.binary_search(&r.table().to_owned()).is_ok(),
                     Some(_) => false,
                 };
-            if !ok {
+            if !(ours || named) {
                 refused = Some(r.to_string());
                 return Ok(TreeNodeRecursion::Stop);
             }

@@ -446,13 +446,19 @@ impl pb::analysis_server::Analysis for AnalysisService {
         let mut targets = renewal_query::targets(engine.warehouse())
             .await
             .map_err(to_status)?;
-        targets.retain(|t| p.may_read_authority(&t.authority));
         if !r.id.is_empty() {
             targets.retain(|t| t.id == r.id);
             if targets.is_empty() {
                 return Err(Status::not_found(format!("id: no target {:?}", r.id)));
             }
+            if let Some(t) = targets.iter().find(|t| !p.may_read_authority(&t.authority)) {
+                return Err(Status::permission_denied(format!(
+                    "{} may not read authority {}, target {:?}'s",
+                    p.partner, t.authority, t.id
+                )));
+            }
         }
+        targets.retain(|t| p.may_read_authority(&t.authority));
         self.0
             .answer("TargetStatus", &p, async move {
                 renewal_query::target_status(&engine, &targets, &scope)

@@ -19,6 +19,9 @@ use tonic::{Code, Request};
 mod boundary;
 mod calls;
 mod flight;
+mod registrations;
+mod revocation;
+mod auth_matrix;
 
 pub const FULL_KEY: &str = "full-access-key";
 pub const VALE_KEY: &str = "vale-only-key";

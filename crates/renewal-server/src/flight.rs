@@ -243,7 +243,9 @@ impl FlightSql {
             Ok(r) => r,
             Err(_) => Err(Status::deadline_exceeded("the request's deadline passed")),
         };
-        let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+        let code = result
+            .as_ref()
+            .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
         self.state.metrics.record(rpc, code, started.elapsed());
         result
     }
@@ -346,8 +348,7 @@ impl FlightSql {
             Err(_) => return Err(fail(deadline_exceeded())),
         };
         let schema = stream.schema();
-        let batches =
-            stream.map_err(|e| FlightError::Tonic(Box::new(engine_status(&e))));
+        let batches = stream.map_err(|e| FlightError::Tonic(Box::new(engine_status(&e))));
         let encoded = FlightDataEncoderBuilder::new()
             .with_schema(schema)
             .build(batches)
@@ -446,7 +447,9 @@ fn verify_scans(plan: &LogicalPlan, tables: &Allowed) -> Result<(), Status> {
             let named = r.catalog().is_none_or(|c| c == CATALOG)
                 && match r.schema() {
                     Some("information_schema") => true,
-                    None | Some(SCHEMA) => tables.names.binary_search(&r.table().to_owned()).is_ok(),
+                    None | Some(SCHEMA) => {
+                        tables.names.binary_search(&r.table().to_owned()).is_ok()
+                    }
                     Some(_) => false,
                 };
             if !(ours || named) {
@@ -593,7 +596,9 @@ impl FlightSqlService for FlightSql {
         let p = partner(&request)?;
         let sql = sql_of(&ticket.statement_handle, "ticket")?;
         let until = deadline(&request, self.timeout);
-        let stream = self.run("FlightSql.DoGetStatement", &p, until, &sql).await?;
+        let stream = self
+            .run("FlightSql.DoGetStatement", &p, until, &sql)
+            .await?;
         Ok(do_get_response(stream))
     }
 
@@ -701,7 +706,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         partner(&request)?;
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         let info = ticket_info(
             &schema,
             query.as_any().encode_to_vec(),
@@ -794,7 +799,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         partner(&request)?;
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         let info = ticket_info(
             &schema,
             query.as_any().encode_to_vec(),
@@ -841,8 +846,8 @@ mod tests {
         let slot = slots.clone().try_acquire_owned().unwrap();
         let first = FlightData::default();
         // One message, then a query that never finishes.
-        let inner = futures::stream::once(async move { Ok(first) })
-            .chain(futures::stream::pending());
+        let inner =
+            futures::stream::once(async move { Ok(first) }).chain(futures::stream::pending());
         let f = finish();
         let metrics = f.metrics.clone();
         let until = tokio::time::Instant::now() + Duration::from_secs(30);

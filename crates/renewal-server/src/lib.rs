@@ -333,8 +333,8 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         .add_service(InterceptedService::new(analysis, authenticate.clone()))
         .add_service(InterceptedService::new(
             arrow_flight::flight_service_server::FlightServiceServer::new(flight_sql)
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max),
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
             authenticate,
         ));
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);

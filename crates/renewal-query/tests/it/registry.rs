@@ -3,9 +3,8 @@
 //! recorded read as the local CLI's.
 
 use renewal_query::{
-    LEGACY_OWNER, NEIGHBOURHOODS, Neighbourhood, QueryError, TARGETS, Target,
-    delete_neighbourhood, delete_target, neighbourhoods, register_neighbourhood, register_target,
-    targets,
+    LEGACY_OWNER, NEIGHBOURHOODS, Neighbourhood, QueryError, TARGETS, Target, delete_neighbourhood,
+    delete_target, neighbourhoods, register_neighbourhood, register_target, targets,
 };
 
 use super::*;
@@ -61,7 +60,10 @@ async fn only_the_owner_replaces_or_deletes_a_neighbourhood() {
         .unwrap_err();
     assert!(matches!(err, QueryError::PermissionDenied(_)), "{err}");
     assert!(err.to_string().contains("Alpha"), "{err}");
-    assert_eq!(wh.current(NEIGHBOURHOODS).await.unwrap().unwrap().version, 2);
+    assert_eq!(
+        wh.current(NEIGHBOURHOODS).await.unwrap().unwrap().version,
+        2
+    );
     let err = delete_neighbourhood(&wh, "core", "Beta").await.unwrap_err();
     assert!(matches!(err, QueryError::PermissionDenied(_)), "{err}");
     let all = neighbourhoods(&wh).await.unwrap();
@@ -94,7 +96,9 @@ async fn only_the_owner_replaces_or_deletes_a_neighbourhood() {
         .map(|n| n.id)
         .collect();
     assert_eq!(left, ["edge"]);
-    let err = delete_neighbourhood(&wh, "core", "Alpha").await.unwrap_err();
+    let err = delete_neighbourhood(&wh, "core", "Alpha")
+        .await
+        .unwrap_err();
     assert!(matches!(err, QueryError::NotFound(_)), "{err}");
     // Deleting the last one leaves an empty registry, still readable.
     delete_neighbourhood(&wh, "edge", "Beta").await.unwrap();
@@ -138,7 +142,9 @@ async fn a_neighbourhood_a_target_selects_is_not_deleted() {
     register_target(&wh, target("t1", "Alpha", "neighbourhood:core"))
         .await
         .unwrap();
-    let err = delete_neighbourhood(&wh, "core", "Alpha").await.unwrap_err();
+    let err = delete_neighbourhood(&wh, "core", "Alpha")
+        .await
+        .unwrap_err();
     assert!(matches!(err, QueryError::Precondition(_)), "{err}");
     assert!(err.to_string().contains("t1"), "{err}");
     assert_eq!(neighbourhoods(&wh).await.unwrap().len(), 1);

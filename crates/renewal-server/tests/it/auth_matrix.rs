@@ -150,7 +150,9 @@ async fn send(ch: &Channel, call: Call, key: Option<&str>) -> Outcome {
                 .await,
             |i| i.endpoint.len(),
         ),
-        Call::DoGet(ticket) => flight_rows(flight.do_get(with_key(Ticket::new(ticket), key)).await).await,
+        Call::DoGet(ticket) => {
+            flight_rows(flight.do_get(with_key(Ticket::new(ticket), key)).await).await
+        }
         Call::Prepare(query) => {
             let action = Action::new(
                 "CreatePreparedStatement",
@@ -277,9 +279,13 @@ fn every_call() -> Vec<Call> {
 /// A registered neighbourhood and target named `victim`, owned by `key`'s partner, for the
 /// delete calls.
 async fn victims(ch: &Channel, key: &str) {
-    send(ch, Call::RegisterNeighbourhood(hood("victim", "E01999004")), Some(key))
-        .await
-        .unwrap();
+    send(
+        ch,
+        Call::RegisterNeighbourhood(hood("victim", "E01999004")),
+        Some(key),
+    )
+    .await
+    .unwrap();
     send(
         ch,
         Call::RegisterTarget(target("victim", VALE, "areas:E05999003")),
@@ -368,9 +374,13 @@ async fn out_of_scope_keys_get_permission_denied_and_no_rows() {
     let ch = channel(&running).await;
 
     // Full (all authorities, write) registers in Brookmere; a Brookmere ward for the profile.
-    send(&ch, Call::RegisterNeighbourhood(hood("town", "E01999061")), Some(FULL_KEY))
-        .await
-        .unwrap();
+    send(
+        &ch,
+        Call::RegisterNeighbourhood(hood("town", "E01999061")),
+        Some(FULL_KEY),
+    )
+    .await
+    .unwrap();
     send(
         &ch,
         Call::RegisterTarget(target("town-target", BROOKMERE, "imd-decile<=2")),
@@ -408,11 +418,27 @@ async fn out_of_scope_keys_get_permission_denied_and_no_rows() {
 
     let denied: Vec<(&str, &str, Call)> = vec![
         // Authority scope: a Renewal Vale key asking about Brookmere (or all England).
-        ("authority", VALE_KEY, Call::AreaGap(gap("crime-all", BROOKMERE))),
+        (
+            "authority",
+            VALE_KEY,
+            Call::AreaGap(gap("crime-all", BROOKMERE)),
+        ),
         ("authority", VALE_KEY, Call::AreaGap(gap("crime-all", ""))),
-        ("authority", VALE_KEY, Call::GapVsEngland(gap("crime-all", BROOKMERE))),
-        ("authority", VALE_KEY, Call::DeprivedVsRest(selection("crime-all", BROOKMERE))),
-        ("authority", VALE_KEY, Call::NarrowingTheGap(trend(BROOKMERE, "imd-decile<=2"))),
+        (
+            "authority",
+            VALE_KEY,
+            Call::GapVsEngland(gap("crime-all", BROOKMERE)),
+        ),
+        (
+            "authority",
+            VALE_KEY,
+            Call::DeprivedVsRest(selection("crime-all", BROOKMERE)),
+        ),
+        (
+            "authority",
+            VALE_KEY,
+            Call::NarrowingTheGap(trend(BROOKMERE, "imd-decile<=2")),
+        ),
         (
             "authority",
             VALE_KEY,
@@ -453,15 +479,27 @@ async fn out_of_scope_keys_get_permission_denied_and_no_rows() {
                 scope: None,
             }),
         ),
-        ("authority", VALE_WRITER_KEY, Call::RegisterNeighbourhood(hood("x", "E01999061"))),
+        (
+            "authority",
+            VALE_WRITER_KEY,
+            Call::RegisterNeighbourhood(hood("x", "E01999061")),
+        ),
         (
             "authority",
             VALE_WRITER_KEY,
             Call::RegisterTarget(target("x", BROOKMERE, "imd-decile<=2")),
         ),
         // Ownership: a writer deleting or replacing another partner's registrations.
-        ("owner", VALE_WRITER_KEY, Call::DeleteNeighbourhood("town".into())),
-        ("owner", VALE_WRITER_KEY, Call::DeleteTarget("vale-target".into())),
+        (
+            "owner",
+            VALE_WRITER_KEY,
+            Call::DeleteNeighbourhood("town".into()),
+        ),
+        (
+            "owner",
+            VALE_WRITER_KEY,
+            Call::DeleteTarget("vale-target".into()),
+        ),
         (
             "owner",
             VALE_WRITER_KEY,
@@ -477,10 +515,26 @@ async fn out_of_scope_keys_get_permission_denied_and_no_rows() {
                 scope: None,
             }),
         ),
-        ("dataset", IOD_ONLY_KEY, Call::AreaGap(gap("crime-all", VALE))),
-        ("dataset", IOD_ONLY_KEY, Call::GapVsEngland(gap("crime-all", VALE))),
-        ("dataset", IOD_ONLY_KEY, Call::DeprivedVsRest(selection("crime-all", VALE))),
-        ("dataset", IOD_ONLY_KEY, Call::NarrowingTheGap(trend(VALE, "areas:E05999001"))),
+        (
+            "dataset",
+            IOD_ONLY_KEY,
+            Call::AreaGap(gap("crime-all", VALE)),
+        ),
+        (
+            "dataset",
+            IOD_ONLY_KEY,
+            Call::GapVsEngland(gap("crime-all", VALE)),
+        ),
+        (
+            "dataset",
+            IOD_ONLY_KEY,
+            Call::DeprivedVsRest(selection("crime-all", VALE)),
+        ),
+        (
+            "dataset",
+            IOD_ONLY_KEY,
+            Call::NarrowingTheGap(trend(VALE, "areas:E05999001")),
+        ),
         (
             "dataset",
             IOD_ONLY_KEY,
@@ -509,10 +563,26 @@ async fn out_of_scope_keys_get_permission_denied_and_no_rows() {
             }),
         ),
         // Write scope: keys without it write and delete nothing.
-        ("write", VALE_KEY, Call::RegisterNeighbourhood(hood("x", "E01999001"))),
-        ("write", VALE_KEY, Call::RegisterTarget(target("x", VALE, "areas:E05999001"))),
-        ("write", IOD_ONLY_KEY, Call::DeleteNeighbourhood("town".into())),
-        ("write", IOD_ONLY_KEY, Call::DeleteTarget("town-target".into())),
+        (
+            "write",
+            VALE_KEY,
+            Call::RegisterNeighbourhood(hood("x", "E01999001")),
+        ),
+        (
+            "write",
+            VALE_KEY,
+            Call::RegisterTarget(target("x", VALE, "areas:E05999001")),
+        ),
+        (
+            "write",
+            IOD_ONLY_KEY,
+            Call::DeleteNeighbourhood("town".into()),
+        ),
+        (
+            "write",
+            IOD_ONLY_KEY,
+            Call::DeleteTarget("town-target".into()),
+        ),
         ("write", SQL_KEY, Call::DeleteTarget("vale-target".into())),
     ];
     let mut sql_denied: Vec<(&str, &str, Call)> = every_call()
@@ -529,7 +599,11 @@ async fn out_of_scope_keys_get_permission_denied_and_no_rows() {
             other => panic!("{scope} scope, {key}, {call:?}: {other:?}"),
         }
     }
-    assert_eq!(registry_versions(&f).await, before, "no refused write landed");
+    assert_eq!(
+        registry_versions(&f).await,
+        before,
+        "no refused write landed"
+    );
 
     // Calls that list filter to the key's scope instead of refusing.
     let (_, mut ana) = clients(&ch);

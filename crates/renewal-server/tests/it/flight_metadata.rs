@@ -45,7 +45,9 @@ async fn metadata_calls_and_prepared_statements() {
         .await
         .unwrap();
     let b = fetch(&mut c, info).await;
-    let names = b[0].column(0).as_primitive::<arrow::datatypes::UInt32Type>();
+    let names = b[0]
+        .column(0)
+        .as_primitive::<arrow::datatypes::UInt32Type>();
     assert_eq!(
         names.values().to_vec(),
         [
@@ -70,7 +72,10 @@ async fn metadata_calls_and_prepared_statements() {
         .await
         .unwrap();
     let b = fetch(&mut c, info).await;
-    assert_eq!((texts(&b, 0), texts(&b, 1)), (vec!["renewal".to_string()], vec!["public".to_string()]));
+    assert_eq!(
+        (texts(&b, 0), texts(&b, 1)),
+        (vec!["renewal".to_string()], vec!["public".to_string()])
+    );
 
     // Without schemas: the table list.
     let info = c

@@ -9,7 +9,10 @@ use crate::*;
 async fn refused(key: &str, running: &Running, sql: &str) -> String {
     let mut c = client(running, Some(key)).await;
     let err = query(&mut c, sql).await.unwrap_err();
-    assert!(!err.contains("root:"), "{sql}: a file's contents leaked: {err}");
+    assert!(
+        !err.contains("root:"),
+        "{sql}: a file's contents leaked: {err}"
+    );
     err
 }
 
@@ -28,10 +31,7 @@ async fn copy_is_refused() {
     let out = f.dir.path().join("copied.csv");
     for sql in [
         format!("COPY (SELECT 1) TO '{}'", out.display()),
-        format!(
-            "COPY iod_2019__lsoa TO '{}' STORED AS CSV",
-            out.display()
-        ),
+        format!("COPY iod_2019__lsoa TO '{}' STORED AS CSV", out.display()),
     ] {
         let err = refused(SQL_KEY, &running, &sql).await;
         assert!(is_permission_denied(&err), "{sql}: {err}");

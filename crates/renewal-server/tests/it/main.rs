@@ -16,6 +16,7 @@ use renewal_warehouse::{PublishOptions, Warehouse};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
+mod auth_matrix;
 mod boundary;
 mod calls;
 mod flight;
@@ -24,7 +25,6 @@ mod flight_metadata;
 mod flight_refusals;
 mod registrations;
 mod revocation;
-mod auth_matrix;
 
 pub const FULL_KEY: &str = "full-access-key";
 pub const VALE_KEY: &str = "vale-only-key";

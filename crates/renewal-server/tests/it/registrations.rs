@@ -71,9 +71,7 @@ async fn registrations_belong_to_their_partner() {
     assert!(m.contains("Vale writer"), "{m}");
     let (c, m) = code(
         ana.delete_neighbourhood(authed(
-            pb::DeleteNeighbourhoodRequest {
-                id: "canal".into(),
-            },
+            pb::DeleteNeighbourhoodRequest { id: "canal".into() },
             FULL_KEY,
         ))
         .await,
@@ -126,9 +124,7 @@ async fn registrations_belong_to_their_partner() {
     .unwrap();
     let deleted = ana
         .delete_neighbourhood(authed(
-            pb::DeleteNeighbourhoodRequest {
-                id: "canal".into(),
-            },
+            pb::DeleteNeighbourhoodRequest { id: "canal".into() },
             VALE_WRITER_KEY,
         ))
         .await
@@ -142,9 +138,7 @@ async fn registrations_belong_to_their_partner() {
     );
     let (c, _) = code(
         ana.delete_neighbourhood(authed(
-            pb::DeleteNeighbourhoodRequest {
-                id: "canal".into(),
-            },
+            pb::DeleteNeighbourhoodRequest { id: "canal".into() },
             VALE_WRITER_KEY,
         ))
         .await,
@@ -250,7 +244,11 @@ async fn registrations_belong_to_their_partner() {
         ana.register_neighbourhood(hood("town", &["E01999062"]))
             .await,
     );
-    assert_eq!(c, Code::PermissionDenied, "Full's neighbourhood is not the developer's");
+    assert_eq!(
+        c,
+        Code::PermissionDenied,
+        "Full's neighbourhood is not the developer's"
+    );
     let listed = ana
         .list_neighbourhoods(pb::ListNeighbourhoodsRequest {})
         .await

@@ -87,7 +87,10 @@ async fn a_key_removed_from_the_file_is_refused_by_the_next_request() {
     assert_eq!(store.reloads(), 2);
 
     // A broken keys file fails closed: no key works until it is fixed.
-    replace_file(&path, "[[key]]\npartner = \"oops\"\nsha256 = \"plain-text-key\"\n");
+    replace_file(
+        &path,
+        "[[key]]\npartner = \"oops\"\nsha256 = \"plain-text-key\"\n",
+    );
     let (c, m) = code(ana.area_gap(gap_request(FULL_KEY)).await);
     assert_eq!(c, Code::Unavailable, "{m}");
     assert!(running.reload_keys().is_err());

@@ -199,6 +199,8 @@ pub struct KeyStore {
     path: PathBuf,
     loaded: RwLock<Loaded>,
     reloads: AtomicU64,
+    /// Reloads caused by a request finding the file changed (not SIGHUP or explicit calls).
+    changes: AtomicU64,
     reloaded: tokio::sync::watch::Sender<u64>,
 }
 
@@ -214,6 +216,7 @@ impl KeyStore {
                 seen,
             }),
             reloads: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
             reloaded: tokio::sync::watch::channel(0).0,
         })
     }
@@ -260,6 +263,7 @@ impl KeyStore {
             Err(_) => true,
         };
         if stale {
+            self.changes.fetch_add(1, Ordering::SeqCst);
             let _ = self.reload();
         }
     }
@@ -292,9 +296,14 @@ impl KeyStore {
         }
     }
 
-    /// How many times the keys file has been re-read since start.
+    /// How many times the keys file has been re-read since start, for any reason.
     pub fn reloads(&self) -> u64 {
         self.reloads.load(Ordering::SeqCst)
+    }
+
+    /// How many of those re-reads a request caused by finding the file changed.
+    pub fn changes_seen(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
     }
 
     /// Changes to the reload count, to wait for a reload (SIGHUP) without polling.
@@ -379,6 +388,7 @@ mod tests {
         // An explicit reload reads the file even when it has not changed.
         assert_eq!(store.reload().unwrap(), 1);
         assert_eq!(store.reloads(), 4);
+        assert_eq!(store.changes_seen(), 3);
         assert_eq!(*store.subscribe().borrow(), 4);
         assert!(matches!(
             store.authenticate(None),

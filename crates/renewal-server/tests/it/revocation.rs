@@ -61,12 +61,13 @@ async fn a_key_removed_from_the_file_is_refused_by_the_next_request() {
         .await
         .unwrap();
     let ticket = info.endpoint[0].ticket.clone().unwrap();
-    assert_eq!(store.reloads(), 0);
 
     replace_file(&path, &original);
     // No wait: the next request finds the file changed and reads it first.
     let refused = ana.area_gap(gap_request(REVOKED_KEY)).await;
-    assert_eq!(store.reloads(), 1, "the change was read exactly once");
+    // (Read because the request found the file changed, or by a SIGHUP another test of this
+    // process sent: either way before the request was answered.)
+    assert!(store.reloads() >= 1);
     let (c, m) = code(refused);
     assert_eq!(c, Code::Unauthenticated, "{m}");
     // The ticket it obtained earlier is worth nothing now.
@@ -75,16 +76,23 @@ async fn a_key_removed_from_the_file_is_refused_by_the_next_request() {
     let err = sql.execute("SELECT 1".into(), None).await.err().unwrap();
     assert!(err.to_string().contains("unknown API key"), "{err}");
     // Other keys are unaffected, and the file is not read again while unchanged.
+    let seen = store.changes_seen();
     assert!(
         collect(ana.area_gap(gap_request(FULL_KEY)).await)
             .await
             .is_ok()
     );
-    assert_eq!(store.reloads(), 1);
+    assert_eq!(store.changes_seen(), seen);
 
     // The explicit entry point (what SIGHUP calls) reads it unconditionally.
+    let reloads = store.reloads();
     assert_eq!(running.reload_keys().unwrap(), 6);
-    assert_eq!(store.reloads(), 2);
+    assert!(store.reloads() > reloads);
+    assert_eq!(
+        store.changes_seen(),
+        seen,
+        "an explicit reload is no change seen"
+    );
 
     // A broken keys file fails closed: no key works until it is fixed.
     replace_file(

@@ -39,8 +39,8 @@ pub use questions::{
     target_status,
 };
 pub use store::{
-    NEIGHBOURHOODS, TARGETS, Target, authorities_of, neighbourhoods, register_neighbourhood,
-    register_target, targets,
+    LEGACY_OWNER, NEIGHBOURHOODS, TARGETS, Target, authorities_of, delete_neighbourhood,
+    delete_target, neighbourhoods, register_neighbourhood, register_target, targets,
 };
 pub use summary::{
     DOMAIN_SUMMARY_COLUMNS, SUMMARY_COLUMNS, SUMMARY_DOMAINS, Summary, SummaryLevel,
@@ -65,6 +65,9 @@ pub enum QueryError {
     /// The question names an indicator, area or period that does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The caller may not do this: a registration owned by another partner.
+    #[error("{0}")]
+    PermissionDenied(String),
 }
 
 pub type Result<T, E = QueryError> = std::result::Result<T, E>;

@@ -6,6 +6,7 @@
 mod attacker;
 mod bridging;
 mod indicators;
+mod registry;
 mod summary;
 
 use std::collections::BTreeMap;

@@ -38,7 +38,12 @@ fn demo_warehouse() -> (tempfile::TempDir, Renewal, PathBuf) {
     let f = |name: &str| sample.join(name);
     let mut runs: Vec<Vec<PathBuf>> = vec![
         vec!["ingest".into(), "lookup".into()],
-        vec!["ingest".into(), "imd".into(), "--vintage".into(), "2019".into()],
+        vec![
+            "ingest".into(),
+            "imd".into(),
+            "--vintage".into(),
+            "2019".into(),
+        ],
         vec![
             "ingest".into(),
             "census".into(),
@@ -115,7 +120,10 @@ fn raw_figures(sample: &Path) -> BTreeMap<String, (u32, f64)> {
             e.1 = r[p].parse().unwrap();
         }
     }
-    assert!(out.values().all(|e| e.1 > 0.0), "every LSOA has a population");
+    assert!(
+        out.values().all(|e| e.1 > 0.0),
+        "every LSOA has a population"
+    );
     out
 }
 
@@ -162,10 +170,14 @@ fn versus_on_one_small_lsoa_does_not_reveal_its_count() {
         // Denominators: as shown, else the public populations (File 6).
         let sd = get("selected_denominator").unwrap_or(*population);
         let rd = get("rest_denominator").unwrap_or(authority_population - population);
-        assert!((sd - population).abs() < 1e-6, "{lsoa}: {sd} vs {population}");
+        assert!(
+            (sd - population).abs() < 1e-6,
+            "{lsoa}: {sd} vs {population}"
+        );
         let per = |value: f64, n: f64| value * n / MULTIPLIER;
         let rest_count = get("rest_numerator").or_else(|| get("rest_value").map(|v| per(v, rd)));
-        let rest_rate = get("rest_value").or_else(|| get("rest_numerator").map(|x| x / rd * MULTIPLIER));
+        let rest_rate =
+            get("rest_value").or_else(|| get("rest_numerator").map(|x| x / rd * MULTIPLIER));
         let mut routes: Vec<(&str, Option<f64>)> = vec![
             ("selected_numerator", get("selected_numerator")),
             (

@@ -1244,7 +1244,7 @@ fn random_call(
 ) -> Call {
     let authorities = world.authorities();
     let authority = rng.pick(&authorities).clone();
-    if rng.chance(0.3) {
+    if rng.chance(0.15) {
         *vintage = 1 - *vintage;
     }
     let vintage = *vintage;

@@ -4,6 +4,7 @@
 
 mod boundary;
 mod conformance;
+mod disclosure;
 mod gaps;
 mod iod2025;
 mod population;

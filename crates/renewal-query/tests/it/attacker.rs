@@ -14,6 +14,9 @@
 //!
 //! `ATTACKER_CASES=N` runs N sequences (default 200), `ATTACKER_SEED=S` only sequence S.
 
+// Rows are read across several columns of one answer by index.
+#![allow(clippy::needless_range_loop)]
+
 mod regressions;
 mod solver;
 
@@ -83,6 +86,12 @@ impl Rng {
         }
     }
 }
+
+/// A hand-made LSOA: code, WD19 ward, WD24 ward, authority, (count, denominator) per period.
+pub(crate) type HandRow<'a> = (&'a str, &'a str, &'a str, &'a str, &'a [(i64, i64)]);
+
+/// A fact without its provenance, to learn each fact once.
+type FactKey = (Vec<(usize, BigInt)>, Rel, BigInt);
 
 /// The truth, and the geography the attacker knows (lookups are published; denominators are
 /// public).
@@ -161,7 +170,7 @@ impl World {
 
     /// A hand-made world: (LSOA, WD19 ward, WD24 ward, authority, [(count, denominator) per
     /// period]).
-    pub(crate) fn hand(periods: &[&str], rows: &[(&str, &str, &str, &str, &[(i64, i64)])]) -> World {
+    pub(crate) fn hand(periods: &[&str], rows: &[HandRow]) -> World {
         World {
             lsoas: rows.iter().map(|r| r.0.to_owned()).collect(),
             lad: rows.iter().map(|r| r.3.to_owned()).collect(),
@@ -336,7 +345,7 @@ pub(crate) struct Attack<'w> {
     systems: Vec<System>,
     /// [period][fact]: which call and column taught it.
     tags: Vec<Vec<String>>,
-    seen: Vec<HashSet<(Vec<(usize, BigInt)>, Rel, BigInt)>>,
+    seen: Vec<HashSet<FactKey>>,
     /// Every call, numbered, with its outcome.
     pub log: Vec<String>,
     call: usize,
@@ -413,6 +422,7 @@ impl<'w> Attack<'w> {
     }
 
     /// An interval bound: the one count whose Wilson bound it is.
+    #[allow(clippy::too_many_arguments)]
     fn bound(
         &mut self,
         p: usize,
@@ -430,6 +440,7 @@ impl<'w> Attack<'w> {
     }
 
     /// A gap between two areas' values: N_b·Σ_a − N_a·Σ_b = gap × N_a × N_b / multiplier.
+    #[allow(clippy::too_many_arguments)]
     fn gap(
         &mut self,
         p: usize,
@@ -442,7 +453,10 @@ impl<'w> Attack<'w> {
     ) {
         let (na, nb) = (self.denominator(p, a), self.denominator(p, b));
         let rhs = exact(gap * na as f64 * nb as f64 / MULTIPLIER, tolerance, &why);
-        let terms = a.iter().map(|i| (*i, nb)).chain(b.iter().map(|i| (*i, -na)));
+        let terms = a
+            .iter()
+            .map(|i| (*i, nb))
+            .chain(b.iter().map(|i| (*i, -na)));
         self.add(p, Fact::linear(terms, Rel::Eq, rhs, why), tag);
     }
 
@@ -461,7 +475,10 @@ impl<'w> Attack<'w> {
         let t = ratio * na as f64 / nb as f64;
         let (num, den) = best_fraction(t, nb)
             .unwrap_or_else(|| panic!("{why}: ratio {ratio} is no ratio of counts"));
-        let terms = a.iter().map(|i| (*i, den)).chain(b.iter().map(|i| (*i, -num)));
+        let terms = a
+            .iter()
+            .map(|i| (*i, den))
+            .chain(b.iter().map(|i| (*i, -num)));
         self.add(p, Fact::linear(terms, Rel::Eq, 0, why), tag);
     }
 
@@ -479,6 +496,7 @@ impl<'w> Attack<'w> {
     /// area's count is below the threshold; "complementary" on one cell (a single LSOA) that
     /// it is at least the threshold (withheld to protect another), and on a sum of several
     /// nothing about its count (ARCHITECTURE.md, "Disclosure control").
+    #[allow(clippy::too_many_arguments)]
     fn withheld(
         &mut self,
         b: &RecordBatch,
@@ -615,7 +633,12 @@ impl<'w> Attack<'w> {
                 }
                 self.targets.insert(
                     id.clone(),
-                    (selection.clone(), authority.clone(), baseline.clone(), *vintage),
+                    (
+                        selection.clone(),
+                        authority.clone(),
+                        baseline.clone(),
+                        *vintage,
+                    ),
                 );
                 let all = match renewal_query::targets(wh).await {
                     Ok(all) => all,
@@ -976,9 +999,14 @@ impl<'w> Attack<'w> {
         let truth = num_rational::BigRational::from_integer(truth);
         let consistent = match breach {
             Breach::Pinned { value, .. } => *value == truth,
-            Breach::Narrow { min, max } => *min <= truth && max.as_ref().is_none_or(|m| truth <= *m),
+            Breach::Narrow { min, max } => {
+                *min <= truth && max.as_ref().is_none_or(|m| truth <= *m)
+            }
         };
-        assert!(consistent, "solver bug: the truth {truth} contradicts {breach:?}");
+        assert!(
+            consistent,
+            "solver bug: the truth {truth} contradicts {breach:?}"
+        );
         let (kind, calls) = match breach {
             Breach::Pinned { derivation, .. } => {
                 let tags: BTreeSet<&str> = derivation
@@ -1217,14 +1245,12 @@ fn random_call(
 ) -> Call {
     let authorities = world.authorities();
     let authority = rng.pick(&authorities).clone();
-    if rng.chance(0.3) {
+    if rng.chance(0.15) {
         *vintage = 1 - *vintage;
     }
     let vintage = *vintage;
     // `None` asks for the latest period.
-    let some_period = |rng: &mut Rng| {
-        (!rng.chance(0.5)).then(|| rng.pick(&world.periods).clone())
-    };
+    let some_period = |rng: &mut Rng| (!rng.chance(0.5)).then(|| rng.pick(&world.periods).clone());
     match rng.below(100) {
         0..25 => Call::Gap {
             level: *rng.pick(&[AreaLevel::Lsoa, AreaLevel::Ward, AreaLevel::Lad]),
@@ -1353,10 +1379,11 @@ async fn no_sequence_of_questions_recovers_a_withheld_count() {
     let mut results = Vec::new();
     for (k, seed) in seeds.iter().copied().enumerate() {
         set.spawn(async move { (seed, random_attack(seed).await) });
-        if k >= 3 {
-            if let Some(r) = set.join_next().await {
-                results.push(r.unwrap());
-            }
+        // At most four sequences at a time.
+        if k >= 3
+            && let Some(r) = set.join_next().await
+        {
+            results.push(r.unwrap());
         }
     }
     while let Some(r) = set.join_next().await {
@@ -1402,7 +1429,10 @@ async fn no_sequence_of_questions_recovers_a_withheld_count() {
     for (k, n) in &single {
         let _ = writeln!(report, "  {n:>5}  {k}");
     }
-    let _ = writeln!(report, "Leaks by how many answers they combine (0: narrow interval):");
+    let _ = writeln!(
+        report,
+        "Leaks by how many answers they combine (0: narrow interval):"
+    );
     for (k, n) in &calls {
         let _ = writeln!(report, "  {n:>5}  {k} answers");
     }
@@ -1413,7 +1443,11 @@ async fn no_sequence_of_questions_recovers_a_withheld_count() {
             o.log.join("\n")
         );
         for l in o.leaks.iter().take(3) {
-            let _ = writeln!(report, "\nleak of {} [{}]:\n{}", l.target, l.kind, l.explanation);
+            let _ = writeln!(
+                report,
+                "\nleak of {} [{}]:\n{}",
+                l.target, l.kind, l.explanation
+            );
         }
     }
     panic!("{report}");

@@ -10,6 +10,9 @@
 //! - how far can it move under every fact and `x ≥ 0` (an exact two-phase simplex with Bland's
 //!   rule, so it always terminates)?
 
+// A breach is built once per failed check, so its size on the error path does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -177,10 +180,9 @@ impl Tableau {
                 continue;
             }
             let cb = c[b].clone();
-            for j in 0..=self.cols {
-                if !self.a[i][j].is_zero() {
-                    let v = &cb * &self.a[i][j];
-                    d[j] -= v;
+            for (dj, a) in d.iter_mut().zip(&self.a[i]) {
+                if !a.is_zero() {
+                    *dj -= &cb * a;
                 }
             }
         }
@@ -190,7 +192,7 @@ impl Tableau {
     /// Maximises the objective whose reduced costs are `d`, with Bland's rule (lowest
     /// entering index, lowest leaving basic index on ties), stopping early once the value
     /// reaches `stop_at`.
-    fn run(&mut self, d: &mut Vec<BigRational>, stop_at: Option<&BigRational>) -> Lp {
+    fn run(&mut self, d: &mut [BigRational], stop_at: Option<&BigRational>) -> Lp {
         loop {
             let value = -d[self.cols].clone();
             if stop_at.is_some_and(|s| value >= *s) {

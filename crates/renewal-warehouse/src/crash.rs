@@ -1,7 +1,8 @@
 //! Named crash points for the kill tests: `RENEWAL_CRASH_AT=<point>` (or `<point>#<n>`, the
-//! n-th time the point is reached) makes the process abort there, as abruptly as `kill -9`
-//! (no destructors, no flushing), so tests can stop a publish at exactly the moments that
-//! matter: during the Parquet writes, either side of the version switch, during retention.
+//! n-th time the point is reached) makes the process send itself SIGKILL there (on Unix;
+//! elsewhere it aborts): no destructors, no flushing, exactly `kill -9`, so tests can stop a
+//! publish at the moments that matter: during the Parquet writes, either side of the version
+//! switch, during retention.
 //!
 //! When the variable is unset a crash point costs one load of an initialised `OnceLock` and a
 //! branch; the environment is read once per process.
@@ -9,7 +10,7 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The environment variable naming the point to abort at.
+/// The environment variable naming the point to die at.
 pub const CRASH_ENV: &str = "RENEWAL_CRASH_AT";
 
 /// Every crash point the warehouse and the refresh job pass, in the order a publish reaches
@@ -62,7 +63,7 @@ fn target() -> &'static Option<Target> {
     })
 }
 
-/// Aborts the process if `RENEWAL_CRASH_AT` names this point (and this is its n-th passage).
+/// Kills the process if `RENEWAL_CRASH_AT` names this point (and this is its n-th passage).
 /// Public so that the refresh job can mark its own points; `name` should be in
 /// [`CRASH_POINTS`].
 pub fn crash_point(name: &str) {
@@ -70,7 +71,11 @@ pub fn crash_point(name: &str) {
         && t.point == name
         && t.seen.fetch_add(1, Ordering::Relaxed) + 1 == t.nth
     {
-        eprintln!("{CRASH_ENV}={name}: aborting here");
+        eprintln!("{CRASH_ENV}={name}: killing the process here");
+        #[cfg(unix)]
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+        // Not reached on Unix.
         std::process::abort();
     }
 }

@@ -4,6 +4,7 @@
 
 mod boundary;
 mod conformance;
+mod crash;
 mod gaps;
 mod iod2025;
 mod population;

@@ -77,20 +77,24 @@ pub enum WarehouseError {
         step: String,
         cause: Box<WarehouseError>,
     },
+    /// The object store refused or failed an operation.
     #[error("warehouse storage: {0}")]
     Store(#[from] object_store::Error),
+    /// A local file or directory operation (create, fsync) failed.
     #[error("warehouse directory {}: {source}", path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
+    /// A manifest is not valid JSON of the expected layout.
     #[error("manifest {path} is unreadable: {source}")]
     BadManifest {
         path: String,
         #[source]
         source: serde_json::Error,
     },
+    /// A draft's table is not valid Parquet.
     #[error("table {table:?} of dataset {dataset}: not valid Parquet: {source}")]
     BadParquet {
         dataset: String,
@@ -98,24 +102,30 @@ pub enum WarehouseError {
         #[source]
         source: parquet::errors::ParquetError,
     },
+    /// The dataset has no published version.
     #[error("no dataset {0:?} in the warehouse")]
     NoDataset(String),
+    /// The requested version is not (or no longer) held.
     #[error("dataset {dataset:?} has no version {version} (available: {available})")]
     NoVersion {
         dataset: String,
         version: u64,
         available: String,
     },
+    /// A dataset id outside `[a-z0-9-]`.
     #[error("invalid dataset id {0:?}: use lower-case letters, digits and '-'")]
     BadDatasetId(String),
+    /// A draft that cannot be published (no tables, a bad table name).
     #[error("invalid draft: {0}")]
     BadDraft(String),
+    /// `PublishOptions::only_after` did not hold: another publisher moved the dataset on.
     #[error("{dataset} is at version {current}, not {expected}: read it again and retry")]
     Conflict {
         dataset: String,
         expected: u64,
         current: u64,
     },
+    /// Other publishers kept taking the next version number.
     #[error("another publisher took version {version} of {dataset} {attempts} times; giving up")]
     Contended {
         dataset: String,

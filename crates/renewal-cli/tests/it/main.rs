@@ -4,6 +4,7 @@
 
 mod boundary;
 mod conformance;
+mod crash;
 mod disclosure;
 mod gaps;
 mod iod2025;

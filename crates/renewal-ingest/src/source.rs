@@ -77,6 +77,8 @@ fn env_number(name: &str) -> Result<Option<u64>> {
 
 /// Decompressed bytes so far against [`ReadLimits`]: `None` while within them, else why not.
 fn over_limit(limits: &ReadLimits, decompressed: u64, compressed: u64) -> Option<String> {
+    // Compressed bytes are read ahead in buffers, so `compressed` may exceed what produced
+    // `decompressed`: the ratio errs on the lenient side, never the strict one.
     if decompressed > limits.max_decompressed_bytes {
         return Some(format!(
             "decompresses to more than {} bytes, the limit (set {MAX_DECOMPRESSED_ENV} to raise it)",
@@ -87,22 +89,56 @@ fn over_limit(limits: &ReadLimits, decompressed: u64, compressed: u64) -> Option
         && decompressed / compressed.max(1) > limits.max_inflate_ratio
     {
         return Some(format!(
-            "expands more than {}-fold ({compressed} bytes compressed, over {decompressed} \
-             decompressed): refused as a decompression bomb (set {MAX_INFLATE_RATIO_ENV} to raise it)",
+            "expands more than {}-fold ({compressed} compressed bytes gave over {decompressed}): refused as a decompression bomb (set {MAX_INFLATE_RATIO_ENV} to raise it)",
             limits.max_inflate_ratio
         ));
     }
     None
 }
 
-/// Reads `reader` to its end into memory, stopping with an error once [`ReadLimits`] are
-/// exceeded; `compressed` is the size of the compressed input, for the ratio.
+/// Bytes read so far from a compressed input, shared with whoever decompresses it.
+type Count = std::rc::Rc<std::cell::Cell<u64>>;
+
+/// A reader that counts what is read through it: the ratio is taken against the compressed
+/// bytes consumed so far, so a bomb is stopped after its first kilobytes, not once its output
+/// reaches 100 times the whole file.
+struct Counted<R> {
+    inner: R,
+    count: Count,
+}
+
+impl<R> Counted<R> {
+    fn new(inner: R) -> Self {
+        Counted {
+            inner,
+            count: Count::default(),
+        }
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Seek> std::io::Seek for Counted<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+/// Reads `reader` to its end, handing each chunk to `sink`, and stops with an error once
+/// [`ReadLimits`] are exceeded; `compressed` counts the compressed bytes it consumes.
 fn read_bounded(
     mut reader: impl Read,
     limits: &ReadLimits,
-    compressed: u64,
+    compressed: &Count,
     mut sink: impl FnMut(&[u8]),
 ) -> std::result::Result<u64, BoundedError> {
+    let start = compressed.get();
     let mut buf = vec![0u8; 64 << 10];
     let mut total = 0u64;
     loop {
@@ -113,7 +149,7 @@ fn read_bounded(
             Err(e) => return Err(BoundedError::Corrupt(e.to_string())),
         };
         total += n as u64;
-        if let Some(why) = over_limit(limits, total, compressed) {
+        if let Some(why) = over_limit(limits, total, compressed.get() - start) {
             return Err(BoundedError::TooBig(why));
         }
         sink(&buf[..n]);
@@ -232,14 +268,26 @@ pub fn read_tables_with(
     }
     if source.bytes.starts_with(ZIP_MAGIC) {
         check_zip_entries(source, limits, &location)?;
-        let tables = read_workbook(source, limits, &location)?;
+        // calamine indexes shared strings unchecked (a cell naming string 99999 of a table of
+        // one panics): a malformed workbook must be an error naming the file, not a crash.
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_workbook(source, limits, &location)
+        }));
+        let tables = read.unwrap_or_else(|_| {
+            Err(IngestError::invalid(
+                location.clone(),
+                "not a readable workbook: its XML refers to cells or strings it does not contain",
+            ))
+        })?;
         progress.advance(source.bytes.len() as u64);
         return Ok(tables);
     }
     let text = if source.bytes.starts_with(GZIP_MAGIC) {
         let mut out = Vec::new();
-        let decoder = flate2::read::MultiGzDecoder::new(&source.bytes[..]);
-        read_bounded(decoder, limits, source.bytes.len() as u64, |chunk| {
+        let input = Counted::new(std::io::Cursor::new(&source.bytes[..]));
+        let consumed = input.count.clone();
+        let decoder = flate2::read::MultiGzDecoder::new(input);
+        read_bounded(decoder, limits, &consumed, |chunk| {
             out.extend_from_slice(chunk)
         })
         .map_err(|e| match e {
@@ -260,7 +308,22 @@ pub fn read_tables_with(
 }
 
 fn decode_utf8(bytes: &[u8], location: &Location) -> Result<String> {
+    // Excel's "Unicode text" is UTF-16; say so rather than report its first odd byte.
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(IngestError::invalid(
+            location.at_line(1),
+            "is UTF-16 or UTF-32 (it starts with that byte order mark); save the file as UTF-8",
+        ));
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // NUL is valid UTF-8 but never text: UTF-16 without a byte order mark, or binary data.
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        return Err(IngestError::invalid(
+            location.at_line(line),
+            "contains a NUL byte: binary data, or UTF-16 text; save the file as UTF-8",
+        ));
+    }
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_owned()),
         Err(e) => {
@@ -285,6 +348,7 @@ fn read_csv(
     compressed_len: u64,
 ) -> Result<TextTable> {
     let text = decode_utf8(bytes, &location)?;
+    check_widths(text.as_bytes(), &location, limits)?;
     // csv's default terminator accepts \n, \r\n and a lone \r, so old Mac exports parse too.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -306,14 +370,6 @@ fn read_csv(
             break;
         }
         let byte = record.position().map_or(0, |p| p.byte());
-        if record.len() > limits.max_columns {
-            let line = lines.line_at(text.as_bytes(), byte as usize);
-            return Err(too_many_columns(
-                location.at_line(line),
-                record.len(),
-                limits,
-            ));
-        }
         // csv's own line count skips blank lines, and a record's offset is where the blank
         // lines before it began; users need the line their editor shows.
         let start = text.as_bytes()[byte as usize..]
@@ -351,6 +407,43 @@ fn read_csv(
         headers,
         rows,
     })
+}
+
+/// Fails on the first record wider than the limit without ever holding it: fields are counted
+/// through a fixed buffer, so a header ten million columns wide costs no more memory than a
+/// narrow one (the full parse after this would allocate per field).
+fn check_widths(text: &[u8], location: &Location, limits: &ReadLimits) -> Result<()> {
+    // Same dialect as the `csv` reader below: its defaults are csv-core's.
+    let mut reader = csv_core::Reader::new();
+    let mut scratch = [0u8; 4096];
+    let mut input = text;
+    let mut consumed = 0;
+    let mut record_start = 0;
+    let mut fields = 0usize;
+    loop {
+        let (result, read, _) = reader.read_field(input, &mut scratch);
+        input = &input[read..];
+        consumed += read;
+        match result {
+            csv_core::ReadFieldResult::InputEmpty | csv_core::ReadFieldResult::OutputFull => {}
+            csv_core::ReadFieldResult::Field { record_end } => {
+                fields += 1;
+                if fields > limits.max_columns {
+                    let start = text[record_start..]
+                        .iter()
+                        .position(|&b| b != b'\n' && b != b'\r')
+                        .map_or(record_start, |skip| record_start + skip);
+                    let line = LineCounter::default().line_at(text, start);
+                    return Err(too_many_columns(location.at_line(line), fields, limits));
+                }
+                if record_end {
+                    fields = 0;
+                    record_start = consumed;
+                }
+            }
+            csv_core::ReadFieldResult::End => return Ok(()),
+        }
+    }
 }
 
 /// Physical line numbers from byte offsets, counting `\n`, `\r\n` and a lone `\r` as one
@@ -406,19 +499,19 @@ fn check_zip_entries(source: &SourceBytes, limits: &ReadLimits, location: &Locat
     let unreadable = |e: &dyn std::fmt::Display| {
         IngestError::invalid(location.clone(), format!("not a readable workbook: {e}"))
     };
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(source.bytes.clone()))
-        .map_err(|e| unreadable(&e))?;
+    let input = Counted::new(std::io::Cursor::new(source.bytes.clone()));
+    let consumed = input.count.clone();
+    let mut archive = zip::ZipArchive::new(input).map_err(|e| unreadable(&e))?;
     let mut total = 0u64;
     for i in 0..archive.len() {
         let entry = archive.by_index(i).map_err(|e| unreadable(&e))?;
         let name = entry.name().to_owned();
-        let compressed = entry.compressed_size();
         // The whole workbook's budget is what is left of it; the ratio is per entry.
         let entry_limits = ReadLimits {
             max_decompressed_bytes: limits.max_decompressed_bytes.saturating_sub(total),
             ..*limits
         };
-        let n = read_bounded(entry, &entry_limits, compressed, |_| {}).map_err(|e| match e {
+        let n = read_bounded(entry, &entry_limits, &consumed, |_| {}).map_err(|e| match e {
             BoundedError::Corrupt(e) => IngestError::invalid(
                 location.clone(),
                 format!("not a readable workbook: entry {name:?} is truncated or corrupt ({e})"),

@@ -131,14 +131,13 @@ impl<R: std::io::Seek> std::io::Seek for Counted<R> {
 }
 
 /// Reads `reader` to its end, handing each chunk to `sink`, and stops with an error once
-/// [`ReadLimits`] are exceeded; `compressed` counts the compressed bytes it consumes.
+/// [`ReadLimits`] are exceeded; `compressed` tells how many compressed bytes were consumed.
 fn read_bounded(
     mut reader: impl Read,
     limits: &ReadLimits,
-    compressed: &Count,
+    compressed: impl Fn() -> u64,
     mut sink: impl FnMut(&[u8]),
 ) -> std::result::Result<u64, BoundedError> {
-    let start = compressed.get();
     let mut buf = vec![0u8; 64 << 10];
     let mut total = 0u64;
     loop {
@@ -149,7 +148,7 @@ fn read_bounded(
             Err(e) => return Err(BoundedError::Corrupt(e.to_string())),
         };
         total += n as u64;
-        if let Some(why) = over_limit(limits, total, compressed.get() - start) {
+        if let Some(why) = over_limit(limits, total, compressed()) {
             return Err(BoundedError::TooBig(why));
         }
         sink(&buf[..n]);
@@ -287,9 +286,13 @@ pub fn read_tables_with(
         let input = Counted::new(std::io::Cursor::new(&source.bytes[..]));
         let consumed = input.count.clone();
         let decoder = flate2::read::MultiGzDecoder::new(input);
-        read_bounded(decoder, limits, &consumed, |chunk| {
-            out.extend_from_slice(chunk)
-        })
+        // The decoder reads ahead as soon as it is made: count from the first byte of the file.
+        read_bounded(
+            decoder,
+            limits,
+            || consumed.get(),
+            |chunk| out.extend_from_slice(chunk),
+        )
         .map_err(|e| match e {
             BoundedError::Corrupt(e) => IngestError::invalid(
                 location.clone(),
@@ -504,6 +507,8 @@ fn check_zip_entries(source: &SourceBytes, limits: &ReadLimits, location: &Locat
     let mut archive = zip::ZipArchive::new(input).map_err(|e| unreadable(&e))?;
     let mut total = 0u64;
     for i in 0..archive.len() {
+        // From before the entry's local header: whatever is read for it counts as its input.
+        let start = consumed.get();
         let entry = archive.by_index(i).map_err(|e| unreadable(&e))?;
         let name = entry.name().to_owned();
         // The whole workbook's budget is what is left of it; the ratio is per entry.
@@ -511,15 +516,21 @@ fn check_zip_entries(source: &SourceBytes, limits: &ReadLimits, location: &Locat
             max_decompressed_bytes: limits.max_decompressed_bytes.saturating_sub(total),
             ..*limits
         };
-        let n = read_bounded(entry, &entry_limits, &consumed, |_| {}).map_err(|e| match e {
-            BoundedError::Corrupt(e) => IngestError::invalid(
-                location.clone(),
-                format!("not a readable workbook: entry {name:?} is truncated or corrupt ({e})"),
-            ),
-            BoundedError::TooBig(why) => {
-                IngestError::invalid(location.clone(), format!("workbook entry {name:?} {why}"))
-            }
-        })?;
+        let n =
+            read_bounded(entry, &entry_limits, || consumed.get() - start, |_| {}).map_err(|e| {
+                match e {
+                    BoundedError::Corrupt(e) => IngestError::invalid(
+                        location.clone(),
+                        format!(
+                            "not a readable workbook: entry {name:?} is truncated or corrupt ({e})"
+                        ),
+                    ),
+                    BoundedError::TooBig(why) => IngestError::invalid(
+                        location.clone(),
+                        format!("workbook entry {name:?} {why}"),
+                    ),
+                }
+            })?;
         total += n;
     }
     Ok(())
@@ -773,6 +784,95 @@ mod tests {
             err.to_string(),
             "t.csv, line 1, column 3 (\"a\"): duplicate header (also column 1)"
         );
+    }
+
+    fn limited(bytes: &[u8], limits: ReadLimits) -> Result<TextTable> {
+        let source = SourceBytes {
+            name: "t.csv".into(),
+            bytes: bytes::Bytes::copy_from_slice(bytes),
+            sha256: String::new(),
+        };
+        read_tables_with(&source, &limits, &NoProgress).map(|mut t| t.remove(0))
+    }
+
+    #[test]
+    fn column_limit_counts_fields_as_the_parser_does() {
+        let three = ReadLimits {
+            max_columns: 3,
+            ..ReadLimits::default()
+        };
+        // Commas and line ends inside quotes are not field separators.
+        let t = limited(b"a,\"b,\nc\",d\n1,2,3\n", three).unwrap();
+        assert_eq!(t.headers, ["a", "b,\nc", "d"]);
+        assert_eq!(
+            limited(b"a,b,c,d\n", three).unwrap_err().to_string(),
+            "t.csv, line 1: 4 or more columns, over the limit of 3"
+        );
+        // A wide data row after blank lines: the line is the one it starts on.
+        assert_eq!(
+            limited(b"a,b\n\n\n1,2,3,4,5\n", three)
+                .unwrap_err()
+                .to_string(),
+            "t.csv, line 4: 4 or more columns, over the limit of 3"
+        );
+    }
+
+    /// Gzip of `n` bytes of digits from a fixed LCG: text that compresses only about 2-fold.
+    fn gzip_digits(n: usize) -> Vec<u8> {
+        use std::io::Write;
+        let mut x: u32 = 11;
+        let mut text = b"a\n".to_vec();
+        while text.len() < n {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            text.push(b'0' + (x >> 16) as u8 % 10);
+            if text.len() % 60 == 0 {
+                text.push(b'\n');
+            }
+        }
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&text).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn decompressed_size_limit_names_the_file() {
+        let gz = gzip_digits(2 << 20);
+        let small = ReadLimits {
+            max_decompressed_bytes: 1 << 20,
+            ..ReadLimits::default()
+        };
+        let err = limited(&gz, small).unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.csv: gzip data decompresses to more than 1048576 bytes, the limit"),
+            "{err}"
+        );
+        // Within the default limits the same file reads: the limit, not the data, refused it.
+        assert_eq!(limited(&gz, ReadLimits::default()).unwrap().headers, ["a"]);
+    }
+
+    #[test]
+    fn inflate_ratio_is_enforced_after_the_grace() {
+        use std::io::Write;
+        let gz = |n: usize| {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            enc.write_all(b"a\n").unwrap();
+            enc.write_all(&vec![b'\n'; n]).unwrap();
+            enc.finish().unwrap()
+        };
+        // 50 KB of newlines compress ~1000-fold but stay inside the 100 KiB grace.
+        assert_eq!(
+            limited(&gz(50_000), ReadLimits::default()).unwrap().headers,
+            ["a"]
+        );
+        let err = limited(&gz(5_000_000), ReadLimits::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("refused as a decompression bomb"), "{err}");
+        let lenient = ReadLimits {
+            max_inflate_ratio: 10_000,
+            ..ReadLimits::default()
+        };
+        assert_eq!(limited(&gz(5_000_000), lenient).unwrap().headers, ["a"]);
     }
 
     #[test]

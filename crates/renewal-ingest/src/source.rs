@@ -825,7 +825,7 @@ mod tests {
         while text.len() < n {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             text.push(b'0' + (x >> 16) as u8 % 10);
-            if text.len() % 60 == 0 {
+            if text.len().is_multiple_of(60) {
                 text.push(b'\n');
             }
         }

@@ -228,7 +228,10 @@ fn grpc(data: &[u8]) {
     let _ = pb::RegisterTargetRequest::decode(data);
     // Whatever decodes must encode and decode back to itself.
     if let Ok(m) = pb::GapRequest::decode(data) {
-        assert_eq!(pb::GapRequest::decode(m.encode_to_vec().as_slice()).ok(), Some(m));
+        assert_eq!(
+            pb::GapRequest::decode(m.encode_to_vec().as_slice()).ok(),
+            Some(m)
+        );
     }
     if let Ok(m) = pb::SelectionRequest::decode(data) {
         assert_eq!(

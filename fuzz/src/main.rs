@@ -178,7 +178,9 @@ fn manifest(data: &[u8]) {
         if let Ok(Some(m)) = warehouse.current("d").await {
             // What the reader accepted stays inside its dataset.
             for f in m.tables.iter().flat_map(|t| &t.files) {
-                assert!(f.path.starts_with("d/data/") && !f.path.contains(".."));
+                // Segments, not substrings: "..x" is a file name (the first crash found was
+                // this oracle being too strict, not the reader).
+                assert!(f.path.starts_with("d/data/") && !f.path.split('/').any(|s| s == ".."));
             }
         }
         let _ = warehouse.versions("d").await;

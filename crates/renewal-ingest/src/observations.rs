@@ -340,6 +340,14 @@ fn read_table(
             }
             let value =
                 parse_number(&row.fields[i]).map_err(|m| IngestError::invalid(cell(i), m))?;
+            // A count below zero is a shifted column or a "suppressed" sentinel (-1, -99), and
+            // would enter sums silently.
+            if value < 0.0 && measure.eq_ignore_ascii_case("count") {
+                return Err(IngestError::invalid(
+                    cell(i),
+                    format!("{value} is a negative count"),
+                ));
+            }
             let key = (
                 area.to_owned(),
                 period.label.clone(),

@@ -94,6 +94,11 @@ pub enum WarehouseError {
         #[source]
         source: serde_json::Error,
     },
+    /// A manifest that points outside its own dataset's data directory (`../`, an absolute
+    /// path, a URL) or claims another dataset or version: never read, so a planted or
+    /// corrupted manifest cannot make a reader open, or retention delete, a foreign file.
+    #[error("manifest {path} is refused: {reason}")]
+    UnsafeManifest { path: String, reason: String },
     /// A draft's table is not valid Parquet.
     #[error("table {table:?} of dataset {dataset}: not valid Parquet: {source}")]
     BadParquet {
@@ -322,10 +327,18 @@ impl Warehouse {
     async fn read_manifest(&self, dataset: &str, version: u64) -> Result<Manifest> {
         let path = Self::manifest_path(dataset, version);
         let bytes = self.store.get(&path).await?.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|source| WarehouseError::BadManifest {
-            path: path.to_string(),
-            source,
-        })
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|source| WarehouseError::BadManifest {
+                path: path.to_string(),
+                source,
+            })?;
+        check_manifest(&manifest, dataset, version).map_err(|reason| {
+            WarehouseError::UnsafeManifest {
+                path: path.to_string(),
+                reason,
+            }
+        })?;
+        Ok(manifest)
     }
 
     /// All versions of a dataset still held, oldest first.
@@ -855,6 +868,45 @@ fn sync_dir(dir: &Path) -> Result<()> {
                 path: dir.to_owned(),
                 source,
             })?;
+    }
+    Ok(())
+}
+
+/// Why a manifest read from `<dataset>/_versions/<version>.json` must not be trusted, if it
+/// must not: every file it lists has to lie under `<dataset>/data/`, named by plain segments.
+fn check_manifest(
+    manifest: &Manifest,
+    dataset: &str,
+    version: u64,
+) -> std::result::Result<(), String> {
+    if manifest.dataset != dataset {
+        return Err(format!(
+            "it names dataset {:?}, but lies in {dataset:?}",
+            manifest.dataset
+        ));
+    }
+    if manifest.version != version {
+        return Err(format!(
+            "it names version {}, but is version {version}'s file",
+            manifest.version
+        ));
+    }
+    let prefix = format!("{dataset}/{DATA_DIR}/");
+    for file in manifest.tables.iter().flat_map(|t| &t.files) {
+        let p = file.path.as_str();
+        // Segments only: `..` and `.` would climb out, `%` is decoded by URL parsers, `:` makes
+        // a scheme or a drive, `\` a Windows separator.
+        let plain = p.starts_with(&prefix)
+            && p.split('/')
+                .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+            && !p
+                .chars()
+                .any(|c| matches!(c, '\\' | '%' | ':') || c.is_control());
+        if !plain {
+            return Err(format!(
+                "file path {p:?} is not a plain path under {prefix:?}"
+            ));
+        }
     }
     Ok(())
 }

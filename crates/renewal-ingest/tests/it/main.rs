@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod bridge;
+mod corpus;
 mod crime;
 mod file10;
 mod iod2025;

@@ -266,10 +266,12 @@ pub fn read_tables_with(
         return Err(IngestError::invalid(location, "the file is empty"));
     }
     if source.bytes.starts_with(ZIP_MAGIC) {
-        check_zip_entries(source, limits, &location)?;
         // calamine indexes shared strings unchecked (a cell naming string 99999 of a table of
-        // one panics): a malformed workbook must be an error naming the file, not a crash.
+        // one panics), and the zip crate's extra-field parser can overflow on a crafted entry
+        // (found by fuzzing): a malformed workbook must be an error naming the file, not a
+        // crash.
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check_zip_entries(source, limits, &location)?;
             read_workbook(source, limits, &location)
         }));
         let tables = read.unwrap_or_else(|_| {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 mod bridging;
+mod cache;
 mod indicators;
 mod summary;
 

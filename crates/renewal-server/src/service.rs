@@ -26,6 +26,8 @@ pub struct State {
     pub slots: Arc<Semaphore>,
     pub metrics: crate::metrics::Metrics,
     next_id: AtomicU64,
+    /// Holds admitted queries (tests and drills); `None` in service.
+    gate: Option<Arc<crate::QueryGate>>,
 }
 
 impl State {
@@ -35,7 +37,14 @@ impl State {
             slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
             metrics: crate::metrics::Metrics::default(),
             next_id: AtomicU64::new(1),
+            gate: None,
         }
+    }
+
+    /// Every admitted query waits at `gate`, holding its slot, until released.
+    pub fn with_gate(mut self, gate: Option<Arc<crate::QueryGate>>) -> State {
+        self.gate = gate;
+        self
     }
 }
 
@@ -44,8 +53,15 @@ pub fn to_status(e: QueryError) -> Status {
         QueryError::InvalidArgument(m) => Status::invalid_argument(m),
         QueryError::NotFound(m) => Status::not_found(m),
         QueryError::Precondition(m) => Status::failed_precondition(m),
-        QueryError::Engine(datafusion::error::DataFusionError::ResourcesExhausted(m)) => {
-            Status::resource_exhausted(format!("query needs more memory than allowed: {m}"))
+        // The pool's refusal may come wrapped (context, a shared error from a spill or join
+        // side): its root decides the code.
+        QueryError::Engine(e)
+            if matches!(
+                e.find_root(),
+                datafusion::error::DataFusionError::ResourcesExhausted(_)
+            ) =>
+        {
+            Status::resource_exhausted(format!("query needs more memory than allowed: {e}"))
         }
         other => Status::internal(other.to_string()),
     }
@@ -146,6 +162,9 @@ impl State {
                 "the server is running its maximum number of queries; retry shortly",
             )
         })?;
+        if let Some(gate) = &self.gate {
+            gate.pass().await;
+        }
         let result = question.await;
         let answer = match result {
             Ok(a) => a,

@@ -19,6 +19,7 @@ use tonic::{Code, Request};
 mod boundary;
 mod calls;
 mod flight;
+mod overload;
 
 pub const FULL_KEY: &str = "full-access-key";
 pub const VALE_KEY: &str = "vale-only-key";

@@ -54,6 +54,11 @@ struct Args {
     /// Label of this run in the report.
     #[arg(long, default_value = "")]
     label: String,
+    /// Honour the server's `grpc-retry-pushback-ms` on RESOURCE_EXHAUSTED (wait before that
+    /// client's next request), as gRPC clients with a retry policy do. Without it, refused
+    /// clients retry at once: a flood, the worst case.
+    #[arg(long)]
+    pushback: bool,
     /// Print the report as one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -143,8 +148,22 @@ fn authed<T>(message: T, key: &Option<String>) -> Result<tonic::Request<T>> {
     Ok(r)
 }
 
-/// Sends one request and reads its whole stream.
-async fn one(client: &mut AnalysisClient<Channel>, args: &Args, kind: Kind) -> tonic::Code {
+/// Sends one request and reads its whole stream: the final code, and the pushback the server
+/// asked for when it refused.
+async fn one(
+    client: &mut AnalysisClient<Channel>,
+    args: &Args,
+    kind: Kind,
+) -> (tonic::Code, Option<Duration>) {
+    let code = |s: tonic::Status| {
+        let pushback = s
+            .metadata()
+            .get("grpc-retry-pushback-ms")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis);
+        (s.code(), pushback)
+    };
     let scope = None;
     let response = match kind {
         Kind::Gap => match authed(
@@ -157,7 +176,7 @@ async fn one(client: &mut AnalysisClient<Channel>, args: &Args, kind: Kind) -> t
             &args.key,
         ) {
             Ok(r) => client.area_gap(r).await,
-            Err(_) => return tonic::Code::InvalidArgument,
+            Err(_) => return (tonic::Code::InvalidArgument, None),
         },
         Kind::Profile => match authed(
             pb::ProfileRequest {
@@ -167,7 +186,7 @@ async fn one(client: &mut AnalysisClient<Channel>, args: &Args, kind: Kind) -> t
             &args.key,
         ) {
             Ok(r) => client.area_profile(r).await,
-            Err(_) => return tonic::Code::InvalidArgument,
+            Err(_) => return (tonic::Code::InvalidArgument, None),
         },
         Kind::Versus => match authed(
             pb::SelectionRequest {
@@ -180,18 +199,18 @@ async fn one(client: &mut AnalysisClient<Channel>, args: &Args, kind: Kind) -> t
             &args.key,
         ) {
             Ok(r) => client.deprived_vs_rest(r).await,
-            Err(_) => return tonic::Code::InvalidArgument,
+            Err(_) => return (tonic::Code::InvalidArgument, None),
         },
     };
     let mut stream = match response {
         Ok(r) => r.into_inner(),
-        Err(s) => return s.code(),
+        Err(s) => return code(s),
     };
     loop {
         match stream.message().await {
             Ok(Some(_)) => {}
-            Ok(None) => return tonic::Code::Ok,
-            Err(s) => return s.code(),
+            Ok(None) => return (tonic::Code::Ok, None),
+            Err(s) => return code(s),
         }
     }
 }
@@ -244,12 +263,18 @@ async fn main() -> Result<()> {
                     let kind = args.mix[turn % args.mix.len()];
                     turn += 1;
                     let t = Instant::now();
-                    let code = one(&mut client, &args, kind).await;
+                    let (code, pushback) = one(&mut client, &args, kind).await;
                     outcomes.push(Outcome {
                         kind,
                         code,
                         elapsed: t.elapsed(),
                     });
+                    if let Some(wait) = pushback.filter(|_| args.pushback) {
+                        tokio::time::sleep(
+                            wait.min(deadline.saturating_duration_since(Instant::now())),
+                        )
+                        .await;
+                    }
                 }
                 outcomes
             })

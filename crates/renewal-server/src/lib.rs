@@ -41,7 +41,7 @@ use tonic::{Request, Status};
 
 pub use auth::{Keys, Partner, hash_key};
 pub use limits::QueryGate;
-pub use service::to_status;
+pub use service::{RETRY_PUSHBACK_MS, to_status};
 
 pub mod pb {
     tonic::include_proto!("renewal.v1");

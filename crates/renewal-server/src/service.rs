@@ -17,6 +17,9 @@ use tonic::{Request, Response, Status};
 use crate::auth::Partner;
 use crate::{convert, pb};
 
+/// Milliseconds a refused client is asked to wait before retrying (`grpc-retry-pushback-ms`).
+pub const RETRY_PUSHBACK_MS: u64 = 100;
+
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<pb::TableChunk, Status>> + Send>>;
 
 /// Shared by both services.
@@ -158,9 +161,16 @@ impl State {
             tracing::warn!(request_id = id, rpc, partner = %p.partner, "overloaded");
             self.metrics
                 .record(rpc, tonic::Code::ResourceExhausted, started.elapsed());
-            Status::resource_exhausted(
+            let mut status = Status::resource_exhausted(
                 "the server is running its maximum number of queries; retry shortly",
-            )
+            );
+            // gRPC's retry pushback: clients with a retry policy wait this long before trying
+            // again, instead of turning a full server into a flood of refusals.
+            status.metadata_mut().insert(
+                "grpc-retry-pushback-ms",
+                tonic::metadata::MetadataValue::from(RETRY_PUSHBACK_MS),
+            );
+            status
         })?;
         if let Some(gate) = &self.gate {
             gate.pass().await;

@@ -51,10 +51,21 @@ async fn full_slots_refuse_at_once_and_recover() {
     // Every further question, of any kind, is refused while it is held: had it been queued,
     // it would wait on the gate and `promptly` would fail.
     let mut other = ana.clone();
-    let (c, message) =
-        code(promptly("a refusal", other.area_gap(authed(gap(VALE), FULL_KEY))).await);
-    assert_eq!(c, Code::ResourceExhausted, "{message}");
-    assert!(message.contains("maximum number of queries"), "{message}");
+    let refused = promptly("a refusal", other.area_gap(authed(gap(VALE), FULL_KEY)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Code::ResourceExhausted,
+        "{}",
+        refused.message()
+    );
+    assert!(refused.message().contains("maximum number of queries"));
+    // It tells clients when to retry (gRPC retry pushback).
+    assert_eq!(
+        refused.metadata().get("grpc-retry-pushback-ms").unwrap(),
+        "100"
+    );
     let (c, _) = code(
         promptly(
             "a refusal",

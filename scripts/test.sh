@@ -23,6 +23,19 @@ fi
 export RENEWAL_PYTHON="$PYENV/bin/python"
 export RENEWAL_REQUIRE_PYTHON_GRPC=1
 
+# The Flight SQL interoperability test uses the ADBC Flight SQL driver (with pyarrow), in the
+# same environment. It is required when pip can install it; if pip cannot, the test skips
+# loudly instead of failing the run.
+if ! "$PYENV/bin/python" -c "import adbc_driver_flightsql.dbapi, pyarrow" 2>/dev/null; then
+  echo "== installing adbc-driver-flightsql and pyarrow into $PYENV"
+  "$PYENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "adbc-driver-flightsql>=1.0" "pyarrow>=14" ||
+    echo "WARNING: pip could not install adbc-driver-flightsql; the ADBC test will skip" >&2
+fi
+if "$PYENV/bin/python" -c "import adbc_driver_flightsql.dbapi, pyarrow" 2>/dev/null; then
+  export RENEWAL_REQUIRE_PYTHON_ADBC=1
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -35,6 +35,7 @@ COLUMNS = [
     "area_code", "area_name", "parent_code", "period", "numerator", "denominator", "value",
     "lower_95", "upper_95", "lower_998", "upper_998", "benchmark_value", "gap", "gap_lower_95",
     "gap_upper_95", "ratio", "comparison_95", "comparison_998", "rank_in_parent", "suppressed",
+    "withheld",
 ]
 SUPPRESS_BELOW = 5            # METHODS.md "Disclosure control": counts < 5 are suppressed
 ALPHA_95, ALPHA_998 = 0.05, 0.002
@@ -375,11 +376,80 @@ def estimate(x, n, kind, multiplier):
     return value, limits
 
 
+def fnv1a(code):
+    """The fixed order complementary cells are taken in (ARCHITECTURE.md, Disclosure control)."""
+    h = 0xcbf29ce484222325
+    for b in code.encode():
+        h = ((h ^ b) * 0x100000001b3) % (1 << 64)
+    return h
+
+
+def protection_groups(wards, num):
+    """The authority's withheld LSOAs: ({LSOA: 'below-threshold' | 'complementary'},
+    {LSOA: group id}). Primary: count < t. Each ward's primaries first take complements from
+    the ward's other LSOAs in FNV-1a order of their codes, added while the group fails: with k
+    complements, T - t*k >= t - 1; with none, p >= 2 primaries and t <= T <= (p-1)(t-1). Wards that cannot are pooled and topped
+    up, in the same order, from the authority's LSOAs not yet withheld."""
+    t = SUPPRESS_BELOW
+    withheld, group_of, used = {}, {}, set()
+
+    def protected(total, p, k):
+        # every primary can be any of 0..t-1 given the total, primaries <= t-1, complements >= t
+        if k == 0:
+            return p >= 2 and t <= total <= (p - 1) * (t - 1)
+        return total - t * k >= t - 1
+
+    def settle(primaries, candidates):
+        total = sum(num[l] for l in primaries)
+        comps = []
+        for l in sorted(candidates, key=lambda c: (fnv1a(c), c)):
+            if protected(total, len(primaries), len(comps)):
+                break
+            total += num[l]
+            comps.append(l)
+        return comps if protected(total, len(primaries), len(comps)) else None
+
+    pooled = []
+    for code in sorted(wards):
+        members = [m for m in wards[code][1] if num.get(m) is not None]
+        primary = [m for m in members if num[m] < t]
+        if not primary:
+            continue
+        comps = settle(primary, [m for m in members if num[m] >= t])
+        if comps is None:
+            pooled += primary
+            continue
+        for m in primary:
+            withheld[m], group_of[m] = "below-threshold", code
+        for m in comps:
+            withheld[m], group_of[m] = "complementary", code
+        used.update(primary + comps)
+    if pooled:
+        everyone = [m for w in wards.values() for m in w[1] if num.get(m) is not None]
+        comps = settle(pooled, [m for m in everyone if m not in used and num[m] >= t])
+        if comps is None:
+            # The rule then pools authorities; this reference covers one authority only.
+            raise SystemExit("authority cannot protect its own cells: out of scope")
+        for m in pooled:
+            withheld[m], group_of[m] = "below-threshold", "authority"
+        for m in comps:
+            withheld[m], group_of[m] = "complementary", "authority"
+    log(f"protection: {sum(1 for v in withheld.values() if v == 'below-threshold')} LSOAs "
+        f"below {t}, {sum(1 for v in withheld.values() if v == 'complementary')} complementary, "
+        f"{len(pooled)} pooled in the authority")
+    return withheld, group_of
+
+
 def gap_table(authority, period, kind, multiplier, wards, auth_lsoas, num, den):
     """wards: {code: (name, [members])}; num/den: {LSOA: count or None}."""
     def total(table, members):
         vals = [table.get(m) for m in members]
         return None if any(v is None for v in vals) else sum(vals)
+
+    withheld_lsoas, group_of = protection_groups(wards, num)
+    group_size = {}
+    for g in group_of.values():
+        group_size[g] = group_size.get(g, 0) + 1
 
     ax, an = total(num, auth_lsoas), total(den, auth_lsoas)
     bench = None
@@ -395,10 +465,21 @@ def gap_table(authority, period, kind, multiplier, wards, auth_lsoas, num, den):
     for code in sorted(wards):
         name, members = wards[code]
         x, n = total(num, members), total(den, members)
-        suppressed = x is not None and x < SUPPRESS_BELOW
+        # A ward is released only if it holds each protection group whole or not at all.
+        inside = {}
+        for m in members:
+            if m in group_of:
+                inside[group_of[m]] = inside.get(group_of[m], 0) + 1
+        withheld = None
+        if x is not None and x < SUPPRESS_BELOW:
+            withheld = "below-threshold"
+        elif x is not None and any(k != group_size[g] for g, k in inside.items()):
+            withheld = "complementary"
+        suppressed = withheld is not None
         row = dict.fromkeys(COLUMNS)
         row.update(area_code=code, area_name=name, parent_code=authority, period=period,
-                   numerator=None if suppressed else x, denominator=n, suppressed=suppressed)
+                   numerator=None if suppressed else x, denominator=None if suppressed else n,
+                   suppressed=suppressed, withheld=withheld)
         if x is None or not n:
             log(f"WARNING: ward {code}: numerator {x}, denominator {n}; values left empty")
         elif not suppressed:

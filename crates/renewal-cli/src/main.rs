@@ -316,6 +316,10 @@ enum WarehouseCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Check that every file every manifest names exists with its recorded size, SHA-256 and
+    /// rows; list orphans (files no manifest names, left by a publish that died before its
+    /// switch; never read). Exit status 1 when a manifest names a bad or missing file.
+    Verify,
 }
 
 #[derive(Debug, Args)]
@@ -388,6 +392,31 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Warehouse(WarehouseCommand::List { dataset, json }) => {
             let warehouse = open_warehouse(&cli)?;
             output::list(&warehouse, dataset.as_deref(), *json).await
+        }
+        Command::Warehouse(WarehouseCommand::Verify) => {
+            let report = open_warehouse(&cli)?.verify().await?;
+            println!(
+                "{} versions, {} files checked; {} problems, {} orphans, {} awaiting expiry",
+                report.versions,
+                report.files,
+                report.problems.len(),
+                report.orphans.len(),
+                report.expiring.len()
+            );
+            for p in &report.problems {
+                println!("problem: {p}");
+            }
+            for o in &report.orphans {
+                println!("orphan: {o}");
+            }
+            for e in &report.expiring {
+                println!("expiring: {e}");
+            }
+            return Ok(if report.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
         }
         Command::Sample(args) => sample(args),
         Command::Indicators { json } => ask::indicators(&query_engine(&cli)?, *json),

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use renewal_schema::{IndicatorDef, NativeGeography, ValueType};
+use renewal_stats::disclosure::{Cell, Protection, Withheld};
 use renewal_stats::{Confidence, Interval};
 use serde::Serialize;
 
@@ -42,6 +43,10 @@ pub struct Aggregate {
     pub notes: Vec<String>,
     /// The LSOA vintage of the native figures, when they are LSOAs of a known vintage.
     pub lsoa_vintage: Option<renewal_geo::Vintage>,
+    /// Disclosure control: the threshold and, per period, the withheld native cells and their
+    /// protection groups (empty for indicators that are not counts).
+    threshold: f64,
+    protection: HashMap<String, Protection>,
 }
 
 impl Aggregate {
@@ -160,7 +165,132 @@ impl Aggregate {
             basis,
             notes,
             lsoa_vintage: None,
+            threshold: crate::DEFAULT_DISCLOSURE_THRESHOLD,
+            protection: HashMap::new(),
         }
+    }
+
+    /// Chooses, per period, the native cells withheld at `threshold` and their protection
+    /// groups (`renewal_stats::disclosure`): LSOAs are protected first among those sharing
+    /// their key in `refinement` (the same ward in every vintage), then in their authority;
+    /// wards in their authority; native authorities in England.
+    pub(crate) fn protect(&mut self, threshold: f64, refinement: &HashMap<String, String>) {
+        self.threshold = threshold;
+        self.protection.clear();
+        if !self.indicator.value_type.counts() {
+            return;
+        }
+        let mut group_of: HashMap<&str, &str> = HashMap::new();
+        if self.native_level == AreaLevel::Lad {
+            for ((level, code), _) in self.members.iter() {
+                if *level == AreaLevel::Lad {
+                    group_of.insert(code.as_str(), crate::ENGLAND_CODE);
+                }
+            }
+        } else {
+            for ((level, lad), natives) in self.members.iter() {
+                if *level == AreaLevel::Lad {
+                    for n in natives {
+                        group_of.insert(n.as_str(), lad.as_str());
+                    }
+                }
+            }
+        }
+        let mut by_period: HashMap<&str, Vec<Cell<'_>>> = HashMap::new();
+        for ((level, code, period), f) in &self.figures {
+            if *level != self.native_level {
+                continue;
+            }
+            let (Some(count), Some(group)) = (f.numerator, group_of.get(code.as_str())) else {
+                continue;
+            };
+            by_period.entry(period.as_str()).or_default().push(Cell {
+                code: code.as_str(),
+                group: refinement.get(code).map(String::as_str).unwrap_or(group),
+                parent: group,
+                count,
+            });
+        }
+        let protection: HashMap<String, Protection> = by_period
+            .into_iter()
+            .map(|(period, mut cells)| {
+                cells.sort_by(|a, b| a.code.cmp(b.code));
+                (
+                    period.to_owned(),
+                    renewal_stats::disclosure::protect(&cells, threshold),
+                )
+            })
+            .collect();
+        self.protection = protection;
+    }
+
+    /// Why a sum of native cells with count `x` in `period` is withheld, if it is.
+    fn withheld<'a>(
+        &self,
+        x: f64,
+        codes: impl IntoIterator<Item = &'a String>,
+        period: &str,
+    ) -> Option<Withheld> {
+        if !self.indicator.value_type.counts() {
+            return None;
+        }
+        // A figure splitting a protection group is `complementary` whatever its own count, so
+        // the flag says nothing about the count; only a figure that splits none is flagged for
+        // its own count being small.
+        let split = self
+            .protection
+            .get(period)
+            .and_then(|p| p.release(codes.into_iter().map(|c| (c.as_str(), 1.0))));
+        split.or((x < self.threshold).then_some(Withheld::BelowThreshold))
+    }
+
+    fn released(&self, x: Option<f64>, n: Option<f64>, why: Option<Withheld>) -> Assessed {
+        match why {
+            Some(w) => (
+                Evaluated {
+                    value: None,
+                    ci95: None,
+                    ci998: None,
+                    suppressed: true,
+                    withheld: Some(w),
+                },
+                None,
+            ),
+            None => (self.evaluate(x, n, self.threshold), x.zip(n)),
+        }
+    }
+
+    /// An area's figure after disclosure control: its value and intervals, and its numerator
+    /// and denominator when released. Withheld figures say why; nothing derived from them may
+    /// be published.
+    pub fn assess(&self, level: AreaLevel, code: &str, period: &str) -> Assessed {
+        let Some(f) = self.figure(level, code, period) else {
+            return self.released(None, None, None);
+        };
+        let why = match (f.numerator, self.members.get(&(level, code.to_owned()))) {
+            (Some(x), Some(m)) => self.withheld(x, m, period),
+            (Some(x), None) => self.withheld(x, [&code.to_owned()], period),
+            (None, _) => None,
+        };
+        self.released(f.numerator, f.denominator, why)
+    }
+
+    /// Native cells pooled (a selection or the rest of an authority) after disclosure
+    /// control, with the number of cells pooled. `None` counts when any lacks data.
+    pub fn assess_set(&self, codes: &[&String], period: &str) -> (Assessed, usize) {
+        let Some((x, n, _)) = self.pool(codes.iter().copied(), period) else {
+            return (self.released(None, None, None), codes.len());
+        };
+        let why = self.withheld(x, codes.iter().copied(), period);
+        (self.released(Some(x), Some(n), why), codes.len())
+    }
+
+    /// Withheld native cells in `period` (primary and complementary).
+    pub fn withheld_cells(&self, period: &str) -> usize {
+        self.protection
+            .get(period)
+            .map(|p| p.withheld_cells())
+            .unwrap_or(0)
     }
 
     pub fn figure(&self, level: AreaLevel, code: &str, period: &str) -> Option<&Figure> {
@@ -204,14 +334,20 @@ impl Aggregate {
     }
 }
 
+/// A figure after disclosure control: its evaluation and, when released, (numerator,
+/// denominator).
+pub type Assessed = (Evaluated, Option<(f64, f64)>);
+
 /// A value with its 95% and 99.8% intervals, after disclosure control.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Evaluated {
     pub value: Option<f64>,
     pub ci95: Option<Interval>,
     pub ci998: Option<Interval>,
-    /// The count is below the disclosure threshold: value and everything derived is withheld.
+    /// Withheld by disclosure control: value and everything derived from it are left out.
     pub suppressed: bool,
+    /// Why it is withheld (below the threshold, or complementary to a cell that is).
+    pub withheld: Option<Withheld>,
 }
 
 pub fn evaluate(def: &IndicatorDef, x: Option<f64>, n: Option<f64>, threshold: f64) -> Evaluated {
@@ -220,11 +356,13 @@ pub fn evaluate(def: &IndicatorDef, x: Option<f64>, n: Option<f64>, threshold: f
         ci95: None,
         ci998: None,
         suppressed: false,
+        withheld: None,
     };
     let Some(x) = x else { return none };
     if def.value_type.counts() && x < threshold {
         return Evaluated {
             suppressed: true,
+            withheld: Some(Withheld::BelowThreshold),
             ..none
         };
     }
@@ -250,5 +388,6 @@ pub fn evaluate(def: &IndicatorDef, x: Option<f64>, n: Option<f64>, threshold: f
         ci95: interval(Confidence::P95),
         ci998: interval(Confidence::P998),
         suppressed: false,
+        withheld: None,
     }
 }

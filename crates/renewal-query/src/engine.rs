@@ -1,7 +1,7 @@
 //! The query engine: indicator definitions compiled against the warehouse, aggregates cached
 //! by the dataset versions they were built from.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use renewal_geo::Vintage;
@@ -163,10 +163,25 @@ impl Engine {
         } else {
             BridgeSources::none()
         };
+        // Every ward vintage's lookup shapes the protection groups of disclosure control (a
+        // group must sit inside one ward of each vintage), so all of them key the cache.
+        let all_lookups = if def.value_type.counts() && def.native_geography.is_lsoa() {
+            candidate_lookups(
+                &self.warehouse,
+                &datasets,
+                def.native_geography,
+                None,
+                &scope.pins,
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
         let mut versions: BTreeMap<String, u64> = num_ds
             .iter()
             .chain(&den_ds)
             .chain(&lookups)
+            .chain(&all_lookups)
             .chain(&neighbourhoods)
             .chain(&pop_ds)
             .map(|m| (m.dataset.clone(), m.version))
@@ -196,6 +211,7 @@ impl Engine {
             .flat_map(|p| p.sums.keys().map(|(a, _)| a.as_str()))
             .collect();
         let lookup = self.choose_lookup(lookups, &codes, &def).await?;
+        let refinement = self.refinement(&lookup, all_lookups).await?;
         // Data on another LSOA vintage than the lookup's is moved through the bridge, dataset
         // by dataset (a series may hold both: 2011-coded months before the change, 2021-coded
         // after).
@@ -337,9 +353,49 @@ impl Engine {
             notes,
         );
         aggregate.lsoa_vintage = target;
+        aggregate.protect(self.threshold, &refinement);
         let aggregate = Arc::new(aggregate);
         flight.publish(aggregate.clone(), aggregate_bytes(&aggregate));
         Ok(aggregate)
+    }
+
+    /// For each LSOA of `lookup`'s LSOA vintage, the key of the smallest area every ward
+    /// vintage either contains whole or misses: its authority and ward in every lookup on that
+    /// vintage. Disclosure control protects small counts inside these first, so that wards of
+    /// every vintage stay publishable and switching vintages reveals nothing.
+    async fn refinement(
+        &self,
+        lookup: &Lookup,
+        all: Vec<Manifest>,
+    ) -> Result<HashMap<String, String>> {
+        let mut keys: HashMap<String, String> = lookup
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.lsoa_code.clone(),
+                    format!("{}/{}", r.lad_code, r.ward_code),
+                )
+            })
+            .collect();
+        let mut others: Vec<Manifest> = all
+            .into_iter()
+            .filter(|m| m.dataset != lookup.manifest.dataset)
+            .filter(|m| m.vintage.get("lsoa").map(String::as_str) == Some(&lookup.lsoa_vintage))
+            .collect();
+        others.sort_by(|a, b| a.dataset.cmp(&b.dataset));
+        for m in others {
+            let other = load_lookup(&self.warehouse, m).await?;
+            for r in &other.rows {
+                if let Some(k) = keys.get_mut(&r.lsoa_code) {
+                    k.push('/');
+                    k.push_str(&r.lad_code);
+                    k.push('/');
+                    k.push_str(&r.ward_code);
+                }
+            }
+        }
+        Ok(keys)
     }
 
     /// The lookup covering most of the data's areas; a tie between ward vintages is the

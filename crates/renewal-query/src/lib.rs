@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use datafusion::error::DataFusionError;
 use renewal_warehouse::WarehouseError;
 
-pub use aggregate::{Aggregate, Evaluated, Figure, evaluate};
+pub use aggregate::{Aggregate, Assessed, Evaluated, Figure, evaluate};
 pub use answer::{Answer, Kind as ColumnKind, answer_from_rows};
 pub use bridging::{BridgeUse, lsoa_bridge};
 pub use cache::DEFAULT_CACHE_BYTES;
@@ -41,8 +41,8 @@ pub use questions::{
     target_status,
 };
 pub use store::{
-    NEIGHBOURHOODS, TARGETS, Target, authorities_of, neighbourhoods, register_neighbourhood,
-    register_target, targets,
+    LEGACY_OWNER, NEIGHBOURHOODS, TARGETS, Target, authorities_of, delete_neighbourhood,
+    delete_target, neighbourhoods, register_neighbourhood, register_target, targets,
 };
 pub use summary::{
     DOMAIN_SUMMARY_COLUMNS, SUMMARY_COLUMNS, SUMMARY_DOMAINS, Summary, SummaryLevel,
@@ -67,6 +67,9 @@ pub enum QueryError {
     /// The question names an indicator, area or period that does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The caller may not do this: a registration owned by another partner.
+    #[error("{0}")]
+    PermissionDenied(String),
 }
 
 pub type Result<T, E = QueryError> = std::result::Result<T, E>;

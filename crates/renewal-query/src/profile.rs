@@ -30,9 +30,12 @@ struct ProfileRow {
     gap_england: Option<f64>,
     comparison_england: Option<&'static str>,
     suppressed: bool,
+    withheld: Option<&'static str>,
+    authority_withheld: Option<&'static str>,
+    england_withheld: Option<&'static str>,
 }
 
-const PROFILE_COLUMNS: [(&str, Kind); 17] = [
+const PROFILE_COLUMNS: [(&str, Kind); 20] = [
     ("indicator", Kind::Text),
     ("title", Kind::Text),
     ("theme", Kind::Text),
@@ -50,6 +53,9 @@ const PROFILE_COLUMNS: [(&str, Kind); 17] = [
     ("gap_england", Kind::Number),
     ("comparison_england", Kind::Text),
     ("suppressed", Kind::Flag),
+    ("withheld", Kind::Text),
+    ("authority_withheld", Kind::Text),
+    ("england_withheld", Kind::Text),
 ];
 
 /// Every indicator that reaches `area` (a ward, LSOA, neighbourhood or authority code), in
@@ -87,15 +93,7 @@ pub async fn area_profile(engine: &Engine, area: &str, scope: &Scope) -> Result<
         name.get_or_insert_with(|| found.name.clone());
         datasets.extend(agg.basis.datasets.clone());
         fits.push(agg.basis.method.clone());
-        let t = engine.threshold();
-        let eval = |level: AreaLevel, code: &str| {
-            let f = agg.figure(level, code, &period);
-            agg.evaluate(
-                f.and_then(|f| f.numerator),
-                f.and_then(|f| f.denominator),
-                t,
-            )
-        };
+        let eval = |level: AreaLevel, code: &str| agg.assess(level, code, &period).0;
         let e = eval(level, area);
         let authority = match level {
             AreaLevel::Lad => None,
@@ -124,6 +122,9 @@ pub async fn area_profile(engine: &Engine, area: &str, scope: &Scope) -> Result<
             gap_england: ge.gap,
             comparison_england: ge.comparison_95,
             suppressed: e.suppressed,
+            withheld: e.withheld.map(|w| w.as_str()),
+            authority_withheld: a.and_then(|a| a.withheld).map(|w| w.as_str()),
+            england_withheld: en.withheld.map(|w| w.as_str()),
         });
     }
     if rows.is_empty() {
@@ -193,12 +194,8 @@ pub async fn most_similar(
         datasets.extend(agg.basis.datasets.clone());
         methods.push(format!("{id} {period}"));
         for a in agg.areas_of(level, None) {
-            let f = agg.figure(level, &a.code, &period);
-            let e = agg.evaluate(
-                f.and_then(|f| f.numerator),
-                f.and_then(|f| f.denominator),
-                engine.threshold(),
-            );
+            // Withheld values (below the threshold or complementary) take no part.
+            let (e, _) = agg.assess(level, &a.code, &period);
             let Some(v) = e.value else { continue };
             let slot = values.entry(a.code.clone()).or_default();
             if slot.len() == i {

@@ -8,7 +8,9 @@ use renewal_schema::{IndicatorDef, PolarityName, ValueType};
 use renewal_stats::{Comparison, Interval, Polarity, TargetLine};
 use serde::Serialize;
 
-use crate::aggregate::{Aggregate, Evaluated};
+use renewal_stats::Withheld;
+
+use crate::aggregate::{Aggregate, Assessed, Evaluated};
 use crate::answer::{Answer, Kind, to_batches};
 use crate::engine::{Engine, Scope};
 use crate::geography::{AreaLevel, ENGLAND_CODE};
@@ -61,10 +63,12 @@ pub struct GapRow {
     pub comparison_998: Option<&'static str>,
     pub rank_in_parent: Option<i64>,
     pub suppressed: bool,
+    /// Why the figure is withheld: `below-threshold` or `complementary`.
+    pub withheld: Option<&'static str>,
     pub fit: String,
 }
 
-pub const GAP_COLUMNS: [(&str, Kind); 25] = [
+pub const GAP_COLUMNS: [(&str, Kind); 26] = [
     ("indicator", Kind::Text),
     ("area_code", Kind::Text),
     ("area_name", Kind::Text),
@@ -89,6 +93,7 @@ pub const GAP_COLUMNS: [(&str, Kind); 25] = [
     ("comparison_998", Kind::Text),
     ("rank_in_parent", Kind::Integer),
     ("suppressed", Kind::Flag),
+    ("withheld", Kind::Text),
     ("fit", Kind::Text),
 ];
 
@@ -184,20 +189,8 @@ fn pick_period(agg: &Aggregate, period: Option<&str>) -> Result<String> {
     }
 }
 
-fn evaluated_at(
-    agg: &Aggregate,
-    level: AreaLevel,
-    code: &str,
-    period: &str,
-    threshold: f64,
-) -> (Evaluated, Option<(f64, f64)>) {
-    match agg.figure(level, code, period) {
-        Some(f) => (
-            agg.evaluate(f.numerator, f.denominator, threshold),
-            f.numerator.zip(f.denominator),
-        ),
-        None => (agg.evaluate(None, None, threshold), None),
-    }
+fn withheld_name(e: &Evaluated) -> Option<&'static str> {
+    e.withheld.map(|w| w.as_str())
 }
 
 /// Questions 1 and 2: every area of a level (in one authority or all) against its authority
@@ -206,7 +199,6 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
     let agg = engine.aggregate(&request.indicator, scope).await?;
     let def = &agg.indicator;
     let period = pick_period(&agg, request.period.as_deref())?;
-    let threshold = engine.threshold();
     if let Some(a) = &request.authority
         && !agg.areas.contains_key(&(AreaLevel::Lad, a.clone()))
     {
@@ -237,8 +229,8 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
         } else {
             AreaLevel::Lad
         };
-        let (e, counts) = evaluated_at(&agg, request.level, &area.code, &period, threshold);
-        let (b, _) = evaluated_at(&agg, benchmark_level, &benchmark_code, &period, threshold);
+        let (e, counts) = agg.assess(request.level, &area.code, &period);
+        let (b, _) = agg.assess(benchmark_level, &benchmark_code, &period);
         let g = if e.suppressed {
             Gap::default()
         } else {
@@ -251,7 +243,7 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
             level: request.level.as_str(),
             parent_code: area.parent.clone(),
             period: period.clone(),
-            numerator: counts.filter(|_| !e.suppressed).map(|c| c.0),
+            numerator: counts.map(|c| c.0),
             denominator: counts.map(|c| c.1),
             value: e.value,
             lower_95: e.ci95.map(|i| i.lower),
@@ -269,6 +261,7 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
             comparison_998: g.comparison_998,
             rank_in_parent: None,
             suppressed: e.suppressed,
+            withheld: withheld_name(&e),
             fit: agg.basis.fit.to_string(),
         });
     }
@@ -294,11 +287,16 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
             }
         ));
     }
-    let suppressed = rows.iter().filter(|r| r.suppressed).count();
-    if suppressed > 0 {
-        notes.push(format!(
-            "{suppressed} areas withheld: counts below {threshold} (disclosure control)"
-        ));
+    let below = rows
+        .iter()
+        .filter(|r| r.withheld == Some(Withheld::BelowThreshold.as_str()))
+        .count();
+    let complementary = rows
+        .iter()
+        .filter(|r| r.withheld == Some(Withheld::Complementary.as_str()))
+        .count();
+    if below + complementary > 0 {
+        notes.push(disclosure_note(below, complementary, engine.threshold()));
     }
     rows.sort_by(|a, b| (&a.parent_code, &a.area_code).cmp(&(&b.parent_code, &b.area_code)));
     let (schema, batches) = to_batches(&GAP_COLUMNS, &rows)?;
@@ -499,10 +497,13 @@ struct VersusRow {
     comparison_95: Option<&'static str>,
     comparison_998: Option<&'static str>,
     suppressed: bool,
+    selected_withheld: Option<&'static str>,
+    rest_withheld: Option<&'static str>,
+    authority_withheld: Option<&'static str>,
     unit: String,
 }
 
-const VERSUS_COLUMNS: [(&str, Kind); 25] = [
+const VERSUS_COLUMNS: [(&str, Kind); 28] = [
     ("indicator", Kind::Text),
     ("authority", Kind::Text),
     ("selection", Kind::Text),
@@ -527,13 +528,17 @@ const VERSUS_COLUMNS: [(&str, Kind); 25] = [
     ("comparison_95", Kind::Text),
     ("comparison_998", Kind::Text),
     ("suppressed", Kind::Flag),
+    ("selected_withheld", Kind::Text),
+    ("rest_withheld", Kind::Text),
+    ("authority_withheld", Kind::Text),
     ("unit", Kind::Text),
 ];
 
-/// Selected areas and the rest of their authority, pooled, in one period.
+/// Selected areas and the rest of their authority, pooled, in one period, after disclosure
+/// control (each part released only if it splits no protection group).
 pub(crate) struct Versus {
-    pub selected: (Evaluated, Option<(f64, f64, u32)>),
-    pub rest: (Evaluated, Option<(f64, f64, u32)>),
+    pub selected: Assessed,
+    pub rest: Assessed,
     pub authority: Evaluated,
     pub counts: (usize, usize),
 }
@@ -543,7 +548,6 @@ pub(crate) fn versus(
     chosen: &BTreeSet<String>,
     authority: &str,
     period: &str,
-    threshold: f64,
 ) -> Versus {
     let all: Vec<String> = agg
         .members
@@ -551,19 +555,25 @@ pub(crate) fn versus(
         .cloned()
         .unwrap_or_default();
     let rest: Vec<&String> = all.iter().filter(|c| !chosen.contains(*c)).collect();
-    let pooled = |codes: Vec<&String>| {
-        let p = agg.pool(codes, period);
-        (agg.evaluate(p.map(|p| p.0), p.map(|p| p.1), threshold), p)
-    };
-    let selected = pooled(chosen.iter().collect());
-    let rest_p = pooled(rest.clone());
-    let (authority_e, _) = evaluated_at(agg, AreaLevel::Lad, authority, period, threshold);
+    let chosen: Vec<&String> = chosen.iter().collect();
+    let (selected, _) = agg.assess_set(&chosen, period);
+    let (rest_p, _) = agg.assess_set(&rest, period);
+    let (authority_e, _) = agg.assess(AreaLevel::Lad, authority, period);
     Versus {
         selected,
         rest: rest_p,
         authority: authority_e,
         counts: (chosen.len(), rest.len()),
     }
+}
+
+/// The note an answer with withheld figures carries.
+fn disclosure_note(below: usize, complementary: usize, threshold: f64) -> String {
+    format!(
+        "disclosure control: {below} figures withheld as counts below {threshold}, {complementary} \
+         more withheld because with the figures released they would reveal one (complementary \
+         suppression; ARCHITECTURE.md, \"Disclosure control\")"
+    )
 }
 
 /// Question 3: the pooled value of selected areas against the remainder of the authority
@@ -584,13 +594,7 @@ pub async fn deprived_vs_rest(
             request.selection, request.authority
         )));
     }
-    let v = versus(
-        &agg,
-        &chosen,
-        &request.authority,
-        &period,
-        engine.threshold(),
-    );
+    let v = versus(&agg, &chosen, &request.authority, &period);
     let (s, sp) = v.selected;
     let (r, rp) = v.rest;
     let suppressed = s.suppressed || r.suppressed;
@@ -606,12 +610,12 @@ pub async fn deprived_vs_rest(
         period,
         selected_areas: v.counts.0 as i64,
         rest_areas: v.counts.1 as i64,
-        selected_numerator: sp.filter(|_| !s.suppressed).map(|p| p.0),
+        selected_numerator: sp.map(|p| p.0),
         selected_denominator: sp.map(|p| p.1),
         selected_value: s.value,
         selected_lower_95: s.ci95.map(|i| i.lower),
         selected_upper_95: s.ci95.map(|i| i.upper),
-        rest_numerator: rp.filter(|_| !r.suppressed).map(|p| p.0),
+        rest_numerator: rp.map(|p| p.0),
         rest_denominator: rp.map(|p| p.1),
         rest_value: r.value,
         rest_lower_95: r.ci95.map(|i| i.lower),
@@ -624,14 +628,26 @@ pub async fn deprived_vs_rest(
         comparison_95: g.comparison_95,
         comparison_998: g.comparison_998,
         suppressed,
+        selected_withheld: withheld_name(&s),
+        rest_withheld: withheld_name(&r),
+        authority_withheld: withheld_name(&v.authority),
         unit: def.unit.clone(),
     };
+    let mut notes = agg.notes.clone();
+    if suppressed {
+        notes.push(
+            "disclosure control: a part withheld as below-threshold has a count below the \
+             threshold; complementary means it would reveal such a count with the figures \
+             released (ARCHITECTURE.md, \"Disclosure control\")"
+                .into(),
+        );
+    }
     let (schema, batches) = to_batches(&VERSUS_COLUMNS, &[row])?;
     Ok(Answer {
         schema,
         batches,
         basis: agg.basis.clone(),
-        notes: agg.notes.clone(),
+        notes,
     })
 }
 
@@ -695,11 +711,13 @@ struct TrendRow {
     gap_upper_95: Option<f64>,
     comparison_95: Option<&'static str>,
     suppressed: bool,
+    withheld: Option<&'static str>,
+    benchmark_withheld: Option<&'static str>,
     trend: Option<&'static str>,
     gap_trend: Option<&'static str>,
 }
 
-const TREND_COLUMNS: [(&str, Kind); 15] = [
+const TREND_COLUMNS: [(&str, Kind); 17] = [
     ("indicator", Kind::Text),
     ("selection", Kind::Text),
     ("authority", Kind::Text),
@@ -713,6 +731,8 @@ const TREND_COLUMNS: [(&str, Kind); 15] = [
     ("gap_upper_95", Kind::Number),
     ("comparison_95", Kind::Text),
     ("suppressed", Kind::Flag),
+    ("withheld", Kind::Text),
+    ("benchmark_withheld", Kind::Text),
     ("trend", Kind::Text),
     ("gap_trend", Kind::Text),
 ];
@@ -776,13 +796,7 @@ pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -
     let labels: Vec<&str> = agg.periods.iter().map(String::as_str).collect();
     let fy = financial_years(&labels);
     for period in &agg.periods {
-        let v = versus(
-            &agg,
-            &chosen,
-            &request.authority,
-            period,
-            engine.threshold(),
-        );
+        let v = versus(&agg, &chosen, &request.authority, period);
         let (s, sp) = v.selected;
         let (r, _) = v.rest;
         let suppressed = s.suppressed || r.suppressed;
@@ -791,7 +805,9 @@ pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -
         } else {
             gap(def, &s, &r)
         };
-        if let Some((x, n, _)) = sp.filter(|_| !suppressed) {
+        // Only released periods enter the trend: a statistic over a withheld figure would
+        // let it be solved for.
+        if let Some((x, n)) = sp {
             series.push((x, n));
         }
         if let (Some(t), Some(gv), Some(i)) = (period_position(period, fy), g.gap, g.interval) {
@@ -811,6 +827,8 @@ pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -
             gap_upper_95: g.interval.map(|i| i.upper),
             comparison_95: g.comparison_95,
             suppressed,
+            withheld: withheld_name(&s),
+            benchmark_withheld: withheld_name(&r),
             trend: None,
             gap_trend: None,
         });
@@ -863,10 +881,12 @@ struct TargetRow {
     latest_gap_upper_95: Option<f64>,
     status: Option<&'static str>,
     significantly_off_track: Option<bool>,
+    baseline_withheld: Option<&'static str>,
+    latest_withheld: Option<&'static str>,
     unit: String,
 }
 
-const TARGET_COLUMNS: [(&str, Kind); 16] = [
+const TARGET_COLUMNS: [(&str, Kind); 18] = [
     ("target", Kind::Text),
     ("indicator", Kind::Text),
     ("selection", Kind::Text),
@@ -882,6 +902,8 @@ const TARGET_COLUMNS: [(&str, Kind); 16] = [
     ("latest_gap_upper_95", Kind::Number),
     ("status", Kind::Text),
     ("significantly_off_track", Kind::Flag),
+    ("baseline_withheld", Kind::Text),
+    ("latest_withheld", Kind::Text),
     ("unit", Kind::Text),
 ];
 
@@ -904,22 +926,25 @@ pub async fn target_status(engine: &Engine, targets: &[Target], scope: &Scope) -
         let def = &agg.indicator;
         let selection: Selection = t.selection.parse().map_err(QueryError::InvalidArgument)?;
         let chosen = resolve_selection(engine, &agg, &selection, &t.authority, &scope).await?;
-        let gap_at = |period: &str| {
-            let v = versus(&agg, &chosen, &t.authority, period, engine.threshold());
-            if v.selected.0.suppressed {
-                return Gap::default();
+        // The gap needs both the selection and its authority released.
+        let gap_at = |period: &str| -> (Gap, Option<&'static str>) {
+            let v = versus(&agg, &chosen, &t.authority, period);
+            match withheld_name(&v.selected.0).or(withheld_name(&v.authority)) {
+                Some(why) => (Gap::default(), Some(why)),
+                None => (gap(def, &v.selected.0, &v.authority), None),
             }
-            gap(def, &v.selected.0, &v.authority)
         };
-        let baseline = agg
+        let baseline_at = agg
             .periods
             .iter()
             .find(|p| **p == t.baseline_period)
             .map(|p| gap_at(p));
+        let baseline_withheld = baseline_at.and_then(|b| b.1);
+        let baseline = baseline_at.map(|b| b.0);
         let latest = agg.latest_period().unwrap_or_default().to_owned();
         let labels: Vec<&str> = agg.periods.iter().map(String::as_str).collect();
         let fy = financial_years(&labels);
-        let now = gap_at(&latest);
+        let (now, latest_withheld) = gap_at(&latest);
         let line = match (
             baseline.and_then(|b| b.gap),
             period_position(&t.baseline_period, fy),
@@ -959,6 +984,8 @@ pub async fn target_status(engine: &Engine, targets: &[Target], scope: &Scope) -
                 renewal_stats::TargetStatus::OffTrack => "off-track",
             }),
             significantly_off_track: assessed.and_then(|a| a.significantly_off_track),
+            baseline_withheld,
+            latest_withheld,
             unit: def.unit.clone(),
         });
         basis.get_or_insert_with(|| agg.basis.clone());

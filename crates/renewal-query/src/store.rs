@@ -1,5 +1,11 @@
 //! What partners register — custom neighbourhoods and gap targets — kept in the warehouse as
 //! ordinary versioned datasets, so they have history, provenance and the same atomic switch.
+//!
+//! Every registration has an owner: the partner (API key name) that made it, `local` for the
+//! CLI on the warehouse's own machine, `developer` for the server in development mode. Only
+//! its owner may replace or delete a registration; anyone whose scopes allow may read it.
+//! Registrations written before owners were recorded (no `owner` column or field, or an empty
+//! one) read as owned by [`LEGACY_OWNER`], so they stay readable and only the CLI changes them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,6 +23,22 @@ use crate::{QueryError, Result};
 pub const NEIGHBOURHOODS: &str = "neighbourhoods";
 pub const TARGETS: &str = "targets";
 
+/// The owner of registrations that record none (older datasets): the local CLI's.
+pub const LEGACY_OWNER: &str = "local";
+
+fn legacy_owner() -> String {
+    LEGACY_OWNER.to_owned()
+}
+
+/// An empty owner (never written by this code, but possible in older datasets) is the CLI's.
+fn owner_or_legacy(owner: String) -> String {
+    if owner.trim().is_empty() {
+        legacy_owner()
+    } else {
+        owner
+    }
+}
+
 /// "Reduce the gap between `selection` and its authority on `indicator` to
 /// `fraction_remaining` of its baseline size between `baseline_period` and `target_period`."
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +53,8 @@ pub struct Target {
     /// 0.5 halves the gap.
     pub fraction_remaining: f64,
     pub ward_vintage: Option<String>,
+    /// Who registered it; targets stored before owners were recorded read as [`LEGACY_OWNER`].
+    #[serde(default = "legacy_owner")]
     pub owner: String,
 }
 
@@ -40,8 +64,21 @@ pub(crate) async fn load_neighbourhoods(
 ) -> Result<Vec<Neighbourhood>> {
     let ctx = session();
     register(&ctx, warehouse, manifest, "members", "members").await?;
+    // Older versions have no owner column: their neighbourhoods are the CLI's.
+    let has_owner = ctx
+        .table("members")
+        .await?
+        .schema()
+        .has_column_with_unqualified_name("owner");
+    let owner = if has_owner {
+        "owner".to_owned()
+    } else {
+        format!("'{LEGACY_OWNER}' AS owner")
+    };
     let batches = ctx
-        .sql("SELECT neighbourhood_id, name, owner, lsoa_code FROM members ORDER BY neighbourhood_id, lsoa_code")
+        .sql(&format!(
+            "SELECT neighbourhood_id, name, {owner}, lsoa_code FROM members ORDER BY neighbourhood_id, lsoa_code"
+        ))
         .await?
         .collect()
         .await?;
@@ -60,7 +97,7 @@ pub(crate) async fn load_neighbourhoods(
                 .or_insert_with(|| Neighbourhood {
                     id,
                     name,
-                    owner,
+                    owner: owner_or_legacy(owner),
                     lsoas: Vec::new(),
                 })
                 .lsoas
@@ -97,14 +134,10 @@ const REGISTRY_ATTEMPTS: usize = 20;
 /// Versions of a registry kept.
 const REGISTRY_VERSIONS_KEPT: usize = 1000;
 
-/// Adds or replaces a neighbourhood, publishing a new version of the `neighbourhoods` dataset.
+/// Adds a neighbourhood, or replaces one `n.owner` owns, publishing a new version of the
+/// `neighbourhoods` dataset. An id owned by another partner is refused (PermissionDenied).
 pub async fn register_neighbourhood(warehouse: &Warehouse, n: Neighbourhood) -> Result<u64> {
-    if n.id.is_empty() || !n.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(QueryError::InvalidArgument(format!(
-            "neighbourhood id {:?}: use letters, digits and '-'",
-            n.id
-        )));
-    }
+    check_id("neighbourhood", &n.id)?;
     if n.lsoas.is_empty() {
         return Err(QueryError::InvalidArgument(
             "a neighbourhood needs at least one LSOA".into(),
@@ -114,29 +147,100 @@ pub async fn register_neighbourhood(warehouse: &Warehouse, n: Neighbourhood) -> 
         renewal_geo::validate_code(renewal_geo::Level::Lsoa, l)
             .map_err(|e| QueryError::InvalidArgument(format!("lsoas: {e}")))?;
     }
+    let n = Neighbourhood {
+        owner: owner_or_legacy(n.owner),
+        ..n
+    };
     let mut base = warehouse.current(NEIGHBOURHOODS).await?.map(|m| m.version);
     for _ in 0..REGISTRY_ATTEMPTS {
+        // Ownership is checked against the very version the write is built on, so a
+        // concurrent registration by another partner cannot slip in between check and publish.
         let mut all = neighbourhoods_at(warehouse, base).await?;
+        if let Some(existing) = all.iter().find(|o| o.id == n.id) {
+            owned_by("neighbourhood", &existing.id, &existing.owner, &n.owner)?;
+        }
         all.retain(|o| o.id != n.id);
         all.push(n.clone());
-        all.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut cols: [Vec<String>; 4] = Default::default();
-        for n in &all {
-            for l in &n.lsoas {
-                cols[0].push(n.id.clone());
-                cols[1].push(n.name.clone());
-                cols[2].push(n.owner.clone());
-                cols[3].push(l.clone());
-            }
-        }
-        let names = ["neighbourhood_id", "name", "owner", "lsoa_code"];
-        let batch = strings_batch(&names, cols)?;
-        match publish(warehouse, NEIGHBOURHOODS, "members", batch, &all, base).await? {
+        match publish_neighbourhoods(warehouse, all, base).await? {
             Landed::Done(version) => return Ok(version),
             Landed::Overtaken(current) => base = Some(current),
         }
     }
     Err(too_busy(NEIGHBOURHOODS))
+}
+
+/// Deletes neighbourhood `id`, which `owner` must own, through the same compare-and-swap
+/// publish as registration. Refused while a registered target selects it, so no target is
+/// left pointing at nothing.
+pub async fn delete_neighbourhood(warehouse: &Warehouse, id: &str, owner: &str) -> Result<u64> {
+    let mut base = warehouse.current(NEIGHBOURHOODS).await?.map(|m| m.version);
+    for _ in 0..REGISTRY_ATTEMPTS {
+        let mut all = neighbourhoods_at(warehouse, base).await?;
+        let existing = all
+            .iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| QueryError::NotFound(format!("no neighbourhood {id:?}")))?;
+        owned_by("neighbourhood", id, &existing.owner, owner)?;
+        let selection = format!("neighbourhood:{id}");
+        let users: Vec<String> = targets(warehouse)
+            .await?
+            .into_iter()
+            .filter(|t| t.selection == selection)
+            .map(|t| t.id)
+            .collect();
+        if !users.is_empty() {
+            return Err(QueryError::Precondition(format!(
+                "neighbourhood {id:?} is the selection of target(s) {}: delete them first",
+                users.join(", ")
+            )));
+        }
+        all.retain(|o| o.id != id);
+        match publish_neighbourhoods(warehouse, all, base).await? {
+            Landed::Done(version) => return Ok(version),
+            Landed::Overtaken(current) => base = Some(current),
+        }
+    }
+    Err(too_busy(NEIGHBOURHOODS))
+}
+
+async fn publish_neighbourhoods(
+    warehouse: &Warehouse,
+    mut all: Vec<Neighbourhood>,
+    base: Option<u64>,
+) -> Result<Landed> {
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut cols: [Vec<String>; 4] = Default::default();
+    for n in &all {
+        for l in &n.lsoas {
+            cols[0].push(n.id.clone());
+            cols[1].push(n.name.clone());
+            cols[2].push(n.owner.clone());
+            cols[3].push(l.clone());
+        }
+    }
+    let names = ["neighbourhood_id", "name", "owner", "lsoa_code"];
+    let batch = strings_batch(&names, cols)?;
+    publish(warehouse, NEIGHBOURHOODS, "members", batch, &all, base).await
+}
+
+fn check_id(what: &str, id: &str) -> Result<()> {
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(QueryError::InvalidArgument(format!(
+            "{what} id {id:?}: use letters, digits and '-'"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a change to `id` (owned by `owner`) by anyone else.
+fn owned_by(what: &str, id: &str, owner: &str, caller: &str) -> Result<()> {
+    if owner == caller {
+        Ok(())
+    } else {
+        Err(QueryError::PermissionDenied(format!(
+            "{what} {id:?} belongs to {owner:?}; {caller:?} may not change or delete it"
+        )))
+    }
 }
 
 fn too_busy(dataset: &str) -> QueryError {
@@ -166,24 +270,22 @@ async fn targets_at(warehouse: &Warehouse, version: Option<u64>) -> Result<Vec<T
     let mut out = Vec::new();
     for b in &batches {
         for text in string_column(b, 0)? {
-            out.push(
-                serde_json::from_str(&text.unwrap_or_default()).map_err(|e| {
-                    QueryError::Precondition(format!("targets dataset has a bad row: {e}"))
-                })?,
-            );
+            let t: Target = serde_json::from_str(&text.unwrap_or_default()).map_err(|e| {
+                QueryError::Precondition(format!("targets dataset has a bad row: {e}"))
+            })?;
+            out.push(Target {
+                owner: owner_or_legacy(t.owner.clone()),
+                ..t
+            });
         }
     }
     Ok(out)
 }
 
-/// Adds or replaces a target.
+/// Adds a target, or replaces one `t.owner` owns; an id owned by another partner is refused
+/// (PermissionDenied).
 pub async fn register_target(warehouse: &Warehouse, t: Target) -> Result<u64> {
-    if t.id.is_empty() || !t.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(QueryError::InvalidArgument(format!(
-            "target id {:?}: use letters, digits and '-'",
-            t.id
-        )));
-    }
+    check_id("target", &t.id)?;
     if !(0.0..1.0).contains(&t.fraction_remaining) {
         return Err(QueryError::InvalidArgument(
             "fraction_remaining must be at least 0 and below 1 (0.5 halves the gap)".into(),
@@ -195,19 +297,54 @@ pub async fn register_target(warehouse: &Warehouse, t: Target) -> Result<u64> {
             t.target_period, t.baseline_period
         )));
     }
+    let t = Target {
+        owner: owner_or_legacy(t.owner.clone()),
+        ..t
+    };
     let mut base = warehouse.current(TARGETS).await?.map(|m| m.version);
     for _ in 0..REGISTRY_ATTEMPTS {
         let mut all = targets_at(warehouse, base).await?;
+        if let Some(existing) = all.iter().find(|o| o.id == t.id) {
+            owned_by("target", &existing.id, &existing.owner, &t.owner)?;
+        }
         all.retain(|o| o.id != t.id);
         all.push(t.clone());
-        all.sort_by(|a, b| a.id.cmp(&b.id));
-        let batch = targets_batch(&all)?;
-        match publish(warehouse, TARGETS, "targets", batch, &all, base).await? {
+        match publish_targets(warehouse, all, base).await? {
             Landed::Done(version) => return Ok(version),
             Landed::Overtaken(current) => base = Some(current),
         }
     }
     Err(too_busy(TARGETS))
+}
+
+/// Deletes target `id`, which `owner` must own, through the same compare-and-swap publish as
+/// registration.
+pub async fn delete_target(warehouse: &Warehouse, id: &str, owner: &str) -> Result<u64> {
+    let mut base = warehouse.current(TARGETS).await?.map(|m| m.version);
+    for _ in 0..REGISTRY_ATTEMPTS {
+        let mut all = targets_at(warehouse, base).await?;
+        let existing = all
+            .iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| QueryError::NotFound(format!("no target {id:?}")))?;
+        owned_by("target", id, &existing.owner, owner)?;
+        all.retain(|o| o.id != id);
+        match publish_targets(warehouse, all, base).await? {
+            Landed::Done(version) => return Ok(version),
+            Landed::Overtaken(current) => base = Some(current),
+        }
+    }
+    Err(too_busy(TARGETS))
+}
+
+async fn publish_targets(
+    warehouse: &Warehouse,
+    mut all: Vec<Target>,
+    base: Option<u64>,
+) -> Result<Landed> {
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let batch = targets_batch(&all)?;
+    publish(warehouse, TARGETS, "targets", batch, &all, base).await
 }
 
 fn targets_batch(all: &[Target]) -> Result<RecordBatch> {

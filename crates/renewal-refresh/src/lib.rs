@@ -2,9 +2,10 @@
 //! files (local paths, globs, or http(s) URLs with ETag / Last-Modified revalidation), skip it
 //! when nothing changed, otherwise ingest and publish a new version atomically.
 //!
-//! One dataset failing never stops the others and never touches its current version. A lock
-//! file keeps two refreshes from running at once. State (HTTP validators, cached bodies, the
-//! lock) lives under `<warehouse>/_refresh/`.
+//! One dataset failing never stops the others and never touches its current version. An OS
+//! advisory lock on `_refresh/lock` keeps two refreshes from running at once; the kernel
+//! releases it when the holder dies, so a killed refresh never blocks the next. State (HTTP
+//! validators, cached bodies, the lock file) lives under `<warehouse>/_refresh/`.
 
 mod fetch;
 mod sources;
@@ -21,8 +22,10 @@ pub use sources::{Kind, SourceEntry, SourcesFile};
 pub enum RefreshError {
     #[error("{}: {message}", path.display())]
     Config { path: PathBuf, message: String },
+    /// Another refresh is running: it holds the OS lock on `path` (released when it exits).
     #[error(
-        "another refresh holds {} (pid {pid}); if none is running, remove the file",
+        "another refresh (pid {pid}) is running: it holds the lock on {}; the lock is released \
+         when that process exits",
         path.display()
     )]
     Locked { path: PathBuf, pid: String },
@@ -225,38 +228,47 @@ fn single_draft(entry: &SourceEntry, drafts: Vec<Draft>) -> Result<Draft, String
     }
 }
 
-/// Held while a refresh runs; created exclusively, removed on drop.
-struct Lock(PathBuf);
+/// Held while a refresh runs: an exclusive OS advisory lock (`flock`, through `fs4`) on
+/// `_refresh/lock`. The kernel drops it when the holding process ends, however it ends, so a
+/// refresh killed with `kill -9` never blocks the next one. The file stays behind on purpose:
+/// deleting a locked file would let a third process lock a new file of the same name while a
+/// second still waits on the old one. Its content (the holder's pid) is for the message only.
+struct Lock {
+    _file: std::fs::File,
+}
 
 impl Lock {
     fn take(path: &Path) -> Result<Lock, RefreshError> {
         use std::io::Write;
-        match std::fs::OpenOptions::new()
+        let io = |source| RefreshError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let file = std::fs::OpenOptions::new()
+            .read(true)
             .write(true)
-            .create_new(true)
+            .create(true)
+            .truncate(false)
             .open(path)
-        {
-            Ok(mut f) => {
-                let _ = write!(f, "{}", std::process::id());
-                Ok(Lock(path.to_owned()))
+            .map_err(io)?;
+        // Named through the trait: std's own `File::try_lock` would otherwise be picked.
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => {}
+            Err(fs4::TryLockError::WouldBlock) => {
+                return Err(RefreshError::Locked {
+                    path: path.to_owned(),
+                    pid: std::fs::read_to_string(path)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                });
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(RefreshError::Locked {
-                path: path.to_owned(),
-                pid: std::fs::read_to_string(path)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_owned(),
-            }),
-            Err(source) => Err(RefreshError::Io {
-                path: path.to_owned(),
-                source,
-            }),
+            Err(fs4::TryLockError::Error(e)) => return Err(io(e)),
         }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        // Only the holder writes, so the pid read by a refused refresh is the holder's.
+        file.set_len(0).map_err(io)?;
+        write!(&file, "{}", std::process::id()).map_err(io)?;
+        renewal_warehouse::crash_point("refresh-locked");
+        Ok(Lock { _file: file })
     }
 }

@@ -1,14 +1,25 @@
 //! Bearer API keys. The keys file holds only SHA-256 digests of the keys, each with the
 //! partner's name and scopes; a presented key is hashed and compared with every digest in
 //! constant time, so neither the file nor the timing gives a key away.
+//!
+//! Keys are revoked without a restart ([`KeyStore`]): every request first compares the keys
+//! file's identity (device, inode, size, modification and change times) with the one last
+//! read, one `stat` call, and re-reads the file when it differs; SIGHUP (and
+//! [`KeyStore::reload`]) re-read it unconditionally. A file that no longer parses fails
+//! closed: every request is refused UNAVAILABLE until it is fixed, since keeping the old keys
+//! would keep alive a key the operator was revoking.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+/// A keys file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeysError {
+    /// Unreadable, not TOML of `[[key]]` tables, or a `sha256` that is not a digest.
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
 }
@@ -35,11 +46,14 @@ pub struct Partner {
     pub sql: bool,
 }
 
+/// The partner name of development mode, which owns what it registers.
+pub const DEVELOPER: &str = "developer";
+
 impl Partner {
     /// The identity of development mode: every scope, no key.
     pub fn developer() -> Partner {
         Partner {
-            partner: "development mode".into(),
+            partner: DEVELOPER.into(),
             sha256: String::new(),
             authorities: Vec::new(),
             datasets: Vec::new(),
@@ -48,14 +62,17 @@ impl Partner {
         }
     }
 
+    /// Whether rows of authority (LAD code) `code` may be shown to this key.
     pub fn may_read_authority(&self, code: &str) -> bool {
         self.authorities.is_empty() || self.authorities.iter().any(|a| a == code)
     }
 
+    /// Whether this key reads every authority (no `authorities` list).
     pub fn all_authorities(&self) -> bool {
         self.authorities.is_empty()
     }
 
+    /// Whether answers for this key may draw on dataset `id`.
     pub fn may_read_dataset(&self, id: &str) -> bool {
         // Geography, partners' registrations: the frame every answer needs.
         id.starts_with("lookup-")
@@ -76,13 +93,14 @@ struct KeysFile {
     key: Vec<Partner>,
 }
 
-/// The keys a server accepts.
+/// The keys a server accepts (one reading of the keys file).
 #[derive(Debug, Clone, Default)]
 pub struct Keys {
     partners: Vec<(Partner, [u8; 32])>,
 }
 
 impl Keys {
+    /// Reads and parses a keys file.
     pub fn load(path: &Path) -> Result<Keys, KeysError> {
         let invalid = |message: String| KeysError::Invalid {
             path: path.display().to_string(),
@@ -92,6 +110,7 @@ impl Keys {
         Keys::parse(&text).map_err(invalid)
     }
 
+    /// Parses the text of a keys file (`[[key]]` tables).
     pub fn parse(text: &str) -> Result<Keys, String> {
         let file: KeysFile = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut partners = Vec::new();
@@ -122,12 +141,174 @@ impl Keys {
         found
     }
 
+    /// How many keys there are.
     pub fn len(&self) -> usize {
         self.partners.len()
     }
 
+    /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
         self.partners.is_empty()
+    }
+}
+
+/// What identifies one state of the keys file without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Fingerprint {
+    fn of(path: &Path) -> Option<Fingerprint> {
+        use std::os::unix::fs::MetadataExt as _;
+        let m = std::fs::metadata(path).ok()?;
+        Some(Fingerprint {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        })
+    }
+}
+
+struct Loaded {
+    /// The keys, or why the file could not be read (then every request is refused).
+    keys: Result<Keys, String>,
+    /// The file as it was just before it was read; `None` when it could not be found.
+    seen: Option<Fingerprint>,
+}
+
+/// Why a request was not authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No usable `authorization` header, or a key the keys file does not hold.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The keys file cannot be read or parsed, so no key is accepted.
+    #[error("{0}")]
+    KeysUnavailable(String),
+}
+
+/// The keys a running server accepts, re-read when the keys file changes.
+pub struct KeyStore {
+    path: PathBuf,
+    loaded: RwLock<Loaded>,
+    reloads: AtomicU64,
+    /// Reloads caused by a request finding the file changed (not SIGHUP or explicit calls).
+    changes: AtomicU64,
+    reloaded: tokio::sync::watch::Sender<u64>,
+}
+
+impl KeyStore {
+    /// Reads the keys file; a file that does not parse is an error here, at start.
+    pub fn open(path: &Path) -> Result<KeyStore, KeysError> {
+        let seen = Fingerprint::of(path);
+        let keys = Keys::load(path)?;
+        Ok(KeyStore {
+            path: path.to_owned(),
+            loaded: RwLock::new(Loaded {
+                keys: Ok(keys),
+                seen,
+            }),
+            reloads: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
+            reloaded: tokio::sync::watch::channel(0).0,
+        })
+    }
+
+    /// Re-reads the keys file now (SIGHUP calls this), returning how many keys it holds. On
+    /// error no key is accepted until a later read succeeds.
+    pub fn reload(&self) -> Result<usize, KeysError> {
+        // The identity is taken before reading: a write landing during the read changes it
+        // again, so the next request reads the file once more.
+        let seen = Fingerprint::of(&self.path);
+        let result = Keys::load(&self.path);
+        let outcome = match &result {
+            Ok(keys) => Ok(keys.len()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Ok(mut loaded) = self.loaded.write() {
+            *loaded = Loaded {
+                keys: result.map_err(|e| e.to_string()),
+                seen,
+            };
+        }
+        let n = self.reloads.fetch_add(1, Ordering::SeqCst) + 1;
+        self.reloaded.send_replace(n);
+        match outcome {
+            Ok(n) => {
+                tracing::info!(path = %self.path.display(), keys = n, "keys file read");
+                Ok(n)
+            }
+            Err(message) => {
+                tracing::error!(path = %self.path.display(), %message, "keys file unreadable: refusing every key until it is fixed");
+                Err(KeysError::Invalid {
+                    path: self.path.display().to_string(),
+                    message,
+                })
+            }
+        }
+    }
+
+    /// Re-reads the keys file if it is not the one last read.
+    fn refresh(&self) {
+        let now = Fingerprint::of(&self.path);
+        let stale = match self.loaded.read() {
+            Ok(loaded) => loaded.seen != now,
+            Err(_) => true,
+        };
+        if stale {
+            self.changes.fetch_add(1, Ordering::SeqCst);
+            let _ = self.reload();
+        }
+    }
+
+    /// The partner holding the key in an `authorization: Bearer <key>` header, against the
+    /// keys file as it is now.
+    pub fn authenticate(&self, header: Option<&str>) -> Result<Partner, AuthError> {
+        self.refresh();
+        let header = header.ok_or_else(|| {
+            AuthError::Unauthenticated("no API key: send `authorization: Bearer <key>`".into())
+        })?;
+        let key = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| {
+                AuthError::Unauthenticated("authorization must be `Bearer <key>`".into())
+            })?;
+        let loaded = self
+            .loaded
+            .read()
+            .map_err(|_| AuthError::KeysUnavailable("the keys are being replaced".into()))?;
+        match &loaded.keys {
+            Err(_) => Err(AuthError::KeysUnavailable(
+                "the server's keys file cannot be read; its operator must fix it".into(),
+            )),
+            Ok(keys) => keys
+                .verify(key.trim())
+                .cloned()
+                .ok_or_else(|| AuthError::Unauthenticated("unknown API key".into())),
+        }
+    }
+
+    /// How many times the keys file has been re-read since start, for any reason.
+    pub fn reloads(&self) -> u64 {
+        self.reloads.load(Ordering::SeqCst)
+    }
+
+    /// How many of those re-reads a request caused by finding the file changed.
+    pub fn changes_seen(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
+    /// Changes to the reload count, to wait for a reload (SIGHUP) without polling.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.reloaded.subscribe()
     }
 }
 
@@ -166,6 +347,53 @@ mod tests {
         assert!(keys.verify("secret-three").is_none());
         // A digest pasted as the key does not authenticate.
         assert!(keys.verify(&hash_key("secret-one")).is_none());
+    }
+
+    fn keys_text(keys: &[(&str, &str)]) -> String {
+        keys.iter()
+            .map(|(partner, key)| {
+                format!(
+                    "[[key]]\npartner = \"{partner}\"\nsha256 = \"{}\"\n",
+                    hash_key(key)
+                )
+            })
+            .collect()
+    }
+
+    /// Replacing the file as editors and `mv` do (a new inode) is seen by the next request;
+    /// a broken file refuses everyone; fixing it restores the keys it names.
+    #[test]
+    fn the_keys_file_is_reread_when_it_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.toml");
+        let write = |text: &str| {
+            let tmp = dir.path().join("keys.toml.new");
+            std::fs::write(&tmp, text).unwrap();
+            std::fs::rename(&tmp, &path).unwrap();
+        };
+        write(&keys_text(&[("A", "key-a"), ("B", "key-b")]));
+        let store = KeyStore::open(&path).unwrap();
+        let auth = |key: &str| store.authenticate(Some(&format!("Bearer {key}")));
+        assert_eq!(auth("key-b").unwrap().partner, "B");
+        assert_eq!(store.reloads(), 0, "an unchanged file is not re-read");
+        write(&keys_text(&[("A", "key-a")]));
+        assert!(matches!(auth("key-b"), Err(AuthError::Unauthenticated(_))));
+        assert_eq!(store.reloads(), 1);
+        assert_eq!(auth("key-a").unwrap().partner, "A");
+        assert_eq!(store.reloads(), 1);
+        write("[[key]]\npartner = \"A\"\nsha256 = \"not-a-digest\"\n");
+        assert!(matches!(auth("key-a"), Err(AuthError::KeysUnavailable(_))));
+        write(&keys_text(&[("A", "key-a")]));
+        assert_eq!(auth("key-a").unwrap().partner, "A");
+        // An explicit reload reads the file even when it has not changed.
+        assert_eq!(store.reload().unwrap(), 1);
+        assert_eq!(store.reloads(), 4);
+        assert_eq!(store.changes_seen(), 3);
+        assert_eq!(*store.subscribe().borrow(), 4);
+        assert!(matches!(
+            store.authenticate(None),
+            Err(AuthError::Unauthenticated(_))
+        ));
     }
 
     #[test]

@@ -4,22 +4,28 @@
 //!   standard health service and server reflection (v1), so grpcurl-style tools work without
 //!   the .proto files. grpc-web is accepted on the same port, with CORS as configured.
 //! - Bearer API keys (hashed at rest, constant-time compare) carry scopes: authorities,
-//!   datasets, write. Development mode has no keys and binds to loopback only.
+//!   datasets, write, sql. Development mode has no keys and binds to loopback only. The keys
+//!   file is re-read when it changes (checked on every request) and on SIGHUP, so a key is
+//!   revoked by deleting its entry, without a restart ([`auth::KeyStore`]).
+//! - Registrations (neighbourhoods, targets) belong to the key's partner name (`developer` in
+//!   development mode): others may read them within their scopes, only the owner may replace
+//!   or delete them.
 //! - Disclosure control is the engine's: every figure of every answer passes through it with
 //!   the server's threshold, which a request cannot lower.
 //! - Hot reload needs no signal: each request resolves the current dataset versions, and
 //!   aggregates are cached per version, so a `renewal refresh` is served to new requests at
 //!   once while requests in flight finish on the aggregate they hold.
 //! - Arrow Flight SQL on the same port for read-only SQL by keys with the `sql` scope, over
-//!   tables that disclose no small counts (module [`flight`]).
+//!   tables that disclose no small counts (module [`flight`]), inside the same concurrency
+//!   slots, deadline and metrics as gRPC, with one memory pool shared by all its queries.
 //! - Prometheus metrics on their own port: requests by RPC and code, latency histograms,
 //!   dataset versions served.
 //! - Optional TLS (`tls_cert`, `tls_key`); without it, serve behind a TLS-terminating proxy.
 //! - Limits (module [`limits`]): queries at once (RESOURCE_EXHAUSTED beyond, at once, never
 //!   queued), per-request deadline (the smaller of the client's `grpc-timeout` and the
-//!   configured one), DataFusion memory, message and header sizes, open connections, streams
-//!   per connection, keepalive for clients that stop reading, connection age, and the
-//!   aggregate cache's bytes.
+//!   configured one; for Flight SQL it covers the whole result stream), DataFusion memory,
+//!   message and header sizes, open connections, streams per connection, keepalive for
+//!   clients that stop reading, connection age, and the aggregate cache's bytes.
 
 pub mod auth;
 mod convert;
@@ -39,7 +45,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
 use tonic::{Request, Status};
 
-pub use auth::{Keys, Partner, hash_key};
+pub use auth::{KeyStore, Keys, Partner, hash_key};
 pub use limits::QueryGate;
 pub use service::{RETRY_PUSHBACK_MS, to_status};
 
@@ -82,7 +88,8 @@ pub struct ServerConfig {
     pub max_concurrent_queries: usize,
     /// Deadline for a whole question (the client's `grpc-timeout` when smaller).
     pub request_timeout_secs: u64,
-    /// DataFusion memory for sorts, joins and aggregates, per query.
+    /// DataFusion memory for sorts, joins and aggregates: per question for gRPC, one pool
+    /// shared by every Flight SQL query at once.
     pub memory_limit_mb: usize,
     /// Largest message decoded from or encoded to a client (OUT_OF_RANGE beyond).
     pub max_message_bytes: usize,
@@ -162,12 +169,31 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The metrics port, when one was configured.
     pub metrics_addr: Option<SocketAddr>,
+    /// The accepted keys (none in development mode).
+    keys: Option<Arc<KeyStore>>,
     metrics_task: Option<tokio::task::JoinHandle<()>>,
+    sighup_task: Option<tokio::task::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
 }
 
 impl Running {
+    /// Re-reads the keys file now, as SIGHUP does; returns how many keys it holds. On error
+    /// every key is refused until the file is fixed. Development mode has no keys file.
+    pub fn reload_keys(&self) -> Result<usize, ServerError> {
+        match &self.keys {
+            None => Err(ServerError::Config(
+                "development mode has no keys file to reload".into(),
+            )),
+            Some(keys) => Ok(keys.reload()?),
+        }
+    }
+
+    /// The accepted keys (re-read on change and SIGHUP); `None` in development mode.
+    pub fn keys(&self) -> Option<&Arc<KeyStore>> {
+        self.keys.as_ref()
+    }
+
     /// Stops accepting, lets requests in flight finish, and waits.
     pub async fn stop(mut self) -> Result<(), ServerError> {
         if let Some(tx) = self.shutdown.take() {
@@ -175,6 +201,9 @@ impl Running {
         }
         if let Some(m) = self.metrics_task.take() {
             m.abort();
+        }
+        if let Some(t) = self.sighup_task.take() {
+            t.abort();
         }
         match self.task.await {
             Ok(r) => Ok(r?),
@@ -200,7 +229,7 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         )));
     }
     let keys = match (&config.keys, config.dev) {
-        (Some(path), _) => Some(Arc::new(Keys::load(path)?)),
+        (Some(path), _) => Some(Arc::new(KeyStore::open(path)?)),
         (None, true) => None,
         (None, false) => {
             return Err(ServerError::Config(
@@ -223,6 +252,31 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
     let state = Arc::new(
         service::State::new(engine, config.max_concurrent_queries).with_gate(config.gate.clone()),
     );
+    let timeout = Duration::from_secs(config.request_timeout_secs.max(1));
+    let flight_sql = flight::FlightSql::new(
+        warehouse,
+        state.clone(),
+        config.memory_limit_mb.saturating_mul(1024 * 1024),
+        timeout,
+    )
+    .map_err(|e| ServerError::Config(format!("Flight SQL: {e}")))?;
+    // The handler is installed here, before start returns, so a SIGHUP sent once the server
+    // is up never meets the default action (which would end the process).
+    let sighup_task = match &keys {
+        None => None,
+        Some(store) => {
+            let mut hangups =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                    .map_err(|e| ServerError::Config(format!("SIGHUP handler: {e}")))?;
+            let store = store.clone();
+            Some(tokio::spawn(async move {
+                while hangups.recv().await.is_some() {
+                    // reload logs its own outcome.
+                    let _ = store.reload();
+                }
+            }))
+        }
+    };
     let (metrics_addr, metrics_task) = match config.metrics_addr {
         None => (None, None),
         Some(addr) => {
@@ -237,26 +291,19 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         }
     };
 
+    let store = keys.clone();
     let authenticate = move |mut request: Request<()>| -> Result<Request<()>, Status> {
-        let partner = match &keys {
+        let partner = match &store {
             None => Partner::developer(),
-            Some(keys) => {
+            Some(store) => {
                 let header = request
                     .metadata()
                     .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| {
-                        Status::unauthenticated("no API key: send `authorization: Bearer <key>`")
-                    })?;
-                let key = header
-                    .strip_prefix("Bearer ")
-                    .or_else(|| header.strip_prefix("bearer "))
-                    .ok_or_else(|| {
-                        Status::unauthenticated("authorization must be `Bearer <key>`")
-                    })?;
-                keys.verify(key.trim())
-                    .cloned()
-                    .ok_or_else(|| Status::unauthenticated("unknown API key"))?
+                    .and_then(|v| v.to_str().ok());
+                store.authenticate(header).map_err(|e| match e {
+                    auth::AuthError::Unauthenticated(m) => Status::unauthenticated(m),
+                    auth::AuthError::KeysUnavailable(m) => Status::unavailable(m),
+                })?
             }
         };
         request.extensions_mut().insert(partner);
@@ -329,7 +376,7 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
     }
     let router = builder
         .accept_http1(true)
-        .timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
+        .timeout(timeout)
         .max_concurrent_streams(config.max_concurrent_streams.max(1))
         .http2_max_header_list_size(config.max_header_list_bytes)
         .http2_keepalive_interval(secs(config.keepalive_interval_secs))
@@ -344,12 +391,9 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         .add_service(InterceptedService::new(catalogue, authenticate.clone()))
         .add_service(InterceptedService::new(analysis, authenticate.clone()))
         .add_service(InterceptedService::new(
-            arrow_flight::flight_service_server::FlightServiceServer::new(flight::FlightSql {
-                warehouse,
-                memory_limit: config.memory_limit_mb.saturating_mul(1024 * 1024),
-            })
-            .max_decoding_message_size(max)
-            .max_encoding_message_size(max),
+            arrow_flight::flight_service_server::FlightServiceServer::new(flight_sql)
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
             authenticate,
         ));
     // serve_with_incoming ignores the builder's TCP settings, so the accepted sockets get them
@@ -372,7 +416,9 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
     Ok(Running {
         addr,
         metrics_addr,
+        keys,
         metrics_task,
+        sighup_task,
         shutdown: Some(tx),
         task,
     })

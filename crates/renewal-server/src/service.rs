@@ -51,11 +51,13 @@ impl State {
     }
 }
 
+/// The gRPC status of a query error.
 pub fn to_status(e: QueryError) -> Status {
     match e {
         QueryError::InvalidArgument(m) => Status::invalid_argument(m),
         QueryError::NotFound(m) => Status::not_found(m),
         QueryError::Precondition(m) => Status::failed_precondition(m),
+        QueryError::PermissionDenied(m) => Status::permission_denied(m),
         // The pool's refusal may come wrapped (context, a shared error from a spill or join
         // side): its root decides the code.
         QueryError::Engine(e)
@@ -76,6 +78,18 @@ fn partner<T>(request: &Request<T>) -> Result<Partner, Status> {
         .get::<Partner>()
         .cloned()
         .ok_or_else(|| Status::unauthenticated("no API key: send `authorization: Bearer <key>`"))
+}
+
+/// The caller, who must hold the write scope to `what`.
+fn writer<T>(request: &Request<T>, what: &str) -> Result<Partner, Status> {
+    let p = partner(request)?;
+    if !p.write {
+        return Err(Status::permission_denied(format!(
+            "{} may not {what} (no write scope)",
+            p.partner
+        )));
+    }
+    Ok(p)
 }
 
 fn required(field: &str, value: &str) -> Result<(), Status> {
@@ -461,13 +475,19 @@ impl pb::analysis_server::Analysis for AnalysisService {
         let mut targets = renewal_query::targets(engine.warehouse())
             .await
             .map_err(to_status)?;
-        targets.retain(|t| p.may_read_authority(&t.authority));
         if !r.id.is_empty() {
             targets.retain(|t| t.id == r.id);
             if targets.is_empty() {
                 return Err(Status::not_found(format!("id: no target {:?}", r.id)));
             }
+            if let Some(t) = targets.iter().find(|t| !p.may_read_authority(&t.authority)) {
+                return Err(Status::permission_denied(format!(
+                    "{} may not read authority {}, target {:?}'s",
+                    p.partner, t.authority, t.id
+                )));
+            }
         }
+        targets.retain(|t| p.may_read_authority(&t.authority));
         self.0
             .answer("TargetStatus", &p, async move {
                 renewal_query::target_status(&engine, &targets, &scope)
@@ -675,6 +695,103 @@ impl pb::analysis_server::Analysis for AnalysisService {
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::RegisterResponse {
+            dataset: renewal_query::TARGETS.into(),
+            version,
+        }))
+    }
+
+    async fn list_neighbourhoods(
+        &self,
+        request: Request<pb::ListNeighbourhoodsRequest>,
+    ) -> Result<Response<pb::ListNeighbourhoodsResponse>, Status> {
+        let p = partner(&request)?;
+        let warehouse = self.0.engine.warehouse();
+        let mut all = renewal_query::neighbourhoods(warehouse)
+            .await
+            .map_err(to_status)?;
+        if !p.all_authorities() {
+            // A neighbourhood is listed only when every LSOA of it lies in the key's
+            // authorities: its name and members are no business of other areas' partners.
+            let lsoas: Vec<String> = all.iter().flat_map(|n| n.lsoas.clone()).collect();
+            let lads = renewal_query::authorities_of(warehouse, &lsoas)
+                .await
+                .map_err(to_status)?;
+            all.retain(|n| {
+                n.lsoas
+                    .iter()
+                    .all(|l| lads.get(l).is_some_and(|lad| p.may_read_authority(lad)))
+            });
+        }
+        Ok(Response::new(pb::ListNeighbourhoodsResponse {
+            neighbourhoods: all
+                .into_iter()
+                .map(|n| pb::RegisteredNeighbourhood {
+                    id: n.id,
+                    name: n.name,
+                    owner: n.owner,
+                    lsoas: n.lsoas,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn list_targets(
+        &self,
+        request: Request<pb::ListTargetsRequest>,
+    ) -> Result<Response<pb::ListTargetsResponse>, Status> {
+        let p = partner(&request)?;
+        let mut all = renewal_query::targets(self.0.engine.warehouse())
+            .await
+            .map_err(to_status)?;
+        all.retain(|t| p.may_read_authority(&t.authority));
+        Ok(Response::new(pb::ListTargetsResponse {
+            targets: all
+                .into_iter()
+                .map(|t| pb::RegisteredTarget {
+                    id: t.id,
+                    indicator: t.indicator,
+                    selection: t.selection,
+                    authority: t.authority,
+                    baseline_period: t.baseline_period,
+                    target_period: t.target_period,
+                    fraction_remaining: t.fraction_remaining,
+                    ward_vintage: t.ward_vintage.unwrap_or_default(),
+                    owner: t.owner,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn delete_neighbourhood(
+        &self,
+        request: Request<pb::DeleteNeighbourhoodRequest>,
+    ) -> Result<Response<pb::DeleteResponse>, Status> {
+        let p = writer(&request, "delete neighbourhoods")?;
+        let r = request.into_inner();
+        required("id", &r.id)?;
+        let version =
+            renewal_query::delete_neighbourhood(self.0.engine.warehouse(), &r.id, &p.partner)
+                .await
+                .map_err(to_status)?;
+        tracing::info!(partner = %p.partner, id = %r.id, version, "neighbourhood deleted");
+        Ok(Response::new(pb::DeleteResponse {
+            dataset: renewal_query::NEIGHBOURHOODS.into(),
+            version,
+        }))
+    }
+
+    async fn delete_target(
+        &self,
+        request: Request<pb::DeleteTargetRequest>,
+    ) -> Result<Response<pb::DeleteResponse>, Status> {
+        let p = writer(&request, "delete targets")?;
+        let r = request.into_inner();
+        required("id", &r.id)?;
+        let version = renewal_query::delete_target(self.0.engine.warehouse(), &r.id, &p.partner)
+            .await
+            .map_err(to_status)?;
+        tracing::info!(partner = %p.partner, id = %r.id, version, "target deleted");
+        Ok(Response::new(pb::DeleteResponse {
             dataset: renewal_query::TARGETS.into(),
             version,
         }))

@@ -16,11 +16,13 @@
 use serde::{Deserialize, Serialize};
 
 mod difference;
+pub mod disclosure;
 mod mean;
 mod target;
 mod trend;
 
 pub use difference::{mover_difference, proportion_difference, rate_difference};
+pub use disclosure::{Withheld, protect};
 pub use mean::{mean_interval, t_quantile};
 pub use target::{TargetAssessment, TargetLine, TargetStatus};
 pub use trend::{TREND_THRESHOLD, Trend, TrendMarker, proportion_trend, rate_trend};

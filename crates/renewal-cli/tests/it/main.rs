@@ -4,6 +4,8 @@
 
 mod boundary;
 mod conformance;
+mod crash;
+mod disclosure;
 mod gaps;
 mod iod2025;
 mod population;

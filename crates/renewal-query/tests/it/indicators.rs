@@ -92,7 +92,7 @@ pub(crate) async fn lookup(wh: &Warehouse) {
 }
 
 /// Observations rows: (area, period, category, value).
-fn observations(rows: &[(&str, &str, &str, Option<f64>)]) -> RecordBatch {
+pub(crate) fn observations(rows: &[(&str, &str, &str, Option<f64>)]) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("area_code", DataType::Utf8, false),
         Field::new("period", DataType::Utf8, false),
@@ -113,7 +113,7 @@ fn observations(rows: &[(&str, &str, &str, Option<f64>)]) -> RecordBatch {
     .unwrap()
 }
 
-const SICK: &str = r#"
+pub(crate) const SICK: &str = r#"
 id = "sick"
 title = "Sick residents"
 theme = "health"
@@ -211,10 +211,15 @@ async fn wards_sum_numerators_and_denominators() {
     let dir = temp_dir();
     let wh = Warehouse::open_local(dir.path()).unwrap();
     lookup(&wh).await;
+    // LSOA_COUNTS with L3 and L4 at 5 sick each (no count below 5, so nothing is withheld and
+    // every ward is released; disclosure_incompleteness_and_the_rest covers withholding).
+    let mut counts = LSOA_COUNTS.to_vec();
+    counts[2] = ("E01000003", 5.0, 95.0);
+    counts[3] = ("E01000004", 5.0, 95.0);
     census(
         &wh,
         "census-2021-health",
-        census_rows("2021-03-21", &LSOA_COUNTS),
+        census_rows("2021-03-21", &counts),
         "c1",
     )
     .await;
@@ -235,7 +240,7 @@ async fn wards_sum_numerators_and_denominators() {
         [Some("E05000001".into()), Some("E05000002".into())]
     );
     // W1: (30 + 10) / (100 + 200) = 13.33%, not the mean of 30% and 5% (17.5%).
-    // W2: (2 + 8) / 200 = 5%. Authority A: 50 / 500 = 10%.
+    // W2: (5 + 5) / 200 = 5%. Authority A: 50 / 500 = 10%.
     let value = column_f64(b, "value");
     assert!((value[0].unwrap() - 40.0 / 3.0).abs() < 1e-12);
     assert!((value[1].unwrap() - 5.0).abs() < 1e-12);
@@ -321,7 +326,47 @@ async fn disclosure_incompleteness_and_the_rest() {
     assert_eq!(suppressed[l3], Some(true));
     assert_eq!(column_f64(b, "value")[l3], None);
     assert_eq!(column_f64(b, "numerator")[l3], None);
-    assert_eq!(column_f64(b, "denominator")[l3], Some(100.0));
+    assert_eq!(column_f64(b, "denominator")[l3], None);
+    let withheld = column_str(b, "withheld");
+    assert_eq!(withheld[l3].as_deref(), Some("below-threshold"));
+    // Its complement is L4, the other LSOA of its ward W2 (2 + 8 − 5 ≥ 4: L3 can still be any
+    // of 0..=4): withheld too, so W2's total (10) minus what is released gives only L3 + L4.
+    let at = |code: &str| {
+        codes
+            .iter()
+            .position(|c| c.as_deref() == Some(code))
+            .unwrap()
+    };
+    assert_eq!(withheld[at("E01000004")].as_deref(), Some("complementary"));
+    assert_eq!(column_f64(b, "numerator")[at("E01000004")], None);
+    assert_eq!(column_f64(b, "numerator")[at("E01000001")], Some(30.0));
+    assert_eq!(column_f64(b, "numerator")[at("E01000002")], Some(10.0));
+    assert_eq!(column_f64(b, "benchmark_value")[l3], Some(10.0));
+    assert_eq!(
+        answer
+            .notes
+            .iter()
+            .filter(|n| n.contains("1 figures withheld as counts below 5, 1 more"))
+            .count(),
+        1,
+        "{:?}",
+        answer.notes
+    );
+    // Wards hold the group whole or not at all: both released.
+    let wards = renewal_query::gap_table(
+        &e,
+        &GapRequest {
+            level: AreaLevel::Ward,
+            authority: Some("E08000001".into()),
+            ..all.clone()
+        },
+        &Scope::default(),
+    )
+    .await
+    .unwrap();
+    let wb = &wards.batches[0];
+    assert_eq!(column_str(wb, "withheld"), [None, None]);
+    assert_eq!(column_f64(wb, "numerator"), [Some(40.0), Some(10.0)]);
     // L5's authority B lacks L6: no benchmark, no gap, but L5's own value stands.
     let l5 = codes
         .iter()
@@ -336,17 +381,55 @@ async fn disclosure_incompleteness_and_the_rest() {
         answer.notes
     );
 
-    // Deprived vs rest: W1's LSOAs (40/300) against the rest of A, W2 (10/200), not A (50/500).
+    // A selection splitting the group {L3, L4}: L3 alone is below the threshold, and its rest
+    // (L1, L2, L4) would reveal it from the authority's total; the authority stands.
     let versus = SelectionRequest {
         indicator: "sick".into(),
         period: None,
         authority: "E08000001".into(),
-        selection: "areas:E05000001".parse::<Selection>().unwrap(),
+        selection: "areas:E01000003".parse::<Selection>().unwrap(),
     };
     let answer = renewal_query::deprived_vs_rest(&e, &versus, &Scope::default())
         .await
         .unwrap();
     let b = &answer.batches[0];
+    assert_eq!(column_f64(b, "selected_numerator"), [None]);
+    assert_eq!(column_f64(b, "selected_denominator"), [None]);
+    assert_eq!(column_f64(b, "rest_numerator"), [None]);
+    assert_eq!(column_f64(b, "rest_denominator"), [None]);
+    assert_eq!(column_f64(b, "rest_value"), [None]);
+    assert_eq!(column_f64(b, "gap"), [None]);
+    assert_eq!(
+        column_str(b, "selected_withheld"),
+        [Some("below-threshold".into())]
+    );
+    assert_eq!(
+        column_str(b, "rest_withheld"),
+        [Some("complementary".into())]
+    );
+    assert_eq!(column_f64(b, "authority_value"), [Some(10.0)]);
+    let split = SelectionRequest {
+        selection: "areas:E01000001,E01000003".parse::<Selection>().unwrap(),
+        ..versus.clone()
+    };
+    let answer = renewal_query::deprived_vs_rest(&e, &split, &Scope::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        column_str(&answer.batches[0], "selected_withheld"),
+        [Some("complementary".into())]
+    );
+    // Deprived vs rest: W1's LSOAs (40/300) against the rest of A, W2 (10/200, the whole
+    // group), not against A (50/500).
+    let versus = SelectionRequest {
+        selection: "areas:E05000001".parse::<Selection>().unwrap(),
+        ..versus
+    };
+    let answer = renewal_query::deprived_vs_rest(&e, &versus, &Scope::default())
+        .await
+        .unwrap();
+    let b = &answer.batches[0];
+    assert_eq!(column_f64(b, "selected_value"), [Some(40.0 / 3.0)]);
     assert_eq!(column_f64(b, "rest_value"), [Some(5.0)]);
     assert_eq!(column_f64(b, "authority_value"), [Some(10.0)]);
     let d = renewal_stats::proportion_difference(

@@ -3,9 +3,11 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+mod attacker;
 mod bridging;
 mod cache;
 mod indicators;
+mod registry;
 mod summary;
 
 use std::collections::BTreeMap;

@@ -154,23 +154,89 @@ async fn expected_hashes_are_enforced() {
     );
 }
 
+/// A lock file left by a refresh that was killed (here: a pid that holds no lock) blocks
+/// nothing: the lock is the OS's, not the file's existence.
 #[tokio::test]
-async fn one_refresh_at_a_time() {
+async fn a_stale_lock_file_blocks_nothing() {
     let s = setup();
     std::fs::create_dir_all(s.root.join("warehouse/_refresh")).unwrap();
     std::fs::write(s.root.join("warehouse/_refresh/lock"), "4242").unwrap();
-    let err = refresh(
-        &s.warehouse,
-        &Catalog::embedded().unwrap(),
+    let got = run(
+        &s,
         &sources(&s.root, SAMPLE_SOURCES),
-        &RefreshOptions::default(),
+        RefreshOptions::default(),
     )
-    .await
-    .unwrap_err();
+    .await;
     assert!(
-        matches!(&err, RefreshError::Locked { pid, .. } if pid == "4242"),
+        got.iter()
+            .all(|(_, st)| matches!(st, Status::Refreshed { .. })),
+        "{got:?}"
+    );
+    // The file stays (deleting a locked file would race) and names the last holder.
+    assert_eq!(
+        std::fs::read_to_string(s.root.join("warehouse/_refresh/lock")).unwrap(),
+        std::process::id().to_string()
+    );
+}
+
+/// While one refresh runs (blocked fetching from a server that accepts and never answers),
+/// another is refused with the holder's pid; once the first ends, the next one runs.
+#[test]
+fn one_refresh_at_a_time() {
+    let s = setup();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/File_2.csv", listener.local_addr().unwrap());
+    let slow = format!(
+        "[[dataset]]\nid = \"iod-2019\"\nkind = \"imd\"\nvintage = \"2019\"\nlocation = \"{url}\"\n"
+    );
+    let slow = sources(&s.root, &slow);
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let warehouse = s.warehouse.clone();
+    let first = std::thread::spawn(move || {
+        runtime().block_on(refresh(
+            &warehouse,
+            &Catalog::embedded().unwrap(),
+            &slow,
+            &RefreshOptions::default(),
+        ))
+    });
+    // The first refresh has connected, so it holds the lock (taken before any fetch).
+    let (connection, _) = listener.accept().unwrap();
+    let file = SourcesFile::load(&write_file(&s.root, "local.toml", SAMPLE_SOURCES)).unwrap();
+    let err = runtime()
+        .block_on(refresh(
+            &s.warehouse,
+            &Catalog::embedded().unwrap(),
+            &file,
+            &RefreshOptions::default(),
+        ))
+        .unwrap_err();
+    assert!(
+        matches!(&err, RefreshError::Locked { pid, .. } if *pid == std::process::id().to_string()),
         "{err}"
     );
+    assert!(
+        err.to_string().contains("released when that process exits"),
+        "{err}"
+    );
+    // Hang up on the first: its fetch fails, it ends, and its lock goes with it.
+    drop(connection);
+    let outcomes = first.join().unwrap().unwrap();
+    assert!(outcomes[0].failed(), "{outcomes:?}");
+    let got = runtime()
+        .block_on(refresh(
+            &s.warehouse,
+            &Catalog::embedded().unwrap(),
+            &file,
+            &RefreshOptions::default(),
+        ))
+        .unwrap();
+    assert!(got.iter().all(|o| !o.failed()), "{got:?}");
 }
 
 /// A minimal HTTP/1.1 file server on 127.0.0.1 that honours If-None-Match and records the

@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 
 use crate::*;
 
-async fn client(
+pub async fn client(
     running: &renewal_server::Running,
     key: Option<&str>,
 ) -> FlightSqlServiceClient<tonic::transport::Channel> {
@@ -19,7 +19,7 @@ async fn client(
 }
 
 /// Runs a query and gathers its batches; errors as text (they name the gRPC code).
-async fn query(
+pub async fn query(
     c: &mut FlightSqlServiceClient<tonic::transport::Channel>,
     sql: &str,
 ) -> Result<Vec<arrow::array::RecordBatch>, String> {
@@ -42,7 +42,7 @@ async fn query(
 }
 
 /// A text column of every batch (whatever string layout the engine chose).
-fn texts(batches: &[arrow::array::RecordBatch], column: usize) -> Vec<String> {
+pub fn texts(batches: &[arrow::array::RecordBatch], column: usize) -> Vec<String> {
     let mut out = Vec::new();
     for b in batches {
         let c = arrow::compute::cast(b.column(column), &arrow::datatypes::DataType::Utf8).unwrap();
@@ -52,7 +52,7 @@ fn texts(batches: &[arrow::array::RecordBatch], column: usize) -> Vec<String> {
     out
 }
 
-fn single_i64(batches: &[arrow::array::RecordBatch]) -> i64 {
+pub fn single_i64(batches: &[arrow::array::RecordBatch]) -> i64 {
     let c = batches[0].column(0);
     let c = arrow::compute::cast(c, &arrow::datatypes::DataType::Int64).unwrap();
     c.as_primitive::<arrow::datatypes::Int64Type>().value(0)

@@ -16,10 +16,17 @@ use renewal_warehouse::{PublishOptions, Warehouse};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
+mod auth_matrix;
 mod boundary;
 mod calls;
+mod disclosure;
 mod flight;
+mod flight_limits;
+mod flight_metadata;
+mod flight_refusals;
 mod overload;
+mod registrations;
+mod revocation;
 
 pub const FULL_KEY: &str = "full-access-key";
 pub const VALE_KEY: &str = "vale-only-key";

@@ -115,9 +115,20 @@ struct ServeArgs {
     /// Counts below this are withheld (at least 1).
     #[arg(long)]
     disclosure_threshold: Option<f64>,
-    /// Queries served at once; more get RESOURCE_EXHAUSTED.
+    /// Queries served at once; more get RESOURCE_EXHAUSTED at once (never queued).
     #[arg(long)]
     max_concurrent_queries: Option<usize>,
+    /// Megabytes of aggregates kept between requests (estimated; stale versions go first,
+    /// then the least recently used).
+    #[arg(long, env = "RENEWAL_AGGREGATE_CACHE_MB")]
+    aggregate_cache_mb: Option<usize>,
+    /// DataFusion memory for sorts, joins and aggregates, in megabytes; a query needing more
+    /// gets RESOURCE_EXHAUSTED.
+    #[arg(long)]
+    memory_limit_mb: Option<usize>,
+    /// Connections open at once; further ones are closed as soon as they are accepted.
+    #[arg(long)]
+    max_connections: Option<usize>,
     /// Serve Prometheus metrics (GET /metrics, plain HTTP) on this address.
     #[arg(long, env = "RENEWAL_METRICS_ADDR")]
     metrics_addr: Option<std::net::SocketAddr>,
@@ -453,6 +464,15 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
     }
     if let Some(n) = args.max_concurrent_queries {
         config.max_concurrent_queries = n;
+    }
+    if let Some(n) = args.aggregate_cache_mb {
+        config.aggregate_cache_mb = n;
+    }
+    if let Some(n) = args.memory_limit_mb {
+        config.memory_limit_mb = n;
+    }
+    if let Some(n) = args.max_connections {
+        config.max_connections = n;
     }
     if args.metrics_addr.is_some() {
         config.metrics_addr = args.metrics_addr;

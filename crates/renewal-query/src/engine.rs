@@ -2,7 +2,7 @@
 //! by the dataset versions they were built from.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use renewal_geo::Vintage;
 use renewal_schema::{Catalog, IndicatorDef, ValueType};
@@ -10,6 +10,7 @@ use renewal_warehouse::{Manifest, Warehouse};
 
 use crate::aggregate::Aggregate;
 use crate::bridging::BridgeSources;
+use crate::cache::{Cache, Claim, DEFAULT_CACHE_BYTES, aggregate_bytes};
 use crate::geography::{Lookup, Membership, candidate_lookups, load_lookup};
 use crate::native::{combine, merge, read_parts, resolve_sources};
 use crate::population::period_bases;
@@ -33,20 +34,15 @@ pub struct Scope {
     pub bridge_weights: Option<String>,
 }
 
-type CacheKey = (
-    String,
-    Option<String>,
-    Option<String>,
-    BTreeMap<String, u64>,
-);
-
 /// Answers questions over one warehouse. Cheap to share (`Arc<Engine>`); aggregates are built
-/// once per (indicator, ward vintage, dataset versions) and reused until a version changes.
+/// once per (indicator, ward vintage, dataset versions) and reused until a version changes,
+/// in a cache bounded by bytes ([`Engine::with_cache_bytes`]) that builds each missing
+/// aggregate once however many requests ask for it at the same moment.
 pub struct Engine {
     warehouse: Warehouse,
     catalog: Catalog,
     threshold: f64,
-    cache: Mutex<HashMap<CacheKey, Arc<Aggregate>>>,
+    cache: Cache<Arc<Aggregate>>,
 }
 
 impl Engine {
@@ -55,8 +51,33 @@ impl Engine {
             warehouse,
             catalog,
             threshold: DEFAULT_DISCLOSURE_THRESHOLD,
-            cache: Mutex::new(HashMap::new()),
+            cache: Cache::new(DEFAULT_CACHE_BYTES),
         }
+    }
+
+    /// Bounds the aggregate cache to about `bytes` (estimated sizes; default 256 MiB). When a
+    /// new aggregate does not fit, aggregates built from dataset versions that are no longer
+    /// current go first, then the least recently used; one larger than the whole bound is
+    /// answered from but not kept. Empties the cache.
+    pub fn with_cache_bytes(mut self, bytes: usize) -> Engine {
+        self.cache = Cache::new(bytes);
+        self
+    }
+
+    /// The aggregate cache's bound, in bytes.
+    pub fn cache_budget(&self) -> usize {
+        self.cache.budget()
+    }
+
+    /// Estimated bytes the cached aggregates hold (never above [`Engine::cache_budget`]).
+    pub fn cache_bytes(&self) -> usize {
+        self.cache.bytes()
+    }
+
+    /// Aggregate builds started since the engine was made (cache misses that did the work;
+    /// callers that waited for another's build are not counted).
+    pub fn builds(&self) -> u64 {
+        self.cache.builds()
     }
 
     /// Counts below `threshold` (and values derived from them) are withheld.
@@ -89,9 +110,9 @@ impl Engine {
         })
     }
 
-    /// Aggregates built so far (for metrics and tests).
+    /// Aggregates held in the cache (for metrics and tests).
     pub fn cached(&self) -> usize {
-        self.cache.lock().map(|c| c.len()).unwrap_or(0)
+        self.cache.len()
     }
 
     /// The indicator summed to every area and period, from the cache when the dataset
@@ -172,9 +193,12 @@ impl Engine {
             scope.bridge_weights.clone(),
             versions,
         );
-        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return Ok(hit);
-        }
+        // Single-flight: one caller builds a missing aggregate, the others wait for it. A
+        // failed build (any `?` below drops `flight`) caches nothing.
+        let flight = match self.cache.claim(&key).await {
+            Claim::Hit(hit) => return Ok(hit),
+            Claim::Build(flight) => flight,
+        };
 
         let bridges = bridge_sources.load(&self.warehouse).await?;
         let num_parts = read_parts(&self.warehouse, &def.id, &def.numerator, &num_ds).await?;
@@ -331,9 +355,7 @@ impl Engine {
         aggregate.lsoa_vintage = target;
         aggregate.protect(self.threshold, &refinement);
         let aggregate = Arc::new(aggregate);
-        if let Ok(mut c) = self.cache.lock() {
-            c.insert(key, aggregate.clone());
-        }
+        flight.publish(aggregate.clone(), aggregate_bytes(&aggregate));
         Ok(aggregate)
     }
 

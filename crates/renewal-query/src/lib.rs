@@ -10,6 +10,7 @@
 mod aggregate;
 mod answer;
 mod bridging;
+mod cache;
 mod engine;
 mod geography;
 mod native;
@@ -29,6 +30,7 @@ use renewal_warehouse::WarehouseError;
 pub use aggregate::{Aggregate, Assessed, Evaluated, Figure, evaluate};
 pub use answer::{Answer, Kind as ColumnKind, answer_from_rows};
 pub use bridging::{BridgeUse, lsoa_bridge};
+pub use cache::DEFAULT_CACHE_BYTES;
 pub use engine::{DEFAULT_DISCLOSURE_THRESHOLD, Engine, Scope};
 pub use geography::{Area, AreaLevel, ENGLAND_CODE, Neighbourhood};
 pub use priority::{DOMAINS, PriorityRequest, priority_neighbourhoods};

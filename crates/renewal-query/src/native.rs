@@ -153,6 +153,14 @@ fn source_error(
     manifest: &Manifest,
     e: datafusion::error::DataFusionError,
 ) -> QueryError {
+    // The memory pool refusing a query is the server's limit, not a fault of the definition:
+    // it keeps its own error so callers can tell (RESOURCE_EXHAUSTED over gRPC).
+    if matches!(
+        e.find_root(),
+        datafusion::error::DataFusionError::ResourcesExhausted(_)
+    ) {
+        return QueryError::Engine(e);
+    }
     QueryError::Precondition(format!(
         "indicator {indicator}: its definition does not fit dataset {} version {}: {e}",
         manifest.dataset, manifest.version

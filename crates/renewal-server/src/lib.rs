@@ -21,13 +21,16 @@
 //! - Prometheus metrics on their own port: requests by RPC and code, latency histograms,
 //!   dataset versions served.
 //! - Optional TLS (`tls_cert`, `tls_key`); without it, serve behind a TLS-terminating proxy.
-//! - Limits: queries at once (RESOURCE_EXHAUSTED beyond), per-request deadline (the smaller of
-//!   the client's `grpc-timeout` and the configured one; for Flight SQL it covers the whole
-//!   result stream), DataFusion memory, message sizes.
+//! - Limits (module [`limits`]): queries at once (RESOURCE_EXHAUSTED beyond, at once, never
+//!   queued), per-request deadline (the smaller of the client's `grpc-timeout` and the
+//!   configured one; for Flight SQL it covers the whole result stream), DataFusion memory,
+//!   message and header sizes, open connections, streams per connection, keepalive for
+//!   clients that stop reading, connection age, and the aggregate cache's bytes.
 
 pub mod auth;
 mod convert;
 pub mod flight;
+pub mod limits;
 mod metrics;
 mod service;
 
@@ -43,7 +46,8 @@ use tonic::transport::Server;
 use tonic::{Request, Status};
 
 pub use auth::{KeyStore, Keys, Partner, hash_key};
-pub use service::to_status;
+pub use limits::QueryGate;
+pub use service::{RETRY_PUSHBACK_MS, to_status};
 
 pub mod pb {
     tonic::include_proto!("renewal.v1");
@@ -79,12 +83,35 @@ pub struct ServerConfig {
     pub keys: Option<PathBuf>,
     /// No authentication; refused unless `addr` is a loopback address.
     pub dev: bool,
+    /// Queries answered at once; a request finding every slot taken gets RESOURCE_EXHAUSTED
+    /// at once (there is no queue).
     pub max_concurrent_queries: usize,
+    /// Deadline for a whole question (the client's `grpc-timeout` when smaller).
     pub request_timeout_secs: u64,
     /// DataFusion memory for sorts, joins and aggregates: per question for gRPC, one pool
     /// shared by every Flight SQL query at once.
     pub memory_limit_mb: usize,
+    /// Largest message decoded from or encoded to a client (OUT_OF_RANGE beyond).
     pub max_message_bytes: usize,
+    /// Largest HTTP/2 header list (metadata) accepted from a client.
+    pub max_header_list_bytes: u32,
+    /// Estimated bytes of aggregates kept between requests (the engine's cache bound).
+    pub aggregate_cache_mb: usize,
+    /// Connections open at once; one accepted beyond this is closed at once.
+    pub max_connections: usize,
+    /// HTTP/2 streams (calls) open at once on one connection.
+    pub max_concurrent_streams: u32,
+    /// HTTP/2 keepalive: ping a connection idle this long, and close it when the ping is not
+    /// answered within `keepalive_timeout_secs` (a client that stopped reading or vanished).
+    /// 0 turns pings off.
+    pub keepalive_interval_secs: u64,
+    /// See `keepalive_interval_secs`.
+    pub keepalive_timeout_secs: u64,
+    /// Connections older than this are asked to go away (GOAWAY; clients reconnect) and closed
+    /// `max_connection_age_grace_secs` later, however stalled their streams. 0: no limit.
+    pub max_connection_age_secs: u64,
+    /// See `max_connection_age_secs`.
+    pub max_connection_age_grace_secs: u64,
     /// Browser origins allowed to call over grpc-web (`*` for any); none by default.
     pub cors_origins: Vec<String>,
     /// Counts below this, and values derived from them, are withheld.
@@ -93,7 +120,12 @@ pub struct ServerConfig {
     pub metrics_addr: Option<SocketAddr>,
     /// PEM certificate chain and private key: serve gRPC, grpc-web and Flight SQL over TLS.
     pub tls_cert: Option<PathBuf>,
+    /// See `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// Tests and drills only (not read from the settings file): every admitted query waits at
+    /// this gate, holding its slot, until the gate releases it.
+    #[serde(skip)]
+    pub gate: Option<Arc<QueryGate>>,
 }
 
 impl Default for ServerConfig {
@@ -106,11 +138,20 @@ impl Default for ServerConfig {
             request_timeout_secs: 30,
             memory_limit_mb: 1024,
             max_message_bytes: 4 * 1024 * 1024,
+            max_header_list_bytes: 16 * 1024,
+            aggregate_cache_mb: renewal_query::DEFAULT_CACHE_BYTES / (1024 * 1024),
+            max_connections: 1024,
+            max_concurrent_streams: 64,
+            keepalive_interval_secs: 30,
+            keepalive_timeout_secs: 10,
+            max_connection_age_secs: 3600,
+            max_connection_age_grace_secs: 60,
             cors_origins: Vec::new(),
             disclosure_threshold: renewal_query::DEFAULT_DISCLOSURE_THRESHOLD,
             metrics_addr: None,
             tls_cert: None,
             tls_key: None,
+            gate: None,
         }
     }
 }
@@ -203,8 +244,14 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
     }
     renewal_query::set_memory_limit(config.memory_limit_mb.saturating_mul(1024 * 1024));
     let warehouse = engine.warehouse().clone();
-    let engine = Arc::new(engine.with_disclosure_threshold(config.disclosure_threshold));
-    let state = Arc::new(service::State::new(engine, config.max_concurrent_queries));
+    let engine = Arc::new(
+        engine
+            .with_disclosure_threshold(config.disclosure_threshold)
+            .with_cache_bytes(config.aggregate_cache_mb.saturating_mul(1024 * 1024)),
+    );
+    let state = Arc::new(
+        service::State::new(engine, config.max_concurrent_queries).with_gate(config.gate.clone()),
+    );
     let timeout = Duration::from_secs(config.request_timeout_secs.max(1));
     let flight_sql = flight::FlightSql::new(
         warehouse,
@@ -321,9 +368,21 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
             ));
         }
     }
+    let secs = |s: u64| (s > 0).then(|| Duration::from_secs(s));
+    if let Some(age) = secs(config.max_connection_age_secs) {
+        builder = builder
+            .max_connection_age(age)
+            .max_connection_age_grace(Duration::from_secs(config.max_connection_age_grace_secs));
+    }
     let router = builder
         .accept_http1(true)
         .timeout(timeout)
+        .max_concurrent_streams(config.max_concurrent_streams.max(1))
+        .http2_max_header_list_size(config.max_header_list_bytes)
+        .http2_keepalive_interval(secs(config.keepalive_interval_secs))
+        .http2_keepalive_timeout(Some(Duration::from_secs(
+            config.keepalive_timeout_secs.max(1),
+        )))
         .layer(cors(&config.cors_origins))
         .layer(tonic_web::GrpcWebLayer::new())
         .add_service(health)
@@ -337,7 +396,15 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
                 .max_encoding_message_size(max),
             authenticate,
         ));
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // serve_with_incoming ignores the builder's TCP settings, so the accepted sockets get them
+    // here: no Nagle delay (a small answer otherwise waits for the client's delayed ACK,
+    // ~40 ms), and TCP keepalive to find peers that vanished.
+    let incoming = limits::limit_connections(
+        tonic::transport::server::TcpIncoming::from(listener)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(Duration::from_secs(60))),
+        config.max_connections,
+    );
     let task = tokio::spawn(async move {
         router
             .serve_with_incoming_shutdown(incoming, async {

@@ -17,6 +17,9 @@ use tonic::{Request, Response, Status};
 use crate::auth::Partner;
 use crate::{convert, pb};
 
+/// Milliseconds a refused client is asked to wait before retrying (`grpc-retry-pushback-ms`).
+pub const RETRY_PUSHBACK_MS: u64 = 100;
+
 pub type ChunkStream = Pin<Box<dyn Stream<Item = Result<pb::TableChunk, Status>> + Send>>;
 
 /// Shared by both services.
@@ -26,6 +29,8 @@ pub struct State {
     pub slots: Arc<Semaphore>,
     pub metrics: crate::metrics::Metrics,
     next_id: AtomicU64,
+    /// Holds admitted queries (tests and drills); `None` in service.
+    gate: Option<Arc<crate::QueryGate>>,
 }
 
 impl State {
@@ -35,7 +40,14 @@ impl State {
             slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
             metrics: crate::metrics::Metrics::default(),
             next_id: AtomicU64::new(1),
+            gate: None,
         }
+    }
+
+    /// Every admitted query waits at `gate`, holding its slot, until released.
+    pub fn with_gate(mut self, gate: Option<Arc<crate::QueryGate>>) -> State {
+        self.gate = gate;
+        self
     }
 }
 
@@ -46,8 +58,15 @@ pub fn to_status(e: QueryError) -> Status {
         QueryError::NotFound(m) => Status::not_found(m),
         QueryError::Precondition(m) => Status::failed_precondition(m),
         QueryError::PermissionDenied(m) => Status::permission_denied(m),
-        QueryError::Engine(datafusion::error::DataFusionError::ResourcesExhausted(m)) => {
-            Status::resource_exhausted(format!("query needs more memory than allowed: {m}"))
+        // The pool's refusal may come wrapped (context, a shared error from a spill or join
+        // side): its root decides the code.
+        QueryError::Engine(e)
+            if matches!(
+                e.find_root(),
+                datafusion::error::DataFusionError::ResourcesExhausted(_)
+            ) =>
+        {
+            Status::resource_exhausted(format!("query needs more memory than allowed: {e}"))
         }
         other => Status::internal(other.to_string()),
     }
@@ -156,10 +175,20 @@ impl State {
             tracing::warn!(request_id = id, rpc, partner = %p.partner, "overloaded");
             self.metrics
                 .record(rpc, tonic::Code::ResourceExhausted, started.elapsed());
-            Status::resource_exhausted(
+            let mut status = Status::resource_exhausted(
                 "the server is running its maximum number of queries; retry shortly",
-            )
+            );
+            // gRPC's retry pushback: clients with a retry policy wait this long before trying
+            // again, instead of turning a full server into a flood of refusals.
+            status.metadata_mut().insert(
+                "grpc-retry-pushback-ms",
+                tonic::metadata::MetadataValue::from(RETRY_PUSHBACK_MS),
+            );
+            status
         })?;
+        if let Some(gate) = &self.gate {
+            gate.pass().await;
+        }
         let result = question.await;
         let answer = match result {
             Ok(a) => a,

@@ -103,9 +103,7 @@ fn order_key(code: &str) -> u64 {
 fn holds(total: f64, primaries: usize, k: usize, t: f64) -> bool {
     let eps = 1e-9;
     if k == 0 {
-        primaries >= 2
-            && total >= t - eps
-            && total <= (primaries - 1) as f64 * (t - 1.0) + eps
+        primaries >= 2 && total >= t - eps && total <= (primaries - 1) as f64 * (t - 1.0) + eps
     } else {
         total - t * k as f64 >= t - 1.0 - eps
     }

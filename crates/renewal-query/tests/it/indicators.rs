@@ -52,7 +52,7 @@ pub(crate) async fn publish(
 }
 
 /// Authority A has wards W1 (L1, L2) and W2 (L3, L4); authority B has ward W3 (L5, L6).
-async fn lookup(wh: &Warehouse) {
+pub(crate) async fn lookup(wh: &Warehouse) {
     let rows: Vec<[&str; 6]> = [
         ("E01000001", "E05000001", "E08000001"),
         ("E01000002", "E05000001", "E08000001"),
@@ -144,7 +144,10 @@ pub(crate) fn engine(wh: Warehouse) -> Engine {
 }
 
 /// Sick / well residents per LSOA for 2011 and 2021.
-fn census_rows(period: &str, counts: &[(&str, f64, f64)]) -> Vec<(String, String, String, f64)> {
+pub(crate) fn census_rows(
+    period: &str,
+    counts: &[(&str, f64, f64)],
+) -> Vec<(String, String, String, f64)> {
     counts
         .iter()
         .flat_map(|(l, sick, well)| {
@@ -194,7 +197,7 @@ pub(crate) fn column_str(batch: &RecordBatch, name: &str) -> Vec<Option<String>>
         .collect()
 }
 
-const LSOA_COUNTS: [(&str, f64, f64); 6] = [
+pub(crate) const LSOA_COUNTS: [(&str, f64, f64); 6] = [
     ("E01000001", 30.0, 70.0),
     ("E01000002", 10.0, 190.0),
     ("E01000003", 2.0, 98.0),

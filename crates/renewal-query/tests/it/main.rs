@@ -5,6 +5,7 @@
 
 mod attacker;
 mod bridging;
+mod cache;
 mod indicators;
 mod registry;
 mod summary;

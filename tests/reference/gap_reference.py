@@ -470,11 +470,13 @@ def gap_table(authority, period, kind, multiplier, wards, auth_lsoas, num, den):
         for m in members:
             if m in group_of:
                 inside[group_of[m]] = inside.get(group_of[m], 0) + 1
+        # Splitting a group is "complementary" whatever the ward's own count (the flag must not
+        # say whether a sum is small); otherwise a count below t is "below-threshold".
         withheld = None
-        if x is not None and x < SUPPRESS_BELOW:
-            withheld = "below-threshold"
-        elif x is not None and any(k != group_size[g] for g, k in inside.items()):
+        if x is not None and any(k != group_size[g] for g, k in inside.items()):
             withheld = "complementary"
+        elif x is not None and x < SUPPRESS_BELOW:
+            withheld = "below-threshold"
         suppressed = withheld is not None
         row = dict.fromkeys(COLUMNS)
         row.update(area_code=code, area_name=name, parent_code=authority, period=period,

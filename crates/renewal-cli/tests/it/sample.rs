@@ -383,12 +383,14 @@ fn refresh_reports_each_dataset_and_exits_with_documented_codes() {
     assert_eq!(json["datasets"][0]["status"], "unchanged");
     assert_eq!(json["datasets"][0]["version"], 1);
 
+    // A lock file left by a dead refresh blocks nothing: the lock is an OS advisory lock held
+    // by a live process (exit 3 while one holds it is tested in crash.rs with a real holder).
     std::fs::write(dir.path().join("warehouse/_refresh/lock"), "99").unwrap();
     let out = r.run(args(&[]));
     assert_eq!(
         out.status.code(),
-        Some(3),
-        "{}",
+        Some(1),
+        "a stale lock file must not stop the run: {}",
         String::from_utf8_lossy(&out.stderr)
     );
 

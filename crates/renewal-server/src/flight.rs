@@ -553,6 +553,22 @@ fn ticket_info(
         .with_descriptor(descriptor))
 }
 
+/// The `FlightInfo` of a metadata call, once the caller's key is known: its ticket is the
+/// command itself, answered by the matching `do_get_*`.
+fn metadata_info<T: ProstMessageExt>(
+    request: Request<FlightDescriptor>,
+    schema: &Schema,
+    command: &T,
+) -> Result<Response<FlightInfo>, Status> {
+    partner(&request)?;
+    let info = ticket_info(
+        schema,
+        command.as_any().encode_to_vec(),
+        request.into_inner(),
+    )?;
+    Ok(Response::new(info))
+}
+
 fn sql_of(handle: &[u8], what: &str) -> Result<String, Status> {
     String::from_utf8(handle.to_vec())
         .map_err(|_| Status::invalid_argument(format!("{what}: not a statement")))
@@ -678,14 +694,11 @@ impl FlightSqlService for FlightSql {
         query: CommandGetSqlInfo,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        partner(&request)?;
-        let schema = query.clone().into_builder(&SQL_INFO).schema();
-        let info = ticket_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(
+            request,
+            &query.clone().into_builder(&SQL_INFO).schema(),
+            &query,
+        )
     }
 
     async fn do_get_sql_info(
@@ -705,14 +718,7 @@ impl FlightSqlService for FlightSql {
         query: CommandGetCatalogs,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        partner(&request)?;
-        let schema = query.into_builder().schema();
-        let info = ticket_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(request, &query.into_builder().schema(), &query)
     }
 
     async fn do_get_catalogs(
@@ -734,14 +740,7 @@ impl FlightSqlService for FlightSql {
         query: CommandGetDbSchemas,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        partner(&request)?;
-        let schema = query.clone().into_builder().schema();
-        let info = ticket_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(request, &query.clone().into_builder().schema(), &query)
     }
 
     async fn do_get_schemas(
@@ -763,14 +762,7 @@ impl FlightSqlService for FlightSql {
         query: CommandGetTables,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        partner(&request)?;
-        let schema = query.clone().into_builder().schema();
-        let info = ticket_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(request, &query.clone().into_builder().schema(), &query)
     }
 
     async fn do_get_tables(
@@ -798,14 +790,7 @@ impl FlightSqlService for FlightSql {
         query: CommandGetTableTypes,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        partner(&request)?;
-        let schema = query.into_builder().schema();
-        let info = ticket_info(
-            &schema,
-            query.as_any().encode_to_vec(),
-            request.into_inner(),
-        )?;
-        Ok(Response::new(info))
+        metadata_info(request, &query.into_builder().schema(), &query)
     }
 
     async fn do_get_table_types(

@@ -37,8 +37,7 @@ pub use priority::{DOMAINS, PriorityRequest, priority_neighbourhoods};
 pub use profile::{area_profile, most_similar};
 pub use questions::{
     Benchmark, GAP_COLUMNS, GapRequest, GapRow, Selection, SelectionRequest, TrendRequest,
-    deprived_vs_rest, financial_years, gap_direction, gap_table, narrowing, period_position,
-    target_status,
+    deprived_vs_rest, financial_years, gap_table, narrowing, period_position, target_status,
 };
 pub use store::{
     LEGACY_OWNER, NEIGHBOURHOODS, TARGETS, Target, authorities_of, delete_neighbourhood,

@@ -25,7 +25,9 @@ pub use difference::{mover_difference, proportion_difference, rate_difference};
 pub use disclosure::{Withheld, protect};
 pub use mean::{mean_interval, t_quantile};
 pub use target::{TargetAssessment, TargetLine, TargetStatus};
-pub use trend::{TREND_THRESHOLD, Trend, TrendMarker, proportion_trend, rate_trend};
+pub use trend::{
+    GapDirection, TREND_THRESHOLD, Trend, TrendMarker, gap_direction, proportion_trend, rate_trend,
+};
 
 /// The two confidence levels Fingertips reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

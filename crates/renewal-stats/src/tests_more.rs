@@ -429,3 +429,68 @@ fn target_before_baseline_does_not_divide_by_zero() {
         assert!(backwards.expected_at(period).is_finite());
     }
 }
+
+/// A gap series at times 0..5 whose every 95% interval is the gap ± 1.96 × `se`.
+fn gap_series(gaps: &[f64], se: f64) -> Vec<(f64, f64, Interval)> {
+    let half = Confidence::P95.z() * se;
+    gaps.iter()
+        .enumerate()
+        .map(|(t, &g)| {
+            let interval = Interval {
+                lower: g - half,
+                upper: g + half,
+            };
+            (t as f64, g, interval)
+        })
+        .collect()
+}
+
+#[test]
+fn gap_direction_by_hand() {
+    // se 0.5 → weight 4; t̄ = 2, Sxx = 4 × 10 = 40, slope −2: z = −2√40 ≈ −12.6, far past
+    // 3.09, against a mean gap of +6: narrowing. Mirrored, widening; below zero, the sign of
+    // the mean gap decides.
+    assert_eq!(
+        gap_direction(&gap_series(&[10.0, 8.0, 6.0, 4.0, 2.0], 0.5)),
+        GapDirection::Narrowing
+    );
+    assert_eq!(
+        gap_direction(&gap_series(&[2.0, 4.0, 6.0, 8.0, 10.0], 0.5)),
+        GapDirection::Widening
+    );
+    assert_eq!(
+        gap_direction(&gap_series(&[-10.0, -8.0, -6.0, -4.0, -2.0], 0.5)),
+        GapDirection::Narrowing
+    );
+    // se 1 → weight 1, Sxx = 10: z = slope × √10. Slope 1 gives z ≈ 3.162 > 3.0902
+    // (significant, widening from a mean gap of 3); slope 0.97 gives z ≈ 3.067 (not).
+    assert_eq!(
+        gap_direction(&gap_series(&[1.0, 2.0, 3.0, 4.0, 5.0], 1.0)),
+        GapDirection::Widening
+    );
+    let gentle: Vec<f64> = (0..5).map(|t| 1.0 + 0.97 * f64::from(t)).collect();
+    assert_eq!(
+        gap_direction(&gap_series(&gentle, 1.0)),
+        GapDirection::NoSignificantChange
+    );
+    assert_eq!(
+        GapDirection::NoSignificantChange.as_str(),
+        "no-significant-change"
+    );
+}
+
+#[test]
+fn gap_direction_needs_three_weighted_points() {
+    assert_eq!(
+        gap_direction(&gap_series(&[10.0, 2.0], 0.1)),
+        GapDirection::TooFewPoints
+    );
+    // A zero-width interval carries no weight: three points, two usable.
+    let mut points = gap_series(&[10.0, 6.0, 2.0], 0.1);
+    points[1].2 = Interval {
+        lower: 6.0,
+        upper: 6.0,
+    };
+    assert_eq!(gap_direction(&points), GapDirection::TooFewPoints);
+    assert_eq!(GapDirection::TooFewPoints.as_str(), "too-few-points");
+}

@@ -99,3 +99,68 @@ fn armitage(
         marker,
     })
 }
+
+/// Whether a gap moved toward zero over a series ([`gap_direction`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GapDirection {
+    /// The slope is significant at 99.8% and opposite in sign to the mean gap.
+    Narrowing,
+    /// The slope is significant at 99.8% and the same sign as the mean gap.
+    Widening,
+    NoSignificantChange,
+    /// Fewer than three points with a usable interval.
+    TooFewPoints,
+}
+
+impl GapDirection {
+    /// The label answers carry (`narrowing`, `widening`, `no-significant-change`,
+    /// `too-few-points`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapDirection::Narrowing => "narrowing",
+            GapDirection::Widening => "widening",
+            GapDirection::NoSignificantChange => "no-significant-change",
+            GapDirection::TooFewPoints => "too-few-points",
+        }
+    }
+}
+
+/// Whether a gap series moves significantly toward zero: weighted least squares of the gap on
+/// time, weights 1/se² with se = (upper − lower) / (2 × 1.96) from each gap's 95% interval, and
+/// the slope's z = b·√Sxx (its standard error is 1/√Sxx under those weights) tested two-sided
+/// at 99.8%, the level Fingertips uses for trends. Points are `(time, gap, 95% interval)`; a
+/// point whose interval has no width or is not finite carries no weight and is skipped.
+pub fn gap_direction(points: &[(f64, f64, crate::Interval)]) -> GapDirection {
+    let z95 = crate::Confidence::P95.z();
+    let usable: Vec<(f64, f64, f64)> = points
+        .iter()
+        .filter_map(|(t, g, i)| {
+            let se = (i.upper - i.lower) / (2.0 * z95);
+            (se > 0.0 && se.is_finite()).then_some((*t, *g, 1.0 / (se * se)))
+        })
+        .collect();
+    if usable.len() < 3 {
+        return GapDirection::TooFewPoints;
+    }
+    let sw: f64 = usable.iter().map(|p| p.2).sum();
+    let tbar = usable.iter().map(|p| p.2 * p.0).sum::<f64>() / sw;
+    let gbar = usable.iter().map(|p| p.2 * p.1).sum::<f64>() / sw;
+    let sxx: f64 = usable.iter().map(|p| p.2 * (p.0 - tbar).powi(2)).sum();
+    if sxx <= 0.0 {
+        return GapDirection::NoSignificantChange;
+    }
+    let slope = usable
+        .iter()
+        .map(|p| p.2 * (p.0 - tbar) * (p.1 - gbar))
+        .sum::<f64>()
+        / sxx;
+    let z = slope * sxx.sqrt();
+    if z.abs() <= crate::Confidence::P998.z() {
+        GapDirection::NoSignificantChange
+    } else if slope * gbar < 0.0 {
+        GapDirection::Narrowing
+    } else {
+        GapDirection::Widening
+    }
+}

@@ -268,7 +268,12 @@ async function checkChart(q, select) {
   }
   const drawn = await page.locator('#chart svg .trajectory').count();
   assert.equal(drawn, target ? 1 : 0, target ? `the trajectory of target ${target.target}` : 'no trajectory without a matching target');
-  assert.ok((await page.locator('#chart svg .gap-line').count()) > 0, 'the gap line is drawn');
+  // One point per released gap, none for a withheld period (and no line at all when every
+  // period is withheld).
+  const released = trend.rows.filter((r) => r.withheld == null && r.suppressed !== true && r.benchmark_withheld == null && r.gap != null);
+  const points = await page.$$eval('#chart svg .gap-point', (cs) => cs.map((c) => c.dataset.period));
+  assert.deepEqual(points, released.map((r) => r.period), 'a point for each released gap, none for a withheld one');
+  assert.equal((await page.locator('#chart svg .gap-line').count()) > 0, released.length > 0, 'the gap line is drawn when a gap is released');
   assert.ok((await page.textContent('#chart-title')).length > 20, 'the chart has a text alternative');
   if (target) {
     // The straight line baseline_gap → target_gap, read at the baseline and latest periods,
@@ -278,7 +283,7 @@ async function checkChart(q, select) {
     if (b != null) assert.ok(Math.abs(Number(b) - target.baseline_gap) <= 1e-6, `trajectory at baseline ${b} vs ${target.baseline_gap}`);
     if (e != null && target.expected_gap != null) assert.ok(Math.abs(Number(e) - target.expected_gap) <= 1e-6, `trajectory at ${target.latest_period} ${e} vs expected ${target.expected_gap}`);
   }
-  console.log(`# chart ${select}: ${rows.length} periods, target ${target ? target.target : 'none'}`);
+  console.log(`# chart ${select}: ${rows.length} periods, ${released.length} released, target ${target ? target.target : 'none'}`);
   await page.close();
 }
 

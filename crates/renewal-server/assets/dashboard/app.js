@@ -325,14 +325,18 @@ async function drawChart() {
     if (!(tp >= tb && tp <= tt) || tt === tb) return null;
     return target.baseline_gap + (target.target_gap - target.baseline_gap) * (tp - tb) / (tt - tb);
   };
-  const ok = (r) => !withheldRow(r) && isNum(r.gap);
+  const ok = (r) => !withheldRow(r) && !r.benchmark_withheld && isNum(r.gap);
   const vals = rows.filter(ok).flatMap((r) => [r.gap, r.gap_lower_95, r.gap_upper_95]).filter(isNum)
     .concat(target ? [target.baseline_gap, target.target_gap].filter(isNum) : [], [0]);
   const xsAll = [...T.values()];
   const [tx0, tx1] = [Math.min(...xsAll), Math.max(...xsAll)];
   let [v0, v1] = [Math.min(...vals), Math.max(...vals)];
   if (v0 === v1) { v0 -= 1; v1 += 1; }
-  const W = 640; const H = 300; const L = 56; const R = 12; const Tp = 14; const B = 40;
+  // Round the axis out to a tidy step (1, 2, 2.5 or 5 times a power of ten).
+  const mag = 10 ** Math.floor(Math.log10((v1 - v0) / 5));
+  const stepV = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => (v1 - v0) / st <= 5);
+  [v0, v1] = [Math.floor(v0 / stepV) * stepV, Math.ceil(v1 / stepV) * stepV];
+  const W = 640; const H = 300; const L = 56; const R = 34; const Tp = 14; const B = 40;
   const X = (t) => L + (tx1 === tx0 ? 0.5 : (t - tx0) / (tx1 - tx0)) * (W - L - R);
   const Y = (v) => Tp + (v1 - v) / (v1 - v0) * (H - Tp - B);
   const unit = (rows[0] && rows[0].unit) || (target && target.unit) || '';
@@ -343,11 +347,10 @@ async function drawChart() {
   title.textContent = `Gap between ${select} and the rest of the authority over time. ${summary}${target ? ` Target trajectory from ${target.baseline_period} to ${target.target_period}.` : ''}`;
   root.append(title);
   // Axes and ticks.
-  const ticks = 5;
-  for (let i = 0; i <= ticks; i++) {
-    const v = v0 + (v1 - v0) * i / ticks;
+  for (let i = 0; v0 + i * stepV <= v1 + stepV / 1e6; i++) {
+    const v = v0 + i * stepV;
     root.append(svg('line', { x1: L, x2: W - R, y1: Y(v), y2: Y(v), class: 'grid' }));
-    const tx = svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end', class: 'tick' }); tx.textContent = fmt(v, { digits: 1 });
+    const tx = svg('text', { x: L - 6, y: Y(v) + 4, 'text-anchor': 'end', class: 'tick' }); tx.textContent = fmt(v, { digits: stepV < 1 ? 2 : stepV < 10 && stepV % 1 ? 1 : 0 });
     root.append(tx);
   }
   root.append(svg('line', { x1: L, x2: W - R, y1: Y(0), y2: Y(0), class: 'zero' }));
@@ -404,7 +407,14 @@ async function drawChart() {
   const tnote = target ? `Target “${target.target}”: ${target.status || 'status unknown'}; gap ${fmt(target.baseline_gap, { signed: true })} in ${target.baseline_period}, `
     + `aim ${fmt(target.target_gap, { signed: true })} by ${target.target_period}; latest ${fmt(target.latest_gap, { signed: true })} in ${target.latest_period || '?'} `
     + `against ${fmt(target.expected_gap, { signed: true })} on the trajectory. ` : 'No registered target matches this indicator, authority and selection. ';
-  notes.textContent = `${summary} ${tnote}${(trend.notes || []).join(' ')}`;
+  // The target's baseline gap is the server's; if the series measures its gap another way
+  // (against the rest of the authority, not the whole), say so rather than let the two lines
+  // look comparable.
+  const atBase = target && rows.find((r) => r.period === target.baseline_period);
+  const differs = atBase && ok(atBase) && isNum(target.baseline_gap) && Math.abs(atBase.gap - target.baseline_gap) > 1e-9;
+  const warn = differs ? `Caution: the target's baseline gap (${fmt(target.baseline_gap, { signed: true })}) is not this series' gap in ${target.baseline_period} `
+    + `(${fmt(atBase.gap, { signed: true })}): the target status measures it on another basis. ` : '';
+  notes.textContent = `${summary} ${tnote}${warn}${(trend.notes || []).join(' ')}`;
   notes.dataset.target = target ? target.target : '';
 }
 
@@ -516,11 +526,12 @@ async function init() {
     document.body.dataset.state = 'error';
     return;
   }
-  if (params.get('indicator') && !indicators.some((i) => i.id === params.get('indicator'))) {
-    showError(`unknown indicator "${params.get('indicator')}" in the link; showing ${$('#indicator').value} instead`);
-  }
+  // A link naming an indicator or authority the catalogue lacks shows another view: say so.
+  const stale = ['indicator', 'authority', 'period'].filter((k) => params.get(k) && $(`#${k}`).value !== params.get(k))
+    .map((k) => `${k} "${params.get(k)}" is not in the catalogue; showing ${$(`#${k}`).value || 'nothing'} instead`);
   if ($('#authority').value && $('#indicator').value) await show();
   else { status('Choose an authority and an indicator.'); document.body.dataset.state = 'ready'; }
+  if (stale.length && $('#error').hidden) showError(stale.join('. '));
 }
 
 init();

@@ -64,6 +64,11 @@ async function openPage(q, viewport = { width: 1280, height: 900 }) {
 }
 
 before(async () => {
+  // One clear message when nothing answers, rather than every test failing on its own.
+  const res = await fetch(`${BASE}/dashboard/`).catch((e) => {
+    throw new Error(`no server answers at ${BASE}/dashboard/: ${e.cause?.message || e.message}`);
+  });
+  if (res.status !== 200) throw new Error(`${BASE}/dashboard/ answered ${res.status}, not 200`);
   profile = mkdtempSync(join(tmpdir(), 'renewal-chromium-'));
   mkdirSync(OUT, { recursive: true });
   context = await chromium.launchPersistentContext(profile, {
@@ -94,6 +99,19 @@ test('the dashboard loads, asks nothing of another origin and raises no script e
   for (const landmark of ['header', 'main', 'footer']) assert.equal(await page.locator(landmark).count(), 1, `one <${landmark}> landmark`);
   assert.deepEqual(foreign, [], 'requests to other origins');
   assert.deepEqual(pageErrors, [], 'script errors');
+  // A key given in the link is kept in memory only: it leaves the address bar at once.
+  assert.ok(!/[?&]key=/.test(page.url()), `the key is still in the address bar: ${page.url()}`);
+  await page.close();
+});
+
+test('with keys required, a page without one shows the refusal in the server\'s words', { skip: !KEY && 'RENEWAL_DASHBOARD_KEY is not set' }, async () => {
+  const res = await fetch(`${BASE}/api/v1/indicators`, { headers: { Accept: 'application/json' } });
+  const body = await res.json().catch(() => null);
+  assert.ok(res.status === 401 || res.status === 403, `no key: ${res.status}`);
+  const page = await context.newPage();
+  await page.goto(`${BASE}/dashboard/?${QUERY}`);
+  await page.waitForSelector('body[data-state="error"]', { timeout: 60000 });
+  assert.equal((await page.textContent('#error')).trim(), body.error);
   await page.close();
 });
 
@@ -190,10 +208,18 @@ test('Tab moves through the controls in order, every ward and the sort buttons; 
   });
   const last = await page.$$eval('#wards button.sort', (bs) => `sort:${bs[bs.length - 1].dataset.key}`);
   const order = [];
+  let ringSeen = 0;
   for (let i = 0; i < 400 && order[order.length - 1] !== last; i += 1) {
     await page.keyboard.press('Tab');
     order.push(await describe());
+    // A focused ward gets the ring drawn over the whole map, on its own outline.
+    if (order[order.length - 1].startsWith('ward:')) {
+      const same = await page.evaluate(() => document.querySelector('#map .focus-ring')?.getAttribute('d') === document.activeElement.getAttribute('d'));
+      assert.ok(same, `the focus ring follows ${order[order.length - 1]}`);
+      ringSeen += 1;
+    }
   }
+  assert.ok(ringSeen > 0, 'a ward was focused');
   assert.equal(order[order.length - 1], last, `Tab never reached the last sort button: ${order.join(' → ')}`);
   assert.deepEqual(order.slice(0, 3), ['authority', 'indicator', 'period'], `the first controls: ${order.join(' → ')}`);
   const vintageShown = await page.isVisible('#ward_vintage');
@@ -234,6 +260,40 @@ test('Tab moves through the controls in order, every ward and the sort buttons; 
   assert.equal(await page.getAttribute('#wards th[data-key="value"]', 'aria-sort'), 'descending');
   assert.deepEqual([...asc].sort(), [...before].sort(), 'sorting keeps every row');
   if (new Set(before.filter((v) => v !== null)).size > 1) assert.notDeepEqual(asc, desc, 'the order changed');
+  await page.close();
+});
+
+test('text has at least 4.5:1 contrast with its background (3:1 when large)', async () => {
+  const page = await openPage(QUERY);
+  await page.evaluate(() => { document.querySelector('#chart-data').open = true; });
+  const bad = await page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (e) => {
+      for (let n = e; n; n = n.parentElement) {
+        const c = rgb(getComputedStyle(n).backgroundColor);
+        if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const out = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      const e = t.parentElement;
+      if (!t.textContent.trim() || !e || e.closest('svg, option, [hidden]') || !e.getClientRects().length) continue;
+      const st = getComputedStyle(e);
+      if (st.visibility === 'hidden') continue;
+      const [a, b] = [lum(rgb(st.color)), lum(background(e))];
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const size = parseFloat(st.fontSize); const large = size >= 24 || (size >= 18.66 && Number(st.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) out.push(`"${t.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+    }
+    return out;
+  });
+  assert.deepEqual(bad, [], 'low-contrast text');
   await page.close();
 });
 

@@ -375,7 +375,8 @@ test('at 375 px wide nothing scrolls sideways; the screenshots are saved', async
   await phone.screenshot({ path: join(OUT, 'dashboard-375.png'), fullPage: true });
   await phone.close();
   const page = await openPage(QUERY);
-  await page.screenshot({ path: SCREENSHOT });
+  // The whole page at a 1280x900 viewport: map, table, chart and footer.
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
   console.log(`# screenshots: ${SCREENSHOT}, ${join(OUT, 'dashboard-375.png')}`);
   assert.deepEqual(pageErrors, [], 'script errors');
   assert.deepEqual(foreign, [], 'requests to other origins');

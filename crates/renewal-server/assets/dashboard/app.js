@@ -15,6 +15,7 @@ let current = null; // the parameters of the view on screen
 const picked = new Set(); // wards chosen for the chart
 let sortState = { key: null, dir: 'ascending' };
 let targetsCache = null;
+let simplify = ''; // the map's simplify= from the link, passed through as given
 
 const CATEGORIES = {
   better: 'Better than the authority',
@@ -257,7 +258,8 @@ function drawBasis(answer, extraNotes = []) {
   const ds = Object.entries(b.datasets || {});
   add('Datasets', ds.length ? list(ds.map(([id, v]) => el('li', { 'data-dataset': id, 'data-version': String(v) }, `${id} version ${v}`))) : el('span', {}, 'none named'));
   if (current && current.ward_vintage) add('Ward vintage', el('span', {}, current.ward_vintage));
-  add('Fit', el('span', { 'data-fit': b.fit || '' }, [b.fit, b.method].filter(Boolean).join(': ') || 'not stated'));
+  const method = b.method && b.fit && !b.method.startsWith(b.fit) ? `${b.fit}: ${b.method}` : b.method || b.fit;
+  add('Fit', el('span', { 'data-fit': b.fit || '' }, method || 'not stated'));
   const bridges = (b.bridges || []).map((x) => el('li', {}, `${x.dataset} moved ${x.from || '?'} → ${x.to || '?'} through ${x.bridge} v${x.version}`
     + `${isNum(x.apportioned_share) ? `; ${(x.apportioned_share * 100).toFixed(2)}% apportioned` : ''}${x.weights ? ` by ${x.weights}` : ''}`));
   if (bridges.length) add('Bridges', list(bridges));
@@ -302,7 +304,7 @@ function sameSelection(target, asked, basis) {
 
 async function drawChart() {
   const box = $('#chart'); const notes = $('#chart-notes'); const tbody = $('#trend-table tbody');
-  box.replaceChildren(); tbody.replaceChildren(); notes.textContent = '';
+  box.replaceChildren(); tbody.replaceChildren(); notes.replaceChildren();
   const select = chosenSelection();
   if (!current) return;
   if (!select) { box.append(el('p', {}, 'Choose one or more wards (tick them below, or press Enter on a ward of the map).')); return; }
@@ -339,7 +341,7 @@ async function drawChart() {
   const W = 640; const H = 300; const L = 56; const R = 34; const Tp = 14; const B = 40;
   const X = (t) => L + (tx1 === tx0 ? 0.5 : (t - tx0) / (tx1 - tx0)) * (W - L - R);
   const Y = (v) => Tp + (v1 - v) / (v1 - v0) * (H - Tp - B);
-  const unit = (rows[0] && rows[0].unit) || (target && target.unit) || '';
+  const unit = (rows[0] && rows[0].unit) || (target && target.unit) || (gapRows[0] && gapRows[0].unit) || '';
   const first = rows.find(ok); const last = [...rows].reverse().find(ok);
   const summary = first && last ? `Gap ${fmt(first.gap, { signed: true })} in ${first.period}, ${fmt(last.gap, { signed: true })} in ${last.period}${last.gap_trend ? ` (${last.gap_trend})` : ''}.` : 'No gap could be released for this selection.';
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'chart-title' });
@@ -354,17 +356,29 @@ async function drawChart() {
     root.append(tx);
   }
   root.append(svg('line', { x1: L, x2: W - R, y1: Y(0), y2: Y(0), class: 'zero' }));
-  const step = Math.max(1, Math.ceil(labels.length / 6));
-  [...new Set(labels)].sort((a, b) => T.get(a) - T.get(b)).forEach((l, i, all) => {
-    if (i % step && i !== all.length - 1) return;
+  // Period labels at least 64 px apart; the last one always shown, in place of a neighbour.
+  const shown = [];
+  for (const l of [...new Set(labels)].sort((a, b) => T.get(a) - T.get(b))) {
+    if (!shown.length || X(T.get(l)) - X(T.get(shown[shown.length - 1])) >= 64) shown.push(l);
+    else if (l === labels.slice().sort((a, b) => T.get(a) - T.get(b)).pop()) shown[shown.length - 1] = l;
+  }
+  if (shown.length > 1 && X(T.get(shown[shown.length - 1])) - X(T.get(shown[shown.length - 2])) < 64) shown.splice(-2, 1);
+  for (const l of shown) {
     const tx = svg('text', { x: X(T.get(l)), y: H - B + 16, 'text-anchor': 'middle', class: 'tick' }); tx.textContent = l;
     root.append(tx);
-  });
+  }
   const yl = svg('text', { x: 12, y: Tp + (H - Tp - B) / 2, class: 'tick', transform: `rotate(-90 12 ${Tp + (H - Tp - B) / 2})`, 'text-anchor': 'middle' });
   yl.textContent = `gap${unit ? ` (${unit})` : ''}`; root.append(yl);
-  // The CI band and the line are broken where a period is withheld, never bridged over it.
+  // The CI band and the line are broken where a period is withheld, never bridged over it,
+  // and where periods are missing (a jump of more than twice the usual step between them).
+  const steps = rows.slice(1).map((r, i) => T.get(r.period) - T.get(rows[i].period)).sort((a, b) => a - b);
+  const usual = steps.length ? steps[Math.floor(steps.length / 2)] : 0;
   const runs = []; let run = [];
-  for (const r of rows) { if (ok(r)) run.push(r); else if (run.length) { runs.push(run); run = []; } }
+  rows.forEach((r, i) => {
+    const jump = i > 0 && usual > 0 && T.get(r.period) - T.get(rows[i - 1].period) > 2 * usual;
+    if (jump && run.length) { runs.push(run); run = []; }
+    if (ok(r)) run.push(r); else if (run.length) { runs.push(run); run = []; }
+  });
   if (run.length) runs.push(run);
   for (const rr of runs) {
     const banded = rr.filter((r) => isNum(r.gap_lower_95) && isNum(r.gap_upper_95));
@@ -414,7 +428,7 @@ async function drawChart() {
   const differs = atBase && ok(atBase) && isNum(target.baseline_gap) && Math.abs(atBase.gap - target.baseline_gap) > 1e-9;
   const warn = differs ? `Caution: the target's baseline gap (${fmt(target.baseline_gap, { signed: true })}) is not this series' gap in ${target.baseline_period} `
     + `(${fmt(atBase.gap, { signed: true })}): the target status measures it on another basis. ` : '';
-  notes.textContent = `${summary} ${tnote}${warn}${(trend.notes || []).join(' ')}`;
+  notes.replaceChildren(...[summary, tnote + warn, ...(trend.notes || [])].filter((n) => n.trim()).map((n) => el('li', {}, n.trim())));
   notes.dataset.target = target ? target.target : '';
 }
 
@@ -427,7 +441,7 @@ function fillSelect(sel, items, chosen) {
 
 function fillPeriods(chosen) {
   const a = authorities.find((x) => x.area_code === $('#authority').value);
-  const ps = a && a.periods ? String(a.periods).split(/\s+/).filter(Boolean) : [];
+  const ps = !a || !a.periods ? [] : Array.isArray(a.periods) ? a.periods.map(String) : String(a.periods).split(/\s+/).filter(Boolean);
   fillSelect($('#period'), ps.slice().reverse().map((p) => [p, p]), chosen);
 }
 
@@ -477,9 +491,10 @@ async function show() {
     ward_vintage: v('ward_vintage'), bridge_weights: v('bridge_weights') };
   const link = new URLSearchParams(Object.entries(current).filter(([k, x]) => x && k !== 'level'));
   const sel = chosenSelection(); if (sel && sel !== 'imd-decile<=2') link.set('select', sel);
+  if (simplify) link.set('simplify', simplify);
   history.replaceState(null, '', `?${link}`);
   status('Loading…');
-  const [gap, map] = await Promise.allSettled([api('/api/v1/gap', current), api('/api/v1/map', current)]);
+  const [gap, map] = await Promise.allSettled([api('/api/v1/gap', current), api('/api/v1/map', { ...current, simplify })]);
   if (gap.status === 'rejected') {
     gapRows = []; drawTableBody(); $('#map').replaceChildren(); drawBasis(null);
     showError(gap.reason.message); status('');
@@ -517,6 +532,7 @@ async function init() {
   const sel = params.get('select') || '';
   if (sel.startsWith('areas:')) { sel.slice(6).split(',').filter(Boolean).forEach((c) => picked.add(c)); document.querySelector('input[name="sel"][value="wards"]').checked = true; }
   $('#bridge_weights').value = params.get('bridge_weights') || '';
+  simplify = params.get('simplify') || '';
   try {
     indicators = rowsOf(await api('/api/v1/indicators'));
     fillSelect($('#indicator'), indicators.map((i) => [i.id, i.title ? `${i.title}` : i.id]), params.get('indicator'));

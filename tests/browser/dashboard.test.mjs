@@ -356,6 +356,33 @@ test('the chart for a chosen ward draws the registered target trajectory when th
   await checkChart(TARGET_QUERY, sel);
 });
 
+test('Enter on a ward of the map charts that ward, and the link reproduces the view', async () => {
+  const page = await openPage(QUERY);
+  const code = await page.getAttribute('#map path[data-code]', 'data-code');
+  await page.focus(`#map path[data-code="${code}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`#chart[data-select="areas:${code}"]`, { timeout: 60000 });
+  assert.equal(await page.getAttribute(`#map path[data-code="${code}"]`, 'aria-pressed'), 'true');
+  assert.ok(await page.isChecked(`#ward-picks input[value="${code}"]`), 'its checkbox is ticked');
+  const link = new URL(page.url());
+  assert.equal(link.searchParams.get('select'), `areas:${code}`, `the link names the selection: ${page.url()}`);
+  const p = new URLSearchParams(QUERY);
+  const tq = new URLSearchParams({ indicator: p.get('indicator'), authority: p.get('authority'), select: `areas:${code}` });
+  for (const k of ['ward_vintage', 'bridge_weights']) if (p.get(k)) tq.set(k, p.get(k));
+  const trend = await api('/api/v1/trend', tq.toString());
+  const gaps = await page.$$eval('#trend-table tbody tr', (trs) => trs.map((tr) => tr.querySelector('[data-field="gap"]').getAttribute('data-value')));
+  assert.equal(gaps.length, trend.rows.length, 'one row per period');
+  trend.rows.forEach((r, i) => {
+    if (r.gap == null || r.withheld != null || r.suppressed === true || r.benchmark_withheld != null) assert.equal(gaps[i], null, `${r.period}: withheld`);
+    else assert.ok(Math.abs(Number(gaps[i]) - r.gap) <= EPS, `${r.period}: page ${gaps[i]} vs API ${r.gap}`);
+  });
+  await page.close();
+  const again = await openPage(link.search.slice(1));
+  assert.equal(await again.getAttribute('#chart', 'data-select'), `areas:${code}`, 'the link opens the same selection');
+  for (const k of ['authority', 'indicator', 'period']) assert.equal(await again.inputValue(`#${k}`), link.searchParams.get(k), k);
+  await again.close();
+});
+
 test("a server error is shown to the user in the server's words", async () => {
   const q = QUERY.replace(/(^|&)ward_vintage=[^&]*/, '') + '&ward_vintage=WD00';
   const page = await openPage(q);

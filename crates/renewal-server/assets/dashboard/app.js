@@ -15,6 +15,7 @@ let current = null; // the parameters of the view on screen
 const picked = new Set(); // wards chosen for the chart
 let sortState = { key: null, dir: 'ascending' };
 let targetsCache = null;
+let chartSeq = 0; let showSeq = 0; // answers that arrive after a newer request are dropped
 let simplify = ''; // the map's simplify= from the link, passed through as given
 
 const CATEGORIES = {
@@ -306,18 +307,21 @@ async function drawChart() {
   const box = $('#chart'); const notes = $('#chart-notes'); const tbody = $('#trend-table tbody');
   box.replaceChildren(); tbody.replaceChildren(); notes.replaceChildren();
   const select = chosenSelection();
+  const seq = ++chartSeq;
   if (!current) return;
+  writeLink();
   if (!select) { box.append(el('p', {}, 'Choose one or more wards (tick them below, or press Enter on a ward of the map).')); return; }
   let trend; let target = null;
   try {
     trend = await api('/api/v1/trend', { indicator: current.indicator, authority: current.authority, select,
       ward_vintage: current.ward_vintage, bridge_weights: current.bridge_weights });
-  } catch (e) { box.append(el('p', { class: 'error-inline' }, `No gap series: ${e.message}`)); return; }
+  } catch (e) { if (seq === chartSeq) box.append(el('p', { class: 'error-inline' }, `No gap series: ${e.message}`)); return; }
   try {
     if (!targetsCache) targetsCache = rowsOf(await api('/api/v1/target-status'));
     target = targetsCache.find((t) => t.indicator === current.indicator && t.authority === current.authority
       && sameSelection(t.selection, select, trend.basis)) || null;
   } catch (_) { target = null; } // no target status is no reason to hide the series
+  if (seq !== chartSeq) return;
   const rows = rowsOf(trend);
   const labels = rows.map((r) => r.period).concat(target ? [target.baseline_period, target.target_period] : []).filter(Boolean);
   const T = periodTimes(labels);
@@ -430,6 +434,7 @@ async function drawChart() {
     + `(${fmt(atBase.gap, { signed: true })}): the target status measures it on another basis. ` : '';
   notes.replaceChildren(...[summary, tnote + warn, ...(trend.notes || [])].filter((n) => n.trim()).map((n) => el('li', {}, n.trim())));
   notes.dataset.target = target ? target.target : '';
+  box.dataset.select = select; // which selection is on screen, for the link and the test
 }
 
 // ---------- the controls ----------
@@ -483,18 +488,25 @@ function drawPicks() {
   }
 }
 
+// The address bar reproduces the view (never the key).
+function writeLink() {
+  const link = new URLSearchParams(Object.entries(current).filter(([k, x]) => x && k !== 'level'));
+  const sel = chosenSelection(); if (sel && sel !== 'imd-decile<=2') link.set('select', sel);
+  if (simplify) link.set('simplify', simplify);
+  history.replaceState(null, '', `?${link}`);
+}
+
 async function show() {
   document.body.dataset.state = 'loading';
   showError('');
   const v = (id) => $(`#${id}`).value.trim();
   current = { indicator: v('indicator'), authority: v('authority'), period: v('period'), level: 'ward',
     ward_vintage: v('ward_vintage'), bridge_weights: v('bridge_weights') };
-  const link = new URLSearchParams(Object.entries(current).filter(([k, x]) => x && k !== 'level'));
-  const sel = chosenSelection(); if (sel && sel !== 'imd-decile<=2') link.set('select', sel);
-  if (simplify) link.set('simplify', simplify);
-  history.replaceState(null, '', `?${link}`);
+  writeLink();
   status('Loading…');
+  const seq = ++showSeq;
   const [gap, map] = await Promise.allSettled([api('/api/v1/gap', current), api('/api/v1/map', { ...current, simplify })]);
+  if (seq !== showSeq) return;
   if (gap.status === 'rejected') {
     gapRows = []; drawTableBody(); $('#map').replaceChildren(); drawBasis(null);
     showError(gap.reason.message); status('');

@@ -112,6 +112,13 @@ test('with keys required, a page without one shows the refusal in the server\'s 
   await page.goto(`${BASE}/dashboard/?${QUERY}`);
   await page.waitForSelector('body[data-state="error"]', { timeout: 60000 });
   assert.equal((await page.textContent('#error')).trim(), body.error);
+  // The key typed into the password field then opens the view, and stays out of the link.
+  await page.fill('#key', KEY);
+  await page.click('#show');
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 60000 });
+  assert.ok(await page.isHidden('#error'), 'the refusal is cleared');
+  assert.ok((await page.locator('#map path[data-code]').count()) > 0, 'the map is drawn with the key');
+  assert.ok(!page.url().includes(KEY), 'the key is not in the link');
   await page.close();
 });
 

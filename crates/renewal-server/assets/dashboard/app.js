@@ -528,6 +528,22 @@ async function show() {
   document.body.dataset.state = 'ready';
 }
 
+// The catalogue (indicators, authorities and their periods, ward vintages), chosen as the
+// link says where it can be. False when the feed refused (e.g. a key is needed).
+async function loadCatalogue(params) {
+  try {
+    indicators = rowsOf(await api('/api/v1/indicators'));
+    fillSelect($('#indicator'), indicators.map((i) => [i.id, i.title ? `${i.title}` : i.id]), params.get('indicator'));
+    await Promise.all([loadAuthorities(params.get('authority'), params.get('period')), loadWardVintages(params.get('ward_vintage'))]);
+    return true;
+  } catch (e) {
+    indicators = [];
+    showError(e.message);
+    document.body.dataset.state = 'error';
+    return false;
+  }
+}
+
 async function init() {
   const params = new URLSearchParams(location.search);
   if (params.has('key')) {
@@ -537,7 +553,13 @@ async function init() {
   }
   buildHead();
   $('#key').addEventListener('change', (e) => { apiKey = e.target.value; targetsCache = null; });
-  $('#controls').addEventListener('submit', (e) => { e.preventDefault(); show(); });
+  $('#controls').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if ($('#key').value && $('#key').value !== apiKey) { apiKey = $('#key').value; targetsCache = null; }
+    // Without a catalogue yet (the first load was refused), fetch it with the key just given.
+    if (!indicators.length && !(await loadCatalogue(new URLSearchParams(location.search)))) return;
+    show();
+  });
   $('#indicator').addEventListener('change', () => loadAuthorities($('#authority').value).catch((e) => showError(e.message)));
   $('#authority').addEventListener('change', () => fillPeriods($('#period').value));
   for (const r of document.querySelectorAll('input[name="sel"]')) r.addEventListener('change', () => drawChart());
@@ -545,15 +567,7 @@ async function init() {
   if (sel.startsWith('areas:')) { sel.slice(6).split(',').filter(Boolean).forEach((c) => picked.add(c)); document.querySelector('input[name="sel"][value="wards"]').checked = true; }
   $('#bridge_weights').value = params.get('bridge_weights') || '';
   simplify = params.get('simplify') || '';
-  try {
-    indicators = rowsOf(await api('/api/v1/indicators'));
-    fillSelect($('#indicator'), indicators.map((i) => [i.id, i.title ? `${i.title}` : i.id]), params.get('indicator'));
-    await Promise.all([loadAuthorities(params.get('authority'), params.get('period')), loadWardVintages(params.get('ward_vintage'))]);
-  } catch (e) {
-    showError(e.message);
-    document.body.dataset.state = 'error';
-    return;
-  }
+  if (!(await loadCatalogue(params))) return;
   // A link naming an indicator or authority the catalogue lacks shows another view: say so.
   const stale = ['indicator', 'authority', 'period'].filter((k) => params.get(k) && $(`#${k}`).value !== params.get(k))
     .map((k) => `${k} "${params.get(k)}" is not in the catalogue; showing ${$(`#${k}`).value || 'nothing'} instead`);

@@ -64,6 +64,7 @@ const withheldRow = (r) => !!(r && (r.withheld || r.suppressed === true));
 function fmt(v, { signed = false, digits = 2 } = {}) {
   if (!isNum(v)) return '—';
   const s = Math.abs(v).toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  if (Number(Math.abs(v).toFixed(digits)) === 0) return s; // no sign on a figure shown as zero
   if (v < 0) return `−${s}`;
   return signed && v > 0 ? `+${s}` : s;
 }

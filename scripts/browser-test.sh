@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The dashboard's end-to-end test in headless Chromium: scripts/browser-test.sh BASE_URL
+#
+# BASE_URL is a running server's HTTP feed on loopback (e.g. http://127.0.0.1:8080), serving the
+# dashboard at /dashboard/ and the feed at /api/v1/ over the sample warehouse. Chromium comes
+# from the distribution's packages (installed here when /usr/bin/chromium is missing; this runs
+# as root on the project's machines), playwright-core from npm, pinned by tests/browser's
+# package-lock.json. The browser is started with a fresh profile and no network beyond the
+# server (tests/browser/dashboard.test.mjs). It saves docs/dashboard.png.
+#
+# Environment: RENEWAL_DASHBOARD_KEY (a bearer key, when the server wants one),
+# RENEWAL_DASHBOARD_SCREENSHOT (where the 1280x900 screenshot goes; docs/dashboard.png),
+# CHROMIUM (another Chromium binary). Exit status: non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BASE_URL="${1:-}"
+if [ -z "$BASE_URL" ]; then
+  echo "usage: scripts/browser-test.sh BASE_URL   (e.g. http://127.0.0.1:8080)" >&2
+  exit 2
+fi
+
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "== installing Debian's chromium (apt-get)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "chromium is missing and this is not root: install it with 'apt-get install -y chromium'" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y chromium >/dev/null 2>&1 || {
+    apt-get update -qq
+    apt-get install -y chromium
+  }
+fi
+"${CHROMIUM:-/usr/bin/chromium}" --version
+
+command -v node >/dev/null || { echo "node (20 or later) is needed for the browser test" >&2; exit 1; }
+NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$NODE_MAJOR" -lt 20 ]; then
+  echo "node $(node --version) is too old for playwright-core: 20 or later is needed" >&2
+  exit 1
+fi
+
+# npm ci reinstalls from the lock file; skip it when node_modules already came from this very
+# lock file, and let npm reuse its download cache otherwise.
+LOCK_SUM="$(sha256sum tests/browser/package-lock.json | cut -d' ' -f1)"
+STAMP=tests/browser/node_modules/.renewal-lock-sha256
+if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$LOCK_SUM" ]; then
+  echo "== npm ci (tests/browser)"
+  (cd tests/browser && npm ci --prefer-offline --no-audit --no-fund)
+  echo "$LOCK_SUM" >"$STAMP"
+fi
+
+echo "== dashboard test against $BASE_URL"
+node tests/browser/dashboard.test.mjs "$BASE_URL"

@@ -186,6 +186,18 @@ enum Ingest {
     Services(ObservationArgs),
     /// police.uk street-level crime CSVs: incidents and monthly counts per LSOA × crime type.
     Crime(CrimeArgs),
+    /// Ward or LSOA boundaries (GeoJSON, WGS84) into boundaries-<vintage> (boundaries-wd19),
+    /// for maps. ONS files state the vintage in their properties (WD19CD); Trafford Data Lab
+    /// files (area_code) need --vintage. All files of a vintage make one version.
+    Boundaries {
+        /// Vintage of the areas (WD19, WD24, LSOA11, LSOA21, …), for files that do not say.
+        #[arg(long, value_name = "VINTAGE")]
+        vintage: Option<Vintage>,
+        #[command(flatten)]
+        publish: PublishArgs,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Population per LSOA by sex and age band: ONS mid-year estimates (open-data layout, or
     /// the ONS release as CSV per year or XLSX with a sheet per year) and Census 2021 usual
     /// residents. All files given make one dataset version.
@@ -564,6 +576,19 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
         ),
         Ingest::Lookup { publish, files } => (
             renewal_ingest::read_lookups(&catalog, files, &progress)?,
+            publish.keep,
+        ),
+        Ingest::Boundaries {
+            vintage,
+            publish,
+            files,
+        } => (
+            renewal_ingest::read_boundaries(
+                &catalog,
+                files,
+                &renewal_ingest::BoundaryOptions { vintage: *vintage },
+                &progress,
+            )?,
             publish.keep,
         ),
         Ingest::Census(args) => observations(&catalog, "census", args, bridge, &progress)?,

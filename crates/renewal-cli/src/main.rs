@@ -72,6 +72,11 @@ enum Command {
     Profile(ask::ProfileArgs),
     /// The areas most similar to one area over chosen indicators.
     Similar(ask::SimilarArgs),
+    /// The gap question for one authority's wards (or LSOAs) as a GeoJSON map: each
+    /// feature's properties are exactly its row of `renewal gap`, withheld figures included
+    /// as null; `basis` and `notes` sit beside the features. Needs the boundaries of the
+    /// answer's ward vintage (`renewal ingest boundaries`).
+    Map(ask::MapArgs),
     /// Custom neighbourhoods: named sets of LSOAs.
     #[command(subcommand)]
     Neighbourhood(ask::NeighbourhoodCommand),
@@ -439,6 +444,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Priority(args) => ask::priority(query_engine(&cli)?, args).await,
         Command::Profile(args) => ask::profile(query_engine(&cli)?, args).await,
         Command::Similar(args) => ask::similar(query_engine(&cli)?, args).await,
+        Command::Map(args) => ask::map(query_engine(&cli)?, args).await,
         Command::Neighbourhood(command) => ask::neighbourhood(query_engine(&cli)?, command).await,
         Command::Serve(args) => serve(&cli, args).await,
         Command::HashKey { key } => {

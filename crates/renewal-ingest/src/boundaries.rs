@@ -106,9 +106,11 @@ fn read_one<'c>(
             .map(|p| (file, format, p.to_owned()))
     });
     let Some((schema_file, format, code_property)) = found else {
-        // The file may be unreadable for another reason (not a FeatureCollection, no
-        // features): the reader says which, else no format knows these properties.
-        BoundarySet::from_geojson(&source.bytes, name, None).map_err(located)?;
+        // Without a first feature's properties the file is unreadable for another reason
+        // (not a FeatureCollection, no features): the reader says which.
+        if properties.is_empty() {
+            BoundarySet::from_geojson(&source.bytes, name, None).map_err(located)?;
+        }
         return Err(IngestError::invalid(
             Location::file(name),
             format!(

@@ -196,3 +196,42 @@ fn maps_are_the_gap_answer_with_shapes() {
     r.ok([Path::new("map"), Path::new("--indicator"), Path::new("crime-all"), Path::new("--authority"), Path::new(VALE), Path::new("-o"), &out]);
     assert_eq!(json(&std::fs::read_to_string(&out).unwrap()), doc);
 }
+
+/// Across the 2021 change: 2024 wards built from bridged crime get the 2024 ward shapes, every
+/// one of them (the sample's WD24 boundaries tile the same land).
+#[test]
+fn maps_follow_the_answers_ward_vintage() {
+    let dir = temp_dir();
+    let r = Renewal::new(&dir.path().join("warehouse"));
+    let sample = dir.path().join("sample");
+    r.ok([Path::new("sample"), Path::new("--out"), &sample, Path::new("--boundary-change")]);
+    let bc = sample.join("boundary-change");
+    ingest(&r, &["lookup"], files(&sample, "Lower_Layer_Super_Output_Area_", ".csv"));
+    ingest(&r, &["lookup"], files(&bc, "LSOA_", ".csv"));
+    ingest(&r, &["population"], vec![bc.join("census2021_usual_residents_age6_lsoa21.csv")]);
+    ingest(&r, &["crime"], files(&sample, "2021-", "-renewal-vale-street.csv"));
+    ingest(&r, &["boundaries"], files(&sample, "", ".geojson"));
+    let weights = ["--ward-vintage", "WD24", "--bridge-weights", "population-census2021-lsoa21"];
+
+    // Only the 2019 shapes so far: the 2024 answer is refused, naming WD24.
+    let mut args = vec!["map", "--indicator", "crime-all", "--authority", VALE];
+    args.extend(weights);
+    let out = r.run(&args);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("WD24") && err.contains("boundaries-wd24"), "{err}");
+
+    ingest(&r, &["boundaries"], files(&bc, "", ".geojson"));
+    let rows = gap_rows(&r, &weights);
+    assert_eq!(rows.len(), 9);
+    let doc = map(&r, &weights);
+    let features = doc["features"].as_array().unwrap();
+    assert_eq!(features.len(), 9);
+    for f in features {
+        let code = f["id"].as_str().unwrap();
+        assert_eq!(&f["properties"], &rows[code]);
+        check_geometry(&f["geometry"]);
+    }
+    assert_eq!(doc["basis"]["boundaries"]["dataset"], "boundaries-wd24");
+    assert!(!doc["basis"]["bridges"].as_array().unwrap().is_empty());
+}

@@ -151,7 +151,10 @@ pub(crate) fn parse(
 
 /// The property names of the first feature, for recognising a file's layout before reading
 /// it; empty when the file has no readable first feature (reading it then says why).
-pub(crate) fn first_properties(bytes: &[u8], source_name: &str) -> Result<Vec<String>, BoundaryError> {
+pub(crate) fn first_properties(
+    bytes: &[u8],
+    source_name: &str,
+) -> Result<Vec<String>, BoundaryError> {
     let root: Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e, source_name))?;
     Ok(root
         .get("features")
@@ -376,11 +379,7 @@ fn ring(value: &Value) -> Result<LineString<f64>, String> {
 /// `MultiPolygon`. Rings are written closed, as RFC 7946 requires; coordinates unrounded.
 pub fn geometry_to_geojson(polygon: &MultiPolygon<f64>) -> Value {
     fn ring(line: &LineString<f64>) -> Value {
-        let mut coords: Vec<Value> = line
-            .0
-            .iter()
-            .map(|c| Value::from(vec![c.x, c.y]))
-            .collect();
+        let mut coords: Vec<Value> = line.0.iter().map(|c| Value::from(vec![c.x, c.y])).collect();
         if line.0.first() != line.0.last()
             && let Some(first) = line.0.first()
         {

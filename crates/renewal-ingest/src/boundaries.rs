@@ -85,10 +85,7 @@ pub fn read_boundaries(
         }
     }
     progress.stage("writing Parquet");
-    pending
-        .into_iter()
-        .map(|(id, p)| draft(id, p))
-        .collect()
+    pending.into_iter().map(|(id, p)| draft(id, p)).collect()
 }
 
 /// One file: its format (by the first feature's properties) and its areas.
@@ -98,8 +95,7 @@ fn read_one<'c>(
     options: &BoundaryOptions,
 ) -> Result<(&'c SchemaFile, &'c BoundaryFormat, BoundarySet)> {
     let name = source.name.as_str();
-    let properties =
-        BoundarySet::first_feature_properties(&source.bytes, name).map_err(located)?;
+    let properties = BoundarySet::first_feature_properties(&source.bytes, name).map_err(located)?;
     let found = catalog.boundaries.iter().find_map(|(file, format)| {
         format
             .code_property_in(properties.iter().map(String::as_str))
@@ -188,7 +184,9 @@ fn located(e: BoundaryError) -> IngestError {
             Location::file(file).at_line(line as u64),
             format!("column {column}: not valid JSON: {message}"),
         ),
-        BoundaryError::File { file, message } => IngestError::invalid(Location::file(file), message),
+        BoundaryError::File { file, message } => {
+            IngestError::invalid(Location::file(file), message)
+        }
         BoundaryError::Feature {
             file,
             index,
@@ -221,8 +219,14 @@ fn draft(id: String, p: Pending) -> Result<Draft> {
     let mut df = DataFrame::new(
         n,
         vec![
-            Column::new("code".into(), areas.iter().map(|a| a.code.clone()).collect::<Vec<_>>()),
-            Column::new("name".into(), areas.iter().map(|a| a.name.clone()).collect::<Vec<_>>()),
+            Column::new(
+                "code".into(),
+                areas.iter().map(|a| a.code.clone()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "name".into(),
+                areas.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+            ),
             Column::new("level".into(), vec![level.clone(); n]),
             Column::new("vintage".into(), vec![vintage.clone(); n]),
             Column::new(

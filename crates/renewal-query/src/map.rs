@@ -264,7 +264,14 @@ async fn load_shapes(
     codes: &[&str],
 ) -> Result<HashMap<String, String>> {
     let ctx = session();
-    register(&ctx, engine.warehouse(), manifest, "boundaries", "boundaries").await?;
+    register(
+        &ctx,
+        engine.warehouse(),
+        manifest,
+        "boundaries",
+        "boundaries",
+    )
+    .await?;
     // GSS codes are nine letters and digits; anything else is not filtered in SQL (and would
     // simply find no shape).
     let sql_codes: Vec<String> = codes
@@ -410,11 +417,10 @@ pub fn vertex_count(geometry: &Value) -> usize {
         Some("MultiPolygon") => 2,
         _ => return 0,
     };
-    geometry
-        .get("coordinates")
-        .map_or(0, |c| count(c, depth))
+    geometry.get("coordinates").map_or(0, |c| count(c, depth))
 }
 
+/// Compile-time check: the HTTP feed awaits `gap_map` inside a spawned (Send) handler.
 #[allow(dead_code)]
 fn _assert_send(engine: &Engine, r: &GapRequest, s: &Scope, o: &MapOptions) {
     fn send<T: Send>(_: T) {}
@@ -462,7 +468,10 @@ mod tests {
             LineString(vec![
                 Coord { x: 0.0, y: 0.0 },
                 Coord { x: 1.0, y: 0.0 },
-                Coord { x: 1.000_000_04, y: 0.000_000_01 },
+                Coord {
+                    x: 1.000_000_04,
+                    y: 0.000_000_01,
+                },
                 Coord { x: 1.0, y: 1.0 },
                 Coord { x: 0.0, y: 0.0 },
             ]),
@@ -479,8 +488,14 @@ mod tests {
         let sliver = MultiPolygon(vec![Polygon::new(
             LineString(vec![
                 Coord { x: 0.0, y: 0.0 },
-                Coord { x: 0.000_000_1, y: 0.0 },
-                Coord { x: 0.0, y: 0.000_000_1 },
+                Coord {
+                    x: 0.000_000_1,
+                    y: 0.0,
+                },
+                Coord {
+                    x: 0.0,
+                    y: 0.000_000_1,
+                },
                 Coord { x: 0.0, y: 0.0 },
             ]),
             vec![],

@@ -89,7 +89,11 @@ fn snake(first_column: usize, columns: usize) -> Vec<(usize, usize)> {
         };
         let (west, east) = (first_column + 2 * band, first_column + 2 * band + 1);
         for (k, row) in rows.into_iter().enumerate() {
-            let order = if k % 2 == 0 { [west, east] } else { [east, west] };
+            let order = if k % 2 == 0 {
+                [west, east]
+            } else {
+                [east, west]
+            };
             cells.extend(order.map(|c| (c, row)));
         }
     }
@@ -190,8 +194,11 @@ fn irregular(quad: &Ring, other: &Ring) -> [Ring; 2] {
     [vec![p, q, y], vec![q, x, y]]
 }
 
+/// One feature to write: its properties (name, JSON text of the value) and its parts.
+type Feature<'a> = (Vec<(&'a str, String)>, Vec<Ring>);
+
 /// A GeoJSON FeatureCollection, one feature per line as the portal's exports are laid out.
-fn collection(name: &str, features: &[(Vec<(&str, String)>, Vec<Ring>)]) -> String {
+fn collection(name: &str, features: &[Feature<'_>]) -> String {
     let mut text = format!(
         "{{\n\"type\": \"FeatureCollection\",\n\"name\": \"{name}\",\n\"crs\": {{ \"type\": \"name\", \
          \"properties\": {{ \"name\": \"urn:ogc:def:crs:OGC:1.3:CRS84\" }} }},\n\"features\": [\n"
@@ -236,9 +243,14 @@ fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn output(name: &'static str, title: &str, prefix: &str, areas: Vec<(String, String, Vec<Ring>)>) -> Output {
+fn output(
+    name: &'static str,
+    title: &str,
+    prefix: &str,
+    areas: Vec<(String, String, Vec<Ring>)>,
+) -> Output {
     let (cd, nm) = (format!("{prefix}CD"), format!("{prefix}NM"));
-    let features: Vec<(Vec<(&str, String)>, Vec<Ring>)> = areas
+    let features: Vec<Feature<'_>> = areas
         .into_iter()
         .enumerate()
         .map(|(i, (code, area_name, parts))| {
@@ -290,15 +302,26 @@ pub(crate) fn files_2019(place: &Place) -> Vec<Output> {
         })
         .collect();
     vec![
-        output(WARDS_2019, "Wards_December_2019_Boundaries_EW_BGC", "WD19", wards),
-        output(LSOAS_2011, "LSOA_December_2011_Boundaries_EW_BGC", "LSOA11", lsoas),
+        output(
+            WARDS_2019,
+            "Wards_December_2019_Boundaries_EW_BGC",
+            "WD19",
+            wards,
+        ),
+        output(
+            LSOAS_2011,
+            "LSOA_December_2011_Boundaries_EW_BGC",
+            "LSOA11",
+            lsoas,
+        ),
     ]
 }
 
 /// The 2024 wards and 2021 LSOAs.
 pub(crate) fn files_2021(place: &Place, geo: &Geography21) -> Vec<Output> {
     let shapes = Shapes::build(place, geo);
-    let pieces_of = |j: usize| -> Vec<&Ring> { geo.pieces_of_21(j).map(|p| &shapes.pieces[p]).collect() };
+    let pieces_of =
+        |j: usize| -> Vec<&Ring> { geo.pieces_of_21(j).map(|p| &shapes.pieces[p]).collect() };
     let lsoas = geo
         .lsoas
         .iter()
@@ -318,8 +341,18 @@ pub(crate) fn files_2021(place: &Place, geo: &Geography21) -> Vec<Output> {
         })
         .collect();
     vec![
-        output(WARDS_2024, "Wards_May_2024_Boundaries_UK_BGC", "WD24", wards),
-        output(LSOAS_2021, "LSOA_December_2021_Boundaries_EW_BGC", "LSOA21", lsoas),
+        output(
+            WARDS_2024,
+            "Wards_May_2024_Boundaries_UK_BGC",
+            "WD24",
+            wards,
+        ),
+        output(
+            LSOAS_2021,
+            "LSOA_December_2021_Boundaries_EW_BGC",
+            "LSOA21",
+            lsoas,
+        ),
     ]
 }
 

@@ -609,7 +609,9 @@ impl BridgeFormat {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BoundaryFormat {
+    /// Recorded as each source's format in the manifest.
     pub id: String,
+    /// What files of this layout are, in a line.
     pub description: String,
     /// The property holding the GSS code, matched ignoring case (`area_code`). Absent: the
     /// ONS code header (`WD19CD`, `lsoa21cd`, …), which also states the vintage.
@@ -625,7 +627,10 @@ pub struct BoundaryFormat {
 
 impl BoundaryFormat {
     /// The code property of a feature with these property names, if this format reads it.
-    pub fn code_property_in<'a>(&self, properties: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    pub fn code_property_in<'a>(
+        &self,
+        properties: impl IntoIterator<Item = &'a str>,
+    ) -> Option<&'a str> {
         properties.into_iter().find(|p| match &self.code_property {
             Some(c) => c.eq_ignore_ascii_case(p),
             None => matches!(
@@ -637,7 +642,9 @@ impl BoundaryFormat {
 
     /// Whether files of this format may hold areas of `level`.
     pub fn allows(&self, level: renewal_geo::Level) -> bool {
-        self.levels.iter().any(|l| l.eq_ignore_ascii_case(level_word(level)))
+        self.levels
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(level_word(level)))
     }
 
     /// Whether the property names state the vintage (ONS headers do; `area_code` does not).
@@ -653,7 +660,11 @@ impl BoundaryFormat {
                 message: "levels is empty".into(),
             });
         }
-        if let Some(l) = self.levels.iter().find(|l| !known.contains(&l.to_ascii_lowercase().as_str())) {
+        if let Some(l) = self
+            .levels
+            .iter()
+            .find(|l| !known.contains(&l.to_ascii_lowercase().as_str()))
+        {
             return Err(SchemaError::Invalid {
                 file: path.to_owned(),
                 message: format!("unknown level {l:?} (known: lsoa, ward, lad)"),
@@ -662,7 +673,8 @@ impl BoundaryFormat {
         if self.code_property.is_none() && self.name_property.is_some() {
             return Err(SchemaError::Invalid {
                 file: path.to_owned(),
-                message: "name_property needs code_property (ONS headers find their own name)".into(),
+                message: "name_property needs code_property (ONS headers find their own name)"
+                    .into(),
             });
         }
         Ok(())

@@ -42,7 +42,15 @@ fn json(text: &str) -> Value {
 
 /// The gap answer's rows by area code, from `renewal gap --format json`.
 fn gap_rows(r: &Renewal, extra: &[&str]) -> BTreeMap<String, Value> {
-    let mut args = vec!["gap", "--indicator", "crime-all", "--authority", VALE, "--format", "json"];
+    let mut args = vec![
+        "gap",
+        "--indicator",
+        "crime-all",
+        "--authority",
+        VALE,
+        "--format",
+        "json",
+    ];
     args.extend(extra);
     json(&r.ok(args))["rows"]
         .as_array()
@@ -92,15 +100,30 @@ fn maps_are_the_gap_answer_with_shapes() {
     let r = Renewal::new(&dir.path().join("warehouse"));
     let sample = dir.path().join("sample");
     r.ok([Path::new("sample"), Path::new("--out"), &sample]);
-    ingest(&r, &["lookup"], files(&sample, "Lower_Layer_Super_Output_Area_", ".csv"));
-    ingest(&r, &["imd", "--vintage", "2019"], files(&sample, "File_", ""));
-    ingest(&r, &["crime"], files(&sample, "2021-", "-renewal-vale-street.csv"));
+    ingest(
+        &r,
+        &["lookup"],
+        files(&sample, "Lower_Layer_Super_Output_Area_", ".csv"),
+    );
+    ingest(
+        &r,
+        &["imd", "--vintage", "2019"],
+        files(&sample, "File_", ""),
+    );
+    ingest(
+        &r,
+        &["crime"],
+        files(&sample, "2021-", "-renewal-vale-street.csv"),
+    );
 
     // No boundaries yet: the error names the vintage and the command.
     let out = r.run(["map", "--indicator", "crime-all", "--authority", VALE]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("WD19") && err.contains("renewal ingest boundaries"), "{err}");
+    assert!(
+        err.contains("WD19") && err.contains("renewal ingest boundaries"),
+        "{err}"
+    );
 
     // A bad boundary file publishes nothing.
     let before = r.ok(["warehouse", "list", "--json"]);
@@ -111,7 +134,11 @@ fn maps_are_the_gap_answer_with_shapes() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.geojson, line 1"));
     assert_eq!(r.ok(["warehouse", "list", "--json"]), before);
 
-    ingest(&r, &["boundaries"], vec![sample.join(WARDS_2019), sample.join(LSOAS_2011)]);
+    ingest(
+        &r,
+        &["boundaries"],
+        vec![sample.join(WARDS_2019), sample.join(LSOAS_2011)],
+    );
 
     // One feature per ward of the gap answer, its properties that row cell for cell.
     let rows = gap_rows(&r, &[]);
@@ -143,7 +170,16 @@ fn maps_are_the_gap_answer_with_shapes() {
         if p["suppressed"] == true {
             withheld += 1;
             assert!(p["withheld"].is_string());
-            for k in ["numerator", "value", "lower_95", "upper_95", "gap", "ratio", "comparison_95", "rank_in_parent"] {
+            for k in [
+                "numerator",
+                "value",
+                "lower_95",
+                "upper_95",
+                "gap",
+                "ratio",
+                "comparison_95",
+                "rank_in_parent",
+            ] {
                 assert!(p[k].is_null(), "{k} of a withheld ward: {}", p[k]);
             }
             check_geometry(&f["geometry"]);
@@ -166,7 +202,10 @@ fn maps_are_the_gap_answer_with_shapes() {
         .iter()
         .map(|f| check_geometry(&f["geometry"]))
         .sum();
-    assert!(simple < vertices, "{simple} vertices simplified, {vertices} before");
+    assert!(
+        simple < vertices,
+        "{simple} vertices simplified, {vertices} before"
+    );
     assert!(doc["notes"].to_string().contains("simplified"));
 
     // A second version lacking one ward: the ward keeps its feature, without a shape, and
@@ -186,14 +225,32 @@ fn maps_are_the_gap_answer_with_shapes() {
     let millgate = features.iter().find(|f| f["id"] == "E05999003").unwrap();
     assert!(millgate["geometry"].is_null());
     assert!(millgate["properties"]["value"].is_number());
-    assert!(doc["notes"].to_string().contains("E05999003"), "{}", doc["notes"]);
+    assert!(
+        doc["notes"].to_string().contains("E05999003"),
+        "{}",
+        doc["notes"]
+    );
     assert_eq!(doc["basis"]["datasets"]["boundaries-wd19"], 2);
     let pinned = map(&r, &["--at", "boundaries-wd19=1"]);
-    assert!(pinned["features"].as_array().unwrap().iter().all(|f| f["geometry"].is_object()));
+    assert!(
+        pinned["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["geometry"].is_object())
+    );
 
     // Written to a file with -o, the same document.
     let out = dir.path().join("map.geojson");
-    r.ok([Path::new("map"), Path::new("--indicator"), Path::new("crime-all"), Path::new("--authority"), Path::new(VALE), Path::new("-o"), &out]);
+    r.ok([
+        Path::new("map"),
+        Path::new("--indicator"),
+        Path::new("crime-all"),
+        Path::new("--authority"),
+        Path::new(VALE),
+        Path::new("-o"),
+        &out,
+    ]);
     assert_eq!(json(&std::fs::read_to_string(&out).unwrap()), doc);
 }
 
@@ -204,14 +261,36 @@ fn maps_follow_the_answers_ward_vintage() {
     let dir = temp_dir();
     let r = Renewal::new(&dir.path().join("warehouse"));
     let sample = dir.path().join("sample");
-    r.ok([Path::new("sample"), Path::new("--out"), &sample, Path::new("--boundary-change")]);
+    r.ok([
+        Path::new("sample"),
+        Path::new("--out"),
+        &sample,
+        Path::new("--boundary-change"),
+    ]);
     let bc = sample.join("boundary-change");
-    ingest(&r, &["lookup"], files(&sample, "Lower_Layer_Super_Output_Area_", ".csv"));
+    ingest(
+        &r,
+        &["lookup"],
+        files(&sample, "Lower_Layer_Super_Output_Area_", ".csv"),
+    );
     ingest(&r, &["lookup"], files(&bc, "LSOA_", ".csv"));
-    ingest(&r, &["population"], vec![bc.join("census2021_usual_residents_age6_lsoa21.csv")]);
-    ingest(&r, &["crime"], files(&sample, "2021-", "-renewal-vale-street.csv"));
+    ingest(
+        &r,
+        &["population"],
+        vec![bc.join("census2021_usual_residents_age6_lsoa21.csv")],
+    );
+    ingest(
+        &r,
+        &["crime"],
+        files(&sample, "2021-", "-renewal-vale-street.csv"),
+    );
     ingest(&r, &["boundaries"], files(&sample, "", ".geojson"));
-    let weights = ["--ward-vintage", "WD24", "--bridge-weights", "population-census2021-lsoa21"];
+    let weights = [
+        "--ward-vintage",
+        "WD24",
+        "--bridge-weights",
+        "population-census2021-lsoa21",
+    ];
 
     // Only the 2019 shapes so far: the 2024 answer is refused, naming WD24.
     let mut args = vec!["map", "--indicator", "crime-all", "--authority", VALE];
@@ -219,7 +298,10 @@ fn maps_follow_the_answers_ward_vintage() {
     let out = r.run(&args);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("WD24") && err.contains("boundaries-wd24"), "{err}");
+    assert!(
+        err.contains("WD24") && err.contains("boundaries-wd24"),
+        "{err}"
+    );
 
     ingest(&r, &["boundaries"], files(&bc, "", ".geojson"));
     let rows = gap_rows(&r, &weights);

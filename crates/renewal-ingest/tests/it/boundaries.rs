@@ -12,7 +12,10 @@ use renewal_warehouse::{PublishOptions, Published, Warehouse};
 
 use crate::{catalog, table};
 
-fn read(files: &[PathBuf], vintage: Option<&str>) -> Result<Vec<renewal_warehouse::Draft>, IngestError> {
+fn read(
+    files: &[PathBuf],
+    vintage: Option<&str>,
+) -> Result<Vec<renewal_warehouse::Draft>, IngestError> {
     let options = BoundaryOptions {
         vintage: vintage.map(|v| v.parse::<Vintage>().unwrap()),
     };
@@ -33,7 +36,9 @@ fn raw_codes(path: &PathBuf, property: &str) -> Vec<String> {
 /// A text column of a frame, nulls as `None`.
 fn strings(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<String>> {
     let ca = df.column(name).unwrap().str().unwrap().clone();
-    (0..df.height()).map(|i| ca.get(i).map(str::to_owned)).collect()
+    (0..df.height())
+        .map(|i| ca.get(i).map(str::to_owned))
+        .collect()
 }
 
 fn codes_of(draft: &renewal_warehouse::Draft) -> Vec<String> {
@@ -62,7 +67,10 @@ fn greater_manchester_wards_2022_with_the_vintage_given() {
 
     let df = table(draft, "boundaries");
     let names = strings(&df, "name");
-    assert!(names.contains(&Some("Astley Bridge".to_owned())), "{names:?}");
+    assert!(
+        names.contains(&Some("Astley Bridge".to_owned())),
+        "{names:?}"
+    );
     let once = |c: &str| strings(&df, c).into_iter().collect::<BTreeSet<_>>();
     assert_eq!(once("vintage"), BTreeSet::from([Some("WD22".to_owned())]));
     assert_eq!(once("level"), BTreeSet::from([Some("ward".to_owned())]));
@@ -73,7 +81,10 @@ fn greater_manchester_wards_2022_with_the_vintage_given() {
     let max_lat = df.column("max_lat").unwrap().f64().unwrap().clone();
     for i in 0..df.height() {
         let g: serde_json::Value = serde_json::from_str(geometry.get(i).unwrap()).unwrap();
-        assert!(matches!(g["type"].as_str(), Some("Polygon" | "MultiPolygon")));
+        assert!(matches!(
+            g["type"].as_str(),
+            Some("Polygon" | "MultiPolygon")
+        ));
         assert!((-2.8..-1.8).contains(&min_lon.get(i).unwrap()));
         assert!((53.3..53.75).contains(&max_lat.get(i).unwrap()));
     }
@@ -125,7 +136,10 @@ fn refused(name: &str, text: &str) -> IngestError {
 #[test]
 fn bad_files_are_refused_at_their_place() {
     // Not JSON: the line and column of the syntax error.
-    let err = refused("broken.geojson", "{\n\"type\": \"FeatureCollection\",\n\"features\": [ oops ]\n}\n");
+    let err = refused(
+        "broken.geojson",
+        "{\n\"type\": \"FeatureCollection\",\n\"features\": [ oops ]\n}\n",
+    );
     let location = err.location().unwrap();
     assert_eq!(location.file, "broken.geojson");
     assert_eq!(location.line, Some(3));
@@ -138,35 +152,67 @@ fn bad_files_are_refused_at_their_place() {
         1,
     );
     let err = refused("bng.geojson", &bng);
-    assert!(err.to_string().contains("EPSG::27700") && err.to_string().contains("WGS84"), "{err}");
+    assert!(
+        err.to_string().contains("EPSG::27700") && err.to_string().contains("WGS84"),
+        "{err}"
+    );
 
     // The second feature lacks the code property.
     let err = refused(
         "missing.geojson",
-        &collection(&[feature(r#""WD19CD": "E05000001""#), feature(r#""WD19NM": "Nowhere""#)]),
+        &collection(&[
+            feature(r#""WD19CD": "E05000001""#),
+            feature(r#""WD19NM": "Nowhere""#),
+        ]),
     );
     assert_eq!(err.location().unwrap().file, "missing.geojson");
-    assert!(err.to_string().contains("feature 1: no property WD19CD"), "{err}");
+    assert!(
+        err.to_string().contains("feature 1: no property WD19CD"),
+        "{err}"
+    );
 
     // The same code twice in a file.
     let err = refused(
         "twice.geojson",
-        &collection(&[feature(r#""WD19CD": "E05000001""#), feature(r#""WD19CD": "E05000001""#)]),
+        &collection(&[
+            feature(r#""WD19CD": "E05000001""#),
+            feature(r#""WD19CD": "E05000001""#),
+        ]),
     );
-    assert!(err.to_string().contains("feature 1") && err.to_string().contains("E05000001"), "{err}");
+    assert!(
+        err.to_string().contains("feature 1") && err.to_string().contains("E05000001"),
+        "{err}"
+    );
 
     // An LSOA code where ward codes belong.
-    let err = refused("wrong.geojson", &collection(&[feature(r#""WD19CD": "E01000001""#)]));
-    assert!(err.to_string().contains("feature 0") && err.to_string().contains("E01000001"), "{err}");
+    let err = refused(
+        "wrong.geojson",
+        &collection(&[feature(r#""WD19CD": "E01000001""#)]),
+    );
+    assert!(
+        err.to_string().contains("feature 0") && err.to_string().contains("E01000001"),
+        "{err}"
+    );
 
     // No property any format knows.
-    let err = refused("unknown.geojson", &collection(&[feature(r#""id": "E05000001""#)]));
+    let err = refused(
+        "unknown.geojson",
+        &collection(&[feature(r#""id": "E05000001""#)]),
+    );
     assert!(err.to_string().contains("no boundaries format"), "{err}");
 
     // The same code in two files of one vintage.
     let dir = temp_dir();
-    let a = write_file(dir.path(), "a.geojson", collection(&[feature(r#""WD19CD": "E05000001""#)]));
-    let b = write_file(dir.path(), "b.geojson", collection(&[feature(r#""WD19CD": "E05000001""#)]));
+    let a = write_file(
+        dir.path(),
+        "a.geojson",
+        collection(&[feature(r#""WD19CD": "E05000001""#)]),
+    );
+    let b = write_file(
+        dir.path(),
+        "b.geojson",
+        collection(&[feature(r#""WD19CD": "E05000001""#)]),
+    );
     let err = read(&[a, b], None).unwrap_err();
     assert_eq!(err.location().unwrap().file, "b.geojson");
     assert!(err.to_string().contains("also in a.geojson"), "{err}");
@@ -186,7 +232,9 @@ fn the_same_bytes_again_are_unchanged_and_new_bytes_a_new_version() {
         rt.block_on(warehouse.publish(drafts.remove(0), PublishOptions::default()))
             .unwrap()
     };
-    assert!(matches!(publish(&path), Published::New(ref m) if m.version == 1 && m.dataset == "boundaries-wd19"));
+    assert!(
+        matches!(publish(&path), Published::New(ref m) if m.version == 1 && m.dataset == "boundaries-wd19")
+    );
     assert!(matches!(publish(&path), Published::Unchanged(ref m) if m.version == 1));
     let two = collection(&[
         feature(r#""WD19CD": "E05000001", "WD19NM": "One""#),

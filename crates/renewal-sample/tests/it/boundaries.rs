@@ -46,7 +46,10 @@ fn shapes(path: &Path, code_property: &str) -> BTreeMap<String, MultiPolygon<f64
         assert!(mp.is_valid(), "{code}: invalid geometry");
         // Plausible England: the South Pennines, within a few kilometres.
         for c in mp.0.iter().flat_map(|p| p.exterior().0.iter()) {
-            assert!((-2.1..-1.6).contains(&c.x) && (53.45..53.6).contains(&c.y), "{c:?}");
+            assert!(
+                (-2.1..-1.6).contains(&c.x) && (53.45..53.6).contains(&c.y),
+                "{c:?}"
+            );
         }
         assert!(out.insert(code.clone(), mp).is_none(), "{code} twice");
     }
@@ -133,15 +136,23 @@ fn boundaries_tile_the_authorities_on_both_geographies() {
     let bc = top.join(BOUNDARY_CHANGE_DIR);
 
     let rows19 = lookup(
-        &top.join("Lower_Layer_Super_Output_Area_(2011)_to_Ward_(2019)_Lookup_in_England_and_Wales.csv"),
+        &top.join(
+            "Lower_Layer_Super_Output_Area_(2011)_to_Ward_(2019)_Lookup_in_England_and_Wales.csv",
+        ),
         "LSOA11CD",
         "WD19CD",
         "LAD19CD",
     );
     assert_eq!(rows19.len(), 80);
     check_tiling(
-        &shapes(&top.join("LSOA_(December_2011)_Boundaries_EW_BGC.geojson"), "LSOA11CD"),
-        &shapes(&top.join("Wards_(December_2019)_Boundaries_EW_BGC.geojson"), "WD19CD"),
+        &shapes(
+            &top.join("LSOA_(December_2011)_Boundaries_EW_BGC.geojson"),
+            "LSOA11CD",
+        ),
+        &shapes(
+            &top.join("Wards_(December_2019)_Boundaries_EW_BGC.geojson"),
+            "WD19CD",
+        ),
         &rows19,
     );
 
@@ -152,17 +163,28 @@ fn boundaries_tile_the_authorities_on_both_geographies() {
         "LAD24CD",
     );
     assert_eq!(rows24.len(), 81);
-    let lsoa21 = shapes(&bc.join("LSOA_(December_2021)_Boundaries_EW_BGC.geojson"), "LSOA21CD");
+    let lsoa21 = shapes(
+        &bc.join("LSOA_(December_2021)_Boundaries_EW_BGC.geojson"),
+        "LSOA21CD",
+    );
     check_tiling(
         &lsoa21,
-        &shapes(&bc.join("Wards_(May_2024)_Boundaries_UK_BGC.geojson"), "WD24CD"),
+        &shapes(
+            &bc.join("Wards_(May_2024)_Boundaries_UK_BGC.geojson"),
+            "WD24CD",
+        ),
         &rows24,
     );
 
     // The 2021 LSOAs cover the same land as the 2011 ones: an unchanged LSOA keeps its shape,
     // and the totals agree.
-    let lsoa11 = shapes(&top.join("LSOA_(December_2011)_Boundaries_EW_BGC.geojson"), "LSOA11CD");
-    let total = |m: &BTreeMap<String, MultiPolygon<f64>>| m.values().map(|s| s.unsigned_area()).sum::<f64>();
+    let lsoa11 = shapes(
+        &top.join("LSOA_(December_2011)_Boundaries_EW_BGC.geojson"),
+        "LSOA11CD",
+    );
+    let total = |m: &BTreeMap<String, MultiPolygon<f64>>| {
+        m.values().map(|s| s.unsigned_area()).sum::<f64>()
+    };
     assert!(((total(&lsoa11) - total(&lsoa21)) / total(&lsoa11)).abs() < 1e-9);
     assert_eq!(lsoa11["E01999001"], lsoa21["E01999001"]);
     // A split LSOA's two halves, and the irregular redrawing's second LSOA in two parts.

@@ -49,10 +49,7 @@ pub(crate) fn parse(
         file: source_name.to_owned(),
         message,
     };
-    let root: Value = serde_json::from_slice(bytes).map_err(|e| BoundaryError::Json {
-        file: source_name.to_owned(),
-        message: e.to_string(),
-    })?;
+    let root: Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e, source_name))?;
     let root = root
         .as_object()
         .ok_or_else(|| file_error("top level is not a JSON object".to_owned()))?;
@@ -150,6 +147,34 @@ pub(crate) fn parse(
         level,
         areas,
     })
+}
+
+/// The property names of the first feature, for recognising a file's layout before reading
+/// it; empty when the file has no readable first feature (reading it then says why).
+pub(crate) fn first_properties(
+    bytes: &[u8],
+    source_name: &str,
+) -> Result<Vec<String>, BoundaryError> {
+    let root: Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e, source_name))?;
+    Ok(root
+        .get("features")
+        .and_then(|f| f.get(0))
+        .and_then(|f| f.get("properties"))
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default())
+}
+
+fn json_error(e: &serde_json::Error, source_name: &str) -> BoundaryError {
+    // serde_json's text ends with " at line L column C"; the error has its own fields for it.
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    BoundaryError::Json {
+        file: source_name.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: text.strip_suffix(&suffix).unwrap_or(&text).to_owned(),
+    }
 }
 
 fn check_crs(crs: Option<&Value>) -> Result<(), String> {
@@ -254,10 +279,16 @@ fn level_of_code(code: &str) -> Result<Level, String> {
 }
 
 fn geometry(feature: &Value) -> Result<MultiPolygon<f64>, String> {
-    let geometry = match feature.get("geometry") {
-        None | Some(Value::Null) => return Err("feature has no geometry".to_owned()),
-        Some(g) => g,
-    };
+    match feature.get("geometry") {
+        None | Some(Value::Null) => Err("feature has no geometry".to_owned()),
+        Some(g) => geometry_from_geojson(g),
+    }
+}
+
+/// A GeoJSON `Polygon` or `MultiPolygon` geometry object (not a Feature) as a multipolygon,
+/// with the checks the file reader applies: WGS84 longitude/latitude, rings of at least three
+/// distinct positions. The error says what is wrong, without a file name.
+pub fn geometry_from_geojson(geometry: &Value) -> Result<MultiPolygon<f64>, String> {
     let kind = geometry
         .get("type")
         .and_then(Value::as_str)
@@ -342,4 +373,38 @@ fn ring(value: &Value) -> Result<LineString<f64>, String> {
         ));
     }
     Ok(LineString::new(coords))
+}
+
+/// A multipolygon as a GeoJSON geometry object: a `Polygon` when it has one part, else a
+/// `MultiPolygon`. Rings are written closed, as RFC 7946 requires; coordinates unrounded.
+pub fn geometry_to_geojson(polygon: &MultiPolygon<f64>) -> Value {
+    fn ring(line: &LineString<f64>) -> Value {
+        let mut coords: Vec<Value> = line.0.iter().map(|c| Value::from(vec![c.x, c.y])).collect();
+        if line.0.first() != line.0.last()
+            && let Some(first) = line.0.first()
+        {
+            coords.push(Value::from(vec![first.x, first.y]));
+        }
+        Value::Array(coords)
+    }
+    fn part(p: &Polygon<f64>) -> Value {
+        Value::Array(
+            std::iter::once(p.exterior())
+                .chain(p.interiors())
+                .map(ring)
+                .collect(),
+        )
+    }
+    let mut object = Map::new();
+    if let [only] = polygon.0.as_slice() {
+        object.insert("type".into(), "Polygon".into());
+        object.insert("coordinates".into(), part(only));
+    } else {
+        object.insert("type".into(), "MultiPolygon".into());
+        object.insert(
+            "coordinates".into(),
+            Value::Array(polygon.0.iter().map(part).collect()),
+        );
+    }
+    Value::Object(object)
 }

@@ -33,7 +33,7 @@ use renewal_geo::{Level, Vintage};
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
-pub use geojson::GeoJsonOptions;
+pub use geojson::{GeoJsonOptions, geometry_from_geojson, geometry_to_geojson};
 
 /// One area: its GSS code, its name when the file gives one, and its boundary.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +45,21 @@ pub struct Area {
     pub polygon: MultiPolygon<f64>,
     /// The file (as named by the caller) this area was read from.
     pub source: String,
+}
+
+impl Area {
+    /// The boundary as a GeoJSON geometry object's text (see [`geometry_to_geojson`]): how the
+    /// warehouse stores it, readable by anything that reads GeoJSON.
+    pub fn geometry_json(&self) -> String {
+        geometry_to_geojson(&self.polygon).to_string()
+    }
+
+    /// `[min_lon, min_lat, max_lon, max_lat]`; `None` only for an empty boundary, which the
+    /// reader never produces.
+    pub fn bounding_box(&self) -> Option<[f64; 4]> {
+        let rect = self.polygon.bounding_rect()?;
+        Some([rect.min().x, rect.min().y, rect.max().x, rect.max().y])
+    }
 }
 
 /// Where a point fell. See [`BoundarySet::locate`] for the rules.
@@ -75,8 +90,14 @@ pub enum Position {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BoundaryError {
-    #[error("{file}: not valid JSON: {message}")]
-    Json { file: String, message: String },
+    /// The bytes are not JSON; `line` and `column` are 1-based, as serde_json counts them.
+    #[error("{file}: line {line}, column {column}: not valid JSON: {message}")]
+    Json {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{file}: {message}")]
     File { file: String, message: String },
     /// `index` counts from 0, as in the file's `features` array (`.features[17]` in jq).
@@ -141,6 +162,16 @@ impl BoundarySet {
                 ..GeoJsonOptions::default()
             },
         )
+    }
+
+    /// The property names of a GeoJSON file's first feature (empty when it has none), so a
+    /// caller can recognise the file's layout before reading it. Only a JSON syntax error is
+    /// an error here; [`BoundarySet::from_geojson_with`] reports everything else.
+    pub fn first_feature_properties(
+        bytes: &[u8],
+        source_name: &str,
+    ) -> Result<Vec<String>, BoundaryError> {
+        geojson::first_properties(bytes, source_name)
     }
 
     /// [`BoundarySet::from_geojson`] with the name property and the vintage stated as well.

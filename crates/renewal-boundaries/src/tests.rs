@@ -360,7 +360,11 @@ fn file_level_errors() {
             .unwrap_err()
             .to_string()
     };
-    assert!(err(b"{").starts_with("f.geojson: not valid JSON: "));
+    // JSON syntax errors say where, without serde_json's own "at line L column C" repeated.
+    assert_eq!(
+        err(b"{\n  \"type\": x"),
+        "f.geojson: line 2, column 11: not valid JSON: expected value"
+    );
     assert_eq!(
         err(br#"{"type": "Feature"}"#),
         "f.geojson: GeoJSON type Feature is not a FeatureCollection"

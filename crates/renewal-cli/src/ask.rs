@@ -429,3 +429,89 @@ pub fn indicators(e: &Engine, json: bool) -> Result<()> {
 fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MapLevel {
+    Ward,
+    Lsoa,
+}
+
+/// `renewal map`: the gap question's options plus how to draw the shapes.
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// Indicator id (`renewal indicators` lists them).
+    #[arg(long)]
+    indicator: String,
+    /// The local authority whose areas to map.
+    #[arg(long)]
+    authority: String,
+    #[arg(long, value_enum, default_value = "ward")]
+    level: MapLevel,
+    /// Period label (e.g. 2021-01, 2019-20); the latest by default.
+    #[arg(long)]
+    period: Option<String>,
+    /// Compare with the area's authority or with England.
+    #[arg(long, value_enum, default_value = "authority")]
+    benchmark: BenchmarkName,
+    /// Ward vintage to build wards in (e.g. WD19); boundaries of the same vintage are used.
+    #[arg(long)]
+    ward_vintage: Option<Vintage>,
+    /// Use a given version of a dataset instead of the current one, e.g. --at boundaries-wd19=1.
+    #[arg(long = "at", value_name = "DATASET=VERSION", value_parser = parse_pin)]
+    pins: Vec<(String, u64)>,
+    /// Population to apportion split LSOAs by when data are moved between LSOA vintages (as
+    /// for `renewal gap`).
+    #[arg(long, value_name = "DATASET[:YEAR]")]
+    bridge_weights: Option<String>,
+    /// Counts below this are withheld with everything derived from them.
+    #[arg(long, default_value_t = renewal_query::DEFAULT_DISCLOSURE_THRESHOLD)]
+    disclosure_threshold: f64,
+    /// Simplify boundaries for the web with this tolerance in metres (topology-preserving
+    /// Visvalingam–Whyatt); figures are unaffected.
+    #[arg(long, value_name = "METRES")]
+    simplify: Option<f64>,
+    /// Decimal places of coordinates.
+    #[arg(long, default_value_t = renewal_query::DEFAULT_MAP_PRECISION)]
+    precision: u8,
+    /// Write the GeoJSON to this file instead of standard output.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+pub async fn map(e: Engine, args: &MapArgs) -> Result<()> {
+    let e = e.with_disclosure_threshold(args.disclosure_threshold);
+    let request = GapRequest {
+        indicator: args.indicator.clone(),
+        period: args.period.clone(),
+        authority: Some(args.authority.clone()),
+        level: match args.level {
+            MapLevel::Ward => AreaLevel::Ward,
+            MapLevel::Lsoa => AreaLevel::Lsoa,
+        },
+        benchmark: match args.benchmark {
+            BenchmarkName::Authority => Benchmark::Authority,
+            BenchmarkName::England => Benchmark::England,
+        },
+    };
+    let scope = Scope {
+        ward_vintage: args.ward_vintage,
+        pins: args.pins.iter().cloned().collect(),
+        bridge_weights: args.bridge_weights.clone(),
+    };
+    let options = renewal_query::MapOptions {
+        simplify_metres: args.simplify,
+        precision: args.precision,
+    };
+    let map = renewal_query::gap_map(&e, &request, &scope, &options).await?;
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    serde_json::to_writer(&mut out, &map.document)?;
+    writeln!(out)?;
+    out.flush()?;
+    output::basis_to_stderr(&map.basis, &map.notes);
+    Ok(())
+}

@@ -72,6 +72,11 @@ enum Command {
     Profile(ask::ProfileArgs),
     /// The areas most similar to one area over chosen indicators.
     Similar(ask::SimilarArgs),
+    /// The gap question for one authority's wards (or LSOAs) as a GeoJSON map: each
+    /// feature's properties are exactly its row of `renewal gap`, withheld figures included
+    /// as null; `basis` and `notes` sit beside the features. Needs the boundaries of the
+    /// answer's ward vintage (`renewal ingest boundaries`).
+    Map(ask::MapArgs),
     /// Custom neighbourhoods: named sets of LSOAs.
     #[command(subcommand)]
     Neighbourhood(ask::NeighbourhoodCommand),
@@ -186,6 +191,18 @@ enum Ingest {
     Services(ObservationArgs),
     /// police.uk street-level crime CSVs: incidents and monthly counts per LSOA × crime type.
     Crime(CrimeArgs),
+    /// Ward or LSOA boundaries (GeoJSON, WGS84) into boundaries-<vintage> (boundaries-wd19),
+    /// for maps. ONS files state the vintage in their properties (WD19CD); Trafford Data Lab
+    /// files (area_code) need --vintage. All files of a vintage make one version.
+    Boundaries {
+        /// Vintage of the areas (WD19, WD24, LSOA11, LSOA21, …), for files that do not say.
+        #[arg(long, value_name = "VINTAGE")]
+        vintage: Option<Vintage>,
+        #[command(flatten)]
+        publish: PublishArgs,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Population per LSOA by sex and age band: ONS mid-year estimates (open-data layout, or
     /// the ONS release as CSV per year or XLSX with a sheet per year) and Census 2021 usual
     /// residents. All files given make one dataset version.
@@ -427,6 +444,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Priority(args) => ask::priority(query_engine(&cli)?, args).await,
         Command::Profile(args) => ask::profile(query_engine(&cli)?, args).await,
         Command::Similar(args) => ask::similar(query_engine(&cli)?, args).await,
+        Command::Map(args) => ask::map(query_engine(&cli)?, args).await,
         Command::Neighbourhood(command) => ask::neighbourhood(query_engine(&cli)?, command).await,
         Command::Serve(args) => serve(&cli, args).await,
         Command::HashKey { key } => {
@@ -564,6 +582,19 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
         ),
         Ingest::Lookup { publish, files } => (
             renewal_ingest::read_lookups(&catalog, files, &progress)?,
+            publish.keep,
+        ),
+        Ingest::Boundaries {
+            vintage,
+            publish,
+            files,
+        } => (
+            renewal_ingest::read_boundaries(
+                &catalog,
+                files,
+                &renewal_ingest::BoundaryOptions { vintage: *vintage },
+                &progress,
+            )?,
             publish.keep,
         ),
         Ingest::Census(args) => observations(&catalog, "census", args, bridge, &progress)?,

@@ -1,6 +1,7 @@
 //! Ingestion: published files in, validated warehouse drafts out.
 //!
-//! Each dataset family has one module (`iod`, `lookup`, `observations`, `crime`, `population`); all of them share [`source`] (CSV,
+//! Each dataset family has one module (`iod`, `lookup`, `observations`, `crime`, `population`,
+//! `boundaries`); all of them share [`source`] (CSV,
 //! gzipped CSV and XLSX into text tables, with line numbers), [`number`] (numbers as published)
 //! and [`frame`] (polars frames to Parquet). Adding a format of a known family is a new file
 //! under `data-schemas/`; adding a family is a new module here plus its schema folder.
@@ -11,6 +12,7 @@
 //! Architecture invariant: no DataFusion here, and no writes to the warehouse: this crate
 //! returns [`renewal_warehouse::Draft`]s and the caller publishes them.
 
+pub mod boundaries;
 pub mod bridge;
 pub mod crime;
 pub mod error;
@@ -24,6 +26,7 @@ pub mod progress;
 pub mod source;
 mod vintage;
 
+pub use boundaries::{BoundaryOptions, read_boundaries};
 pub use crime::{Boundaries, CrimeOptions, read_crime};
 pub use error::{IngestError, Location};
 pub use iod::read_iod;

@@ -13,6 +13,7 @@ mod bridging;
 mod cache;
 mod engine;
 mod geography;
+mod map;
 mod native;
 mod population;
 mod priority;
@@ -33,6 +34,7 @@ pub use bridging::{BridgeUse, lsoa_bridge};
 pub use cache::DEFAULT_CACHE_BYTES;
 pub use engine::{DEFAULT_DISCLOSURE_THRESHOLD, Engine, Scope};
 pub use geography::{Area, AreaLevel, ENGLAND_CODE, Neighbourhood};
+pub use map::{DEFAULT_MAP_PRECISION, GapMap, MapOptions, gap_map, vertex_count};
 pub use priority::{DOMAINS, PriorityRequest, priority_neighbourhoods};
 pub use profile::{area_profile, most_similar};
 pub use questions::{

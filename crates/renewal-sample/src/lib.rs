@@ -21,6 +21,10 @@
 //!   their gap to the authority and one (Millgate) does not; and police.uk crime as twelve
 //!   monthly files, `2021-01-renewal-vale-street.csv` to `2021-12-…`, one per month as
 //!   police.uk publishes them, with a summer peak.
+//! - `Wards_(December_2019)_Boundaries_EW_BGC.geojson` and
+//!   `LSOA_(December_2011)_Boundaries_EW_BGC.geojson` (module `boundaries`): ward and LSOA
+//!   polygons in the ONS portal's GeoJSON layout (WGS84), tiling the two authorities exactly as
+//!   the lookup assigns LSOAs to wards; for `renewal ingest boundaries` and maps.
 //! - `README.txt`: what these files are and the seed.
 //!
 //! With [`SampleScope::WithBoundaryChange`] (`renewal sample --boundary-change`), the place
@@ -29,7 +33,9 @@
 //! - `LSOA_(2011)_to_LSOA_(2021)_to_Local_Authority_District_(2022)_Lookup_for_England_and_Wales.csv`
 //!   and `LSOA_(2021)_to_Electoral_Ward_(2024)_to_LAD_(2024)_Best_Fit_Lookup_in_EW.csv`
 //!   (module `geography2021`): 81 LSOA21s (splits, merges and an irregular redrawing in both
-//!   authorities), 12 wards after a 2024 review; BOM, CRLF, `ObjectId` last.
+//!   authorities), 12 wards after a 2024 review; BOM, CRLF, `ObjectId` last; and their
+//!   boundaries, `Wards_(May_2024)_Boundaries_UK_BGC.geojson` and
+//!   `LSOA_(December_2021)_Boundaries_EW_BGC.geojson`, tiling the same land (module `boundaries`).
 //! - `File_2_-_IoD2025_Domains_of_Deprivation.csv` (BOM, ranks `"6,907"`),
 //!   `File_5_-_IoD2025_Scores.csv` (no BOM) and `File_6_-_IoD2025_Population_Denominators.csv`
 //!   (module `iod2025`): ranks out of 33,755; Millgate leaves deciles 1–2, one Brookmere Town
@@ -50,6 +56,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+mod boundaries;
 mod crime2024;
 mod families;
 mod geography2021;
@@ -194,6 +201,7 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
     let place = place::Place::build(spec.seed);
     let mut files = iod::files(&place, spec.seed);
     files.push(lookup::file(&place));
+    files.extend(boundaries::files_2019(&place));
     files.push(families::census(&place, spec.seed));
     files.push(families::claimants(&place, spec.seed));
     files.push(families::claimant_rate(&place, spec.seed));
@@ -216,6 +224,7 @@ fn boundary_change(place: &place::Place, seed: u64) -> Vec<Output> {
     let iod25 = iod2025::Iod2025::generate(place, &geo, seed);
     files.push(geography2021::bridge(place, &geo));
     files.push(geography2021::wards(&geo));
+    files.extend(boundaries::files_2021(place, &geo));
     files.extend(iod2025::files(&geo, &iod25, &pop));
     files.extend(population::lsoa11_files(place, &geo, &pop));
     files.extend(population::lsoa21_files(&geo, &pop));

@@ -128,6 +128,10 @@ fn same_seed_same_bytes_other_seed_other_figures() {
             LOOKUP,
             crate::geography2021::BRIDGE,
             crate::geography2021::WARDS,
+            crate::boundaries::WARDS_2019,
+            crate::boundaries::LSOAS_2011,
+            crate::boundaries::WARDS_2024,
+            crate::boundaries::LSOAS_2021,
         ];
         if lookups.iter().any(|l| name == Path::new(l)) {
             assert!(bytes == other, "{name:?} should not depend on the seed");
@@ -193,6 +197,8 @@ fn report_lists_every_file_with_its_rows() {
         (FILE_2, 80),
         (FILE_6, 80),
         (LOOKUP, 80),
+        (crate::boundaries::WARDS_2019, 11),
+        (crate::boundaries::LSOAS_2011, 80),
         // 80 LSOAs × 5 health categories; 12 months × 2 authorities; 11 wards × 6 years.
         (crate::families::CENSUS, 400),
         (crate::families::CLAIMANTS, 80),
@@ -226,6 +232,8 @@ fn report_lists_every_file_with_its_rows() {
         [
             (g21::BRIDGE, 85),
             (g21::WARDS, 81),
+            (crate::boundaries::WARDS_2024, 12),
+            (crate::boundaries::LSOAS_2021, 81),
             (iod2025::FILE_2, 81),
             (iod2025::FILE_5, 81),
             (iod2025::FILE_6, 81),
@@ -285,8 +293,8 @@ fn base_scope_is_the_sample_without_the_boundary_change() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 21, "{names:?}");
-    assert_eq!(written.files.len(), 21);
+    assert_eq!(names.len(), 23, "{names:?}");
+    assert_eq!(written.files.len(), 23);
     for name in &names {
         let ours = std::fs::read(base.path().join(name)).unwrap();
         let with = std::fs::read(all.path().join(name)).unwrap();

@@ -603,6 +603,93 @@ impl BridgeFormat {
     }
 }
 
+/// A layout of GeoJSON boundary files (`datasets/boundaries/`): which feature properties hold
+/// each area's code and name, and whether they say the vintage. A file belongs to the first
+/// format (in file-name order) whose code property its first feature has.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoundaryFormat {
+    /// Recorded as each source's format in the manifest.
+    pub id: String,
+    /// What files of this layout are, in a line.
+    pub description: String,
+    /// The property holding the GSS code, matched ignoring case (`area_code`). Absent: the
+    /// ONS code header (`WD19CD`, `lsoa21cd`, …), which also states the vintage.
+    #[serde(default)]
+    pub code_property: Option<String>,
+    /// The property holding the area name (`area_name`). Absent: the ONS name header of the
+    /// code's vintage (`WD19NM`), when the file has one.
+    #[serde(default)]
+    pub name_property: Option<String>,
+    /// Levels such files may hold: `lsoa`, `ward` (and `lad`).
+    pub levels: Vec<String>,
+}
+
+impl BoundaryFormat {
+    /// The code property of a feature with these property names, if this format reads it.
+    pub fn code_property_in<'a>(
+        &self,
+        properties: impl IntoIterator<Item = &'a str>,
+    ) -> Option<&'a str> {
+        properties.into_iter().find(|p| match &self.code_property {
+            Some(c) => c.eq_ignore_ascii_case(p),
+            None => matches!(
+                Vintage::from_ons_header(p),
+                Some((v, renewal_geo::HeaderRole::Code)) if self.allows(v.level)
+            ),
+        })
+    }
+
+    /// Whether files of this format may hold areas of `level`.
+    pub fn allows(&self, level: renewal_geo::Level) -> bool {
+        self.levels
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(level_word(level)))
+    }
+
+    /// Whether the property names state the vintage (ONS headers do; `area_code` does not).
+    pub fn states_vintage(&self) -> bool {
+        self.code_property.is_none()
+    }
+
+    fn check(&self, path: &str) -> Result<(), SchemaError> {
+        let known = ["lsoa", "ward", "lad"];
+        if self.levels.is_empty() {
+            return Err(SchemaError::Invalid {
+                file: path.to_owned(),
+                message: "levels is empty".into(),
+            });
+        }
+        if let Some(l) = self
+            .levels
+            .iter()
+            .find(|l| !known.contains(&l.to_ascii_lowercase().as_str()))
+        {
+            return Err(SchemaError::Invalid {
+                file: path.to_owned(),
+                message: format!("unknown level {l:?} (known: lsoa, ward, lad)"),
+            });
+        }
+        if self.code_property.is_none() && self.name_property.is_some() {
+            return Err(SchemaError::Invalid {
+                file: path.to_owned(),
+                message: "name_property needs code_property (ONS headers find their own name)"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The word schema files use for a level.
+fn level_word(level: renewal_geo::Level) -> &'static str {
+    match level {
+        renewal_geo::Level::Lsoa => "lsoa",
+        renewal_geo::Level::Ward => "ward",
+        renewal_geo::Level::Lad => "lad",
+    }
+}
+
 /// Serde-friendly wrapper so schema files can say `fit = "best-fit"`.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(try_from = "String")]
@@ -635,6 +722,8 @@ pub struct Catalog {
     pub bridge: Vec<(SchemaFile, BridgeFormat)>,
     /// `datasets/population/`: LSOA population estimates and census counts.
     pub population: Vec<(SchemaFile, PopulationFormat)>,
+    /// `datasets/boundaries/`: GeoJSON boundary files of wards and LSOAs.
+    pub boundaries: Vec<(SchemaFile, BoundaryFormat)>,
     pub indicators: Vec<(SchemaFile, IndicatorDef)>,
     /// `editions.toml`: which IoD edition a request without one means.
     pub editions: Editions,
@@ -726,6 +815,13 @@ impl Catalog {
                     catalog.lookup.push((file, format));
                     id
                 }
+                ["datasets", "boundaries", _] => {
+                    let format: BoundaryFormat = toml::from_str(&text).map_err(toml_err)?;
+                    format.check(&path)?;
+                    let id = format.id.clone();
+                    catalog.boundaries.push((file, format));
+                    id
+                }
                 ["datasets", "bridge", _] => {
                     let format: BridgeFormat = toml::from_str(&text).map_err(toml_err)?;
                     let id = format.id.clone();
@@ -796,7 +892,8 @@ impl Catalog {
             .chain(self.crime.iter().map(|(f, _)| f))
             .chain(self.lookup.iter().map(|(f, _)| f))
             .chain(self.bridge.iter().map(|(f, _)| f))
-            .chain(self.population.iter().map(|(f, _)| f));
+            .chain(self.population.iter().map(|(f, _)| f))
+            .chain(self.boundaries.iter().map(|(f, _)| f));
         files
             .into_iter()
             .find(|f| f.path == path)

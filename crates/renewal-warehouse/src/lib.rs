@@ -945,6 +945,14 @@ pub mod ids {
         format!("{BRIDGE_PREFIX}{from}-{to}").to_ascii_lowercase()
     }
 
+    /// Area boundaries of one vintage: `boundaries-wd19`, `boundaries-lsoa21`.
+    pub fn boundaries(vintage: impl Display) -> String {
+        format!("{BOUNDARIES_PREFIX}{vintage}").to_ascii_lowercase()
+    }
+
+    /// What every boundaries dataset's id starts with.
+    pub const BOUNDARIES_PREFIX: &str = "boundaries-";
+
     /// What every bridge dataset's id starts with.
     pub const BRIDGE_PREFIX: &str = "bridge-";
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 mod bad_input;
+mod boundaries;
 mod bridge;
 mod corpus;
 mod crime;

@@ -23,6 +23,7 @@ renewal ingest benefits --period 2021-01 "$SAMPLE"/claimant_count_lsoa_sample.cs
 renewal ingest benefits "$SAMPLE"/claimant_rate_la_sample.csv
 renewal ingest services "$SAMPLE"/best_value_indicators_sample.csv
 renewal ingest crime "$SAMPLE"/2021-*-renewal-vale-street.csv
+renewal ingest boundaries "$SAMPLE"/*.geojson
 
 echo "== warehouse contents"
 renewal warehouse list
@@ -42,6 +43,11 @@ renewal versus --indicator crime-all --authority E08999001 --select 'imd-decile<
 echo "== Narrowing the gap: Canal Side against the rest of Renewal Vale (Best Value BV-HOMES-01)"
 renewal trend --indicator bv-homes-01 --authority E08999001 --select areas:E05999001 --format table
 
+echo "== A map of Renewal Vale's wards: GeoJSON whose feature properties are the gap rows"
+renewal map --indicator crime-all --authority E08999001 --ward-vintage WD19 --simplify 50 \
+    -o "$SAMPLE/renewal-vale-crime.geojson"
+echo "   written to $SAMPLE/renewal-vale-crime.geojson"
+
 echo "== Target: halve Canal Side's gap by 2024-25"
 renewal target add --id halve-canal-side --indicator bv-homes-01 --select areas:E05999001 \
     --authority E08999001 --baseline 2014-15 --target 2024-25
@@ -56,6 +62,7 @@ renewal ingest population --lsoa-vintage LSOA11 "$BC"/population_mid-*_lsoa11.cs
 renewal ingest population "$BC"/sapelsoasyoa_mid-*.csv
 renewal ingest population "$BC"/census2021_usual_residents_age6_lsoa21.csv
 renewal ingest crime --dataset crime-street-2024 "$BC"/2024-*-renewal-vale-street.csv
+renewal ingest boundaries "$BC"/*.geojson
 
 echo "== IoD2025 summaries by 2024 ward (ranks need every LSOA of England: left empty here)"
 renewal summary --vintage 2025 --level ward --ward-vintage WD24 --format table

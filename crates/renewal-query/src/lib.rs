@@ -18,6 +18,7 @@ mod population;
 mod priority;
 mod profile;
 mod questions;
+pub mod render;
 mod store;
 mod summary;
 mod tables;

@@ -588,7 +588,6 @@ fn etag(
     line(&format!("authorities={}", authorities.join(",")));
     line(&format!("datasets={}", datasets.join(",")));
     line(&format!("threshold={}", feed.disclosure_threshold));
-    let mut h = h;
     h.update(feed.catalog_digest);
     let digest = h.finalize();
     format!("\"{}\"", hex::encode(&digest[..16]))

@@ -741,7 +741,12 @@ async fn withheld_cells_and_the_single_lsoa_versus() {
     // CSV: the same rows with the withheld cells blank.
     let csv = full(&running, &format!("{path}&format=csv")).await;
     let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let (code_i, num_i, withheld_i) = (col("area_code"), col("numerator"), col("withheld"));
     let mut seen = 0;

@@ -311,7 +311,8 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
                 timeout,
             )
             .map_err(ServerError::Config)?;
-            let app = http::router(feed, axum::Router::new());
+            let app =
+                http::router(feed, axum::Router::new()).layer(feed_cors(&config.cors_origins));
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|source| ServerError::Bind { addr, source })?;
@@ -491,6 +492,32 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         .expose_headers([
             ::http::HeaderName::from_static("grpc-status"),
             ::http::HeaderName::from_static("grpc-message"),
+        ]);
+    if origins.iter().any(|o| o == "*") {
+        return layer.allow_origin(Any);
+    }
+    let list: Vec<::http::HeaderValue> = origins
+        .iter()
+        .filter_map(|o| ::http::HeaderValue::from_str(o).ok())
+        .collect();
+    layer.allow_origin(AllowOrigin::list(list))
+}
+
+/// CORS for the HTTP feed: the same origins as grpc-web, reading only (GET), with the headers
+/// a dashboard page needs to see (ETag, dataset versions, Retry-After).
+fn feed_cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+    let layer = CorsLayer::new()
+        .allow_headers([
+            ::http::header::AUTHORIZATION,
+            ::http::header::ACCEPT,
+            ::http::header::IF_NONE_MATCH,
+        ])
+        .allow_methods([::http::Method::GET, ::http::Method::OPTIONS])
+        .expose_headers([
+            ::http::header::ETAG,
+            ::http::header::RETRY_AFTER,
+            ::http::HeaderName::from_static("x-renewal-datasets"),
         ]);
     if origins.iter().any(|o| o == "*") {
         return layer.allow_origin(Any);

@@ -1011,3 +1011,49 @@ async fn openapi_is_valid_3_1() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "valid");
 }
+
+/// `http_cache_control` is what answers carry, and a dashboard page on an allowed origin may
+/// read the answer and its ETag and dataset versions (CORS, the grpc-web origins).
+#[tokio::test]
+async fn cache_control_and_cors_are_configurable() {
+    let f = fixture().await;
+    let running = with_feed(&f, |c| {
+        c.http_cache_control = "public, max-age=5".into();
+        c.cors_origins = vec!["https://dash.example.org".into()];
+    })
+    .await;
+    let r = get(
+        &running,
+        "/api/v1/indicators",
+        &[
+            ("authorization", &bearer(FULL_KEY)),
+            ("origin", "https://dash.example.org"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("public, max-age=5"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://dash.example.org")
+    );
+    let exposed = r
+        .header("access-control-expose-headers")
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        exposed.contains("etag") && exposed.contains("x-renewal-datasets"),
+        "{exposed}"
+    );
+    let other = get(
+        &running,
+        "/api/v1/indicators",
+        &[
+            ("authorization", &bearer(FULL_KEY)),
+            ("origin", "https://elsewhere.example.org"),
+        ],
+    )
+    .await;
+    assert_eq!(other.header("access-control-allow-origin"), None);
+    running.stop().await.unwrap();
+}

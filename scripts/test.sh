@@ -36,6 +36,15 @@ if "$PYENV/bin/python" -c "import adbc_driver_flightsql.dbapi, pyarrow" 2>/dev/n
   export RENEWAL_REQUIRE_PYTHON_ADBC=1
 fi
 
+# The HTTP feed's OpenAPI document is checked by an independent validator
+# (openapi-spec-validator), in the same environment; required under CI.
+if ! "$PYENV/bin/python" -c "import openapi_spec_validator" 2>/dev/null; then
+  echo "== installing openapi-spec-validator into $PYENV"
+  "$PYENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "openapi-spec-validator>=0.7"
+fi
+export RENEWAL_REQUIRE_PYTHON_OPENAPI=1
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -137,6 +137,10 @@ struct ServeArgs {
     /// Serve Prometheus metrics (GET /metrics, plain HTTP) on this address.
     #[arg(long, env = "RENEWAL_METRICS_ADDR")]
     metrics_addr: Option<std::net::SocketAddr>,
+    /// Serve the HTTP feed for dashboards (JSON and CSV under /api/v1/, plain HTTP, the same
+    /// keys and scopes) on this address.
+    #[arg(long, env = "RENEWAL_HTTP_ADDR")]
+    http_addr: Option<std::net::SocketAddr>,
     /// PEM certificate chain for TLS (with --tls-key).
     #[arg(long, env = "RENEWAL_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -495,6 +499,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
     if args.metrics_addr.is_some() {
         config.metrics_addr = args.metrics_addr;
     }
+    if args.http_addr.is_some() {
+        config.http_addr = args.http_addr;
+    }
     if args.tls_cert.is_some() {
         config.tls_cert = args.tls_cert.clone();
         config.tls_key = args.tls_key.clone();
@@ -510,6 +517,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
             "API keys required"
         }
     );
+    if let Some(addr) = running.http_addr {
+        println!("renewal HTTP feed on http://{addr}/api/v1/ (OpenAPI at /api/v1/openapi.json)");
+    }
     std::io::stdout().flush()?;
     tokio::select! {
         r = running.wait() => r?,

@@ -1,4 +1,5 @@
-//! Rendering answers: CSV (the default, exact column names), aligned tables, JSON.
+//! Rendering answers: CSV (the default, exact column names), aligned tables, JSON. CSV and
+//! JSON are `renewal_query::render`, which the server's HTTP feed uses too.
 
 use std::io::Write;
 
@@ -7,14 +8,9 @@ use arrow::array::RecordBatch;
 use renewal_query::{Basis, Summary};
 use renewal_warehouse::Warehouse;
 
+/// CSV with exactly the answer's columns (renewal_query's renderer, shared with the HTTP feed).
 pub fn csv(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
-    let mut writer = arrow::csv::WriterBuilder::new()
-        .with_header(true)
-        .build(out);
-    for batch in batches {
-        writer.write(batch)?;
-    }
-    Ok(())
+    Ok(renewal_query::render::csv(out, batches)?)
 }
 
 pub fn table(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
@@ -26,47 +22,21 @@ pub fn table(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
     Ok(())
 }
 
-fn json_rows(batches: &[RecordBatch]) -> Result<serde_json::Value> {
-    let mut buf = Vec::new();
-    {
-        let mut writer = arrow::json::WriterBuilder::new()
-            .with_explicit_nulls(true)
-            .build::<_, arrow::json::writer::JsonArray>(&mut buf);
-        for batch in batches {
-            writer.write(batch)?;
-        }
-        writer.finish()?;
-    }
-    if buf.is_empty() {
-        return Ok(serde_json::Value::Array(vec![]));
-    }
-    Ok(serde_json::from_slice(&buf)?)
-}
-
 /// The rows plus how they were built: datasets and versions, fit, notes.
 pub fn json_summary(out: &mut dyn Write, summary: &Summary) -> Result<()> {
     json_answer(out, &summary.batches, &summary.basis, &summary.notes)
 }
 
+/// The JSON document (renewal_query's renderer, shared with the HTTP feed).
 pub fn json_answer(
     out: &mut dyn Write,
     batches: &[RecordBatch],
     basis: &Basis,
     notes: &[String],
 ) -> Result<()> {
-    let value = serde_json::json!({
-        "basis": {
-            "method": basis.method,
-            "fit": basis.fit.to_string(),
-            "datasets": basis.datasets,
-            "bridges": basis.bridges,
-        },
-        "notes": notes,
-        "rows": json_rows(batches)?,
-    });
-    serde_json::to_writer_pretty(&mut *out, &value)?;
-    writeln!(out)?;
-    Ok(())
+    Ok(renewal_query::render::json_answer(
+        out, batches, basis, notes,
+    )?)
 }
 
 /// The basis goes to stderr so CSV on stdout stays exactly the documented columns.

@@ -19,6 +19,7 @@ mod population;
 mod priority;
 mod profile;
 mod questions;
+pub mod render;
 mod store;
 mod summary;
 mod tables;

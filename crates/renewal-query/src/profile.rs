@@ -181,7 +181,9 @@ pub async fn most_similar(
             "indicators: name at least one".into(),
         ));
     }
-    let mut values: HashMap<String, Vec<f64>> = HashMap::new();
+    // Ordered, so the means and variances are summed in one order and the same question
+    // gives the same doubles every time (gRPC and HTTP answers compared cell by cell, ETags).
+    let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut names: HashMap<String, (String, Option<String>)> = HashMap::new();
     let mut datasets = BTreeMap::new();
     let mut methods = Vec::new();

@@ -30,6 +30,7 @@
 pub mod auth;
 mod convert;
 pub mod flight;
+pub mod http;
 pub mod limits;
 mod metrics;
 mod service;
@@ -118,6 +119,12 @@ pub struct ServerConfig {
     pub disclosure_threshold: f64,
     /// Where to serve Prometheus metrics (`GET /metrics`, plain HTTP); none by default.
     pub metrics_addr: Option<SocketAddr>,
+    /// Where to serve the HTTP feed for dashboards (`/api/v1/…`, plain HTTP, same keys and
+    /// scopes); none by default. In development mode it must be a loopback address too.
+    pub http_addr: Option<SocketAddr>,
+    /// `Cache-Control` of the HTTP feed's answers. Private by default: answers depend on the
+    /// key.
+    pub http_cache_control: String,
     /// PEM certificate chain and private key: serve gRPC, grpc-web and Flight SQL over TLS.
     pub tls_cert: Option<PathBuf>,
     /// See `tls_cert`.
@@ -149,6 +156,8 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             disclosure_threshold: renewal_query::DEFAULT_DISCLOSURE_THRESHOLD,
             metrics_addr: None,
+            http_addr: None,
+            http_cache_control: "private, max-age=60".into(),
             tls_cert: None,
             tls_key: None,
             gate: None,
@@ -169,9 +178,15 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The metrics port, when one was configured.
     pub metrics_addr: Option<SocketAddr>,
+    /// The HTTP feed's port, when one was configured.
+    pub http_addr: Option<SocketAddr>,
     /// The accepted keys (none in development mode).
     keys: Option<Arc<KeyStore>>,
     metrics_task: Option<tokio::task::JoinHandle<()>>,
+    http_task: Option<(
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    )>,
     sighup_task: Option<tokio::task::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
@@ -202,6 +217,13 @@ impl Running {
         if let Some(m) = self.metrics_task.take() {
             m.abort();
         }
+        if let Some((tx, task)) = self.http_task.take() {
+            let _ = tx.send(());
+            match task.await {
+                Ok(r) => r.map_err(|e| ServerError::Config(format!("HTTP feed: {e}")))?,
+                Err(e) => return Err(ServerError::Config(format!("HTTP feed task: {e}"))),
+            }
+        }
         if let Some(t) = self.sighup_task.take() {
             t.abort();
         }
@@ -222,11 +244,12 @@ impl Running {
 
 /// Binds and starts serving in the background.
 pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, ServerError> {
-    if config.dev && !config.addr.ip().is_loopback() {
-        return Err(ServerError::Config(format!(
-            "development mode (no authentication) only binds to loopback, not {}",
-            config.addr
-        )));
+    for addr in std::iter::once(config.addr).chain(config.http_addr) {
+        if config.dev && !addr.ip().is_loopback() {
+            return Err(ServerError::Config(format!(
+                "development mode (no authentication) only binds to loopback, not {addr}"
+            )));
+        }
     }
     let keys = match (&config.keys, config.dev) {
         (Some(path), _) => Some(Arc::new(KeyStore::open(path)?)),
@@ -276,6 +299,41 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
                 }
             }))
         }
+    };
+    let http_task = match config.http_addr {
+        None => None,
+        Some(addr) => {
+            let feed = http::Feed::new(
+                state.clone(),
+                keys.clone(),
+                &config.http_cache_control,
+                config.disclosure_threshold,
+                timeout,
+            )
+            .map_err(ServerError::Config)?;
+            let app =
+                http::router(feed, axum::Router::new()).layer(feed_cors(&config.cors_origins));
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServerError::Bind { addr, source })?;
+            let bound = listener
+                .local_addr()
+                .map_err(|source| ServerError::Bind { addr, source })?;
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+            });
+            tracing::info!(addr = %bound, "serving the HTTP feed");
+            Some((bound, (tx, task)))
+        }
+    };
+    let (http_addr, http_task) = match http_task {
+        None => (None, None),
+        Some((a, t)) => (Some(a), Some(t)),
     };
     let (metrics_addr, metrics_task) = match config.metrics_addr {
         None => (None, None),
@@ -416,8 +474,10 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
     Ok(Running {
         addr,
         metrics_addr,
+        http_addr,
         keys,
         metrics_task,
+        http_task,
         sighup_task,
         shutdown: Some(tx),
         task,
@@ -428,17 +488,43 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
     use tower_http::cors::{AllowOrigin, Any, CorsLayer};
     let layer = CorsLayer::new()
         .allow_headers(Any)
-        .allow_methods([http::Method::POST, http::Method::OPTIONS])
+        .allow_methods([::http::Method::POST, ::http::Method::OPTIONS])
         .expose_headers([
-            http::HeaderName::from_static("grpc-status"),
-            http::HeaderName::from_static("grpc-message"),
+            ::http::HeaderName::from_static("grpc-status"),
+            ::http::HeaderName::from_static("grpc-message"),
         ]);
     if origins.iter().any(|o| o == "*") {
         return layer.allow_origin(Any);
     }
-    let list: Vec<http::HeaderValue> = origins
+    let list: Vec<::http::HeaderValue> = origins
         .iter()
-        .filter_map(|o| http::HeaderValue::from_str(o).ok())
+        .filter_map(|o| ::http::HeaderValue::from_str(o).ok())
+        .collect();
+    layer.allow_origin(AllowOrigin::list(list))
+}
+
+/// CORS for the HTTP feed: the same origins as grpc-web, reading only (GET), with the headers
+/// a dashboard page needs to see (ETag, dataset versions, Retry-After).
+fn feed_cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+    let layer = CorsLayer::new()
+        .allow_headers([
+            ::http::header::AUTHORIZATION,
+            ::http::header::ACCEPT,
+            ::http::header::IF_NONE_MATCH,
+        ])
+        .allow_methods([::http::Method::GET, ::http::Method::OPTIONS])
+        .expose_headers([
+            ::http::header::ETAG,
+            ::http::header::RETRY_AFTER,
+            ::http::HeaderName::from_static("x-renewal-datasets"),
+        ]);
+    if origins.iter().any(|o| o == "*") {
+        return layer.allow_origin(Any);
+    }
+    let list: Vec<::http::HeaderValue> = origins
+        .iter()
+        .filter_map(|o| ::http::HeaderValue::from_str(o).ok())
         .collect();
     layer.allow_origin(AllowOrigin::list(list))
 }

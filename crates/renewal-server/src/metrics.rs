@@ -1,14 +1,13 @@
 //! Prometheus metrics: requests by RPC and status code, latency histograms, and the dataset
-//! versions being served. Exposed as text on a separate plain-HTTP port (`GET /metrics`), so
-//! scraping never competes with partners' gRPC traffic or needs a key.
+//! versions being served. Exposed as text on a separate plain-HTTP port (`GET /metrics`, axum),
+//! so scraping never competes with partners' traffic or needs a key. Requests over the HTTP
+//! feed are counted under the gRPC method's name, like gRPC's.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
@@ -96,39 +95,38 @@ impl Metrics {
     }
 }
 
-/// Serves `GET /metrics` on `listener` until the task is dropped.
+/// Serves `GET /metrics` on `listener` (axum, plain HTTP, no key) until the task is dropped.
 pub async fn serve(listener: tokio::net::TcpListener, metrics: Metrics) {
-    loop {
-        let Ok((mut socket, _)) = listener.accept().await else {
-            continue;
-        };
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let mut buf = vec![0u8; 4096];
-            let mut len = 0;
-            // Read the request head only; scrapes have no body.
-            while len < buf.len() {
-                match socket.read(&mut buf[len..]).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => len += n,
-                }
-                if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                    break;
-                }
-            }
-            let head = String::from_utf8_lossy(&buf[..len]);
-            let (status, body) = if head.starts_with("GET /metrics") {
-                ("200 OK", metrics.render())
-            } else {
-                ("404 Not Found", "only /metrics is served here\n".to_owned())
-            };
-            let reply = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = socket.write_all(reply.as_bytes()).await;
-            let _ = socket.shutdown().await;
-        });
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::IntoResponse;
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(
+                |axum::extract::State(m): axum::extract::State<Metrics>| async move {
+                    let mut r = (StatusCode::OK, m.render()).into_response();
+                    r.headers_mut().insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; version=0.0.4"),
+                    );
+                    r
+                },
+            ),
+        )
+        .fallback(|| async { (StatusCode::NOT_FOUND, "only /metrics is served here\n") })
+        // One scrape per connection, as before: a scraper reading to the end of the stream
+        // gets it.
+        .layer(axum::middleware::map_response(
+            |mut r: axum::response::Response| async move {
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                r
+            },
+        ))
+        .with_state(metrics);
+    // serve returns only on a listener error; the task is aborted at shutdown.
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!(error = %e, "metrics listener stopped");
     }
 }
 

@@ -158,14 +158,17 @@ fn authority_in_scope(p: &Partner, authority: &str) -> Result<(), Status> {
 }
 
 impl State {
-    /// Runs one question under a concurrency slot, checks the datasets it drew on against the
-    /// key's scope, and streams the table.
-    async fn answer<F>(
+    /// Runs one question under a concurrency slot and checks the datasets it drew on against
+    /// the key's scope.
+    ///
+    /// Every transport (gRPC, the HTTP feed) goes through here, so the slots, the gate, the
+    /// dataset scope and the metrics (labelled with the gRPC method's name) are the same.
+    pub(crate) async fn answer<F>(
         &self,
         rpc: &'static str,
         p: &Partner,
         question: F,
-    ) -> Result<Response<ChunkStream>, Status>
+    ) -> Result<Answer, Status>
     where
         F: std::future::Future<Output = Result<Answer, Status>>,
     {
@@ -211,7 +214,6 @@ impl State {
                 p.partner
             )));
         }
-        let chunks = convert::chunks(&answer).map_err(|e| Status::internal(e.to_string()))?;
         self.metrics.record(rpc, tonic::Code::Ok, started.elapsed());
         self.metrics.served(&answer.basis.datasets);
         tracing::info!(
@@ -223,112 +225,327 @@ impl State {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "answered"
         );
-        Ok(Response::new(Box::pin(tokio_stream::iter(
-            chunks.into_iter().map(Ok),
-        ))))
+        Ok(answer)
     }
+}
+
+/// An answer as the gRPC table stream.
+fn stream(answer: Result<Answer, Status>) -> Result<Response<ChunkStream>, Status> {
+    let chunks = convert::chunks(&answer?).map_err(|e| Status::internal(e.to_string()))?;
+    Ok(Response::new(Box::pin(tokio_stream::iter(
+        chunks.into_iter().map(Ok),
+    ))))
 }
 
 pub struct CatalogueService(pub Arc<State>);
 pub struct AnalysisService(pub Arc<State>);
 
-#[tonic::async_trait]
-impl pb::catalogue_server::Catalogue for CatalogueService {
-    type ListAreasStream = ChunkStream;
-
-    async fn list_datasets(
-        &self,
-        request: Request<pb::ListDatasetsRequest>,
-    ) -> Result<Response<pb::ListDatasetsResponse>, Status> {
-        let p = partner(&request)?;
-        let warehouse = self.0.engine.warehouse();
-        let ids = warehouse
-            .datasets()
+/// Every version of every dataset the key may read (ListDatasets).
+pub(crate) async fn list_datasets(
+    state: &State,
+    p: &Partner,
+    _r: pb::ListDatasetsRequest,
+) -> Result<pb::ListDatasetsResponse, Status> {
+    let warehouse = state.engine.warehouse();
+    let ids = warehouse
+        .datasets()
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    let mut datasets = Vec::new();
+    for id in ids.iter().filter(|d| p.may_read_dataset(d)) {
+        let versions = warehouse
+            .versions(id)
             .await
             .map_err(|e| Status::unavailable(e.to_string()))?;
-        let mut datasets = Vec::new();
-        for id in ids.iter().filter(|d| p.may_read_dataset(d)) {
-            let versions = warehouse
-                .versions(id)
-                .await
-                .map_err(|e| Status::unavailable(e.to_string()))?;
-            let current = versions.iter().map(|m| m.version).max();
-            for m in versions {
-                datasets.push(pb::DatasetVersion {
-                    current: Some(m.version) == current,
-                    rows: m.total_rows(),
-                    dataset: m.dataset,
-                    version: m.version,
-                    kind: m.kind,
-                    vintage: m.vintage.into_iter().collect(),
-                    sources: m
-                        .sources
-                        .into_iter()
-                        .map(|s| pb::SourceFile {
-                            name: s.name,
-                            size: s.size,
-                            sha256: s.sha256,
-                            format: s.format,
-                            rows: s.rows,
-                        })
-                        .collect(),
-                    created_at: m.created_at.to_rfc3339(),
-                    notes: m.notes,
-                });
-            }
+        let current = versions.iter().map(|m| m.version).max();
+        for m in versions {
+            datasets.push(pb::DatasetVersion {
+                current: Some(m.version) == current,
+                rows: m.total_rows(),
+                dataset: m.dataset,
+                version: m.version,
+                kind: m.kind,
+                vintage: m.vintage.into_iter().collect(),
+                sources: m
+                    .sources
+                    .into_iter()
+                    .map(|s| pb::SourceFile {
+                        name: s.name,
+                        size: s.size,
+                        sha256: s.sha256,
+                        format: s.format,
+                        rows: s.rows,
+                    })
+                    .collect(),
+                created_at: m.created_at.to_rfc3339(),
+                notes: m.notes,
+            });
         }
-        Ok(Response::new(pb::ListDatasetsResponse { datasets }))
     }
+    Ok(pb::ListDatasetsResponse { datasets })
+}
 
-    async fn list_indicators(
-        &self,
-        request: Request<pb::ListIndicatorsRequest>,
-    ) -> Result<Response<pb::ListIndicatorsResponse>, Status> {
-        partner(&request)?;
-        let indicators = self
-            .0
+/// The indicator catalogue (ListIndicators).
+pub(crate) async fn list_indicators(
+    state: &State,
+    _p: &Partner,
+    _r: pb::ListIndicatorsRequest,
+) -> Result<pb::ListIndicatorsResponse, Status> {
+    let indicators = state
+        .engine
+        .indicators()
+        .map(|d| pb::Indicator {
+            id: d.id.clone(),
+            title: d.title.clone(),
+            description: d.description.clone().unwrap_or_default(),
+            theme: d.theme.clone(),
+            value_type: d.value_type.as_str().into(),
+            multiplier: d.multiplier,
+            unit: d.unit.clone(),
+            polarity: d.polarity.as_str().into(),
+            source: d.source.clone(),
+            native_geography: d.native_geography.as_str().into(),
+            periods: d.periods.clone().unwrap_or_default(),
+            definition_json: serde_json::to_string(d).unwrap_or_default(),
+        })
+        .collect();
+    Ok(pb::ListIndicatorsResponse { indicators })
+}
+
+/// The areas of an indicator's geography the key may see (ListAreas).
+pub(crate) async fn list_areas(
+    state: &State,
+    p: &Partner,
+    r: pb::ListAreasRequest,
+) -> Result<Answer, Status> {
+    required("indicator", &r.indicator)?;
+    let level = level(r.level, AreaLevel::Ward)?;
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    let indicator = r.indicator.clone();
+    let pp = p.clone();
+    state
+        .answer("ListAreas", p, async move {
+            let agg = engine
+                .aggregate(&indicator, &scope)
+                .await
+                .map_err(to_status)?;
+            areas_answer(&agg, level, &pp).map_err(to_status)
+        })
+        .await
+}
+
+/// Every area against its authority or England (AreaGap).
+pub(crate) async fn area_gap(
+    state: &State,
+    p: &Partner,
+    r: pb::GapRequest,
+) -> Result<Answer, Status> {
+    let benchmark = match pb::Benchmark::try_from(r.benchmark) {
+        Ok(pb::Benchmark::England) => Benchmark::England,
+        Ok(_) => Benchmark::Authority,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "benchmark: unknown value {}",
+                r.benchmark
+            )));
+        }
+    };
+    gap(state, p, r, benchmark, "AreaGap").await
+}
+
+/// Every area against England (GapVsEngland).
+pub(crate) async fn gap_vs_england(
+    state: &State,
+    p: &Partner,
+    r: pb::GapRequest,
+) -> Result<Answer, Status> {
+    gap(state, p, r, Benchmark::England, "GapVsEngland").await
+}
+
+/// A selection pooled against the rest of its authority (DeprivedVsRest).
+pub(crate) async fn deprived_vs_rest(
+    state: &State,
+    p: &Partner,
+    r: pb::SelectionRequest,
+) -> Result<Answer, Status> {
+    required("indicator", &r.indicator)?;
+    required("authority", &r.authority)?;
+    authority_in_scope(p, &r.authority)?;
+    let req = SelectionRequest {
+        indicator: r.indicator,
+        period: (!r.period.is_empty()).then_some(r.period),
+        authority: r.authority,
+        selection: selection(&r.selection)?,
+    };
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    state
+        .answer("DeprivedVsRest", p, async move {
+            renewal_query::deprived_vs_rest(&engine, &req, &scope)
+                .await
+                .map_err(to_status)
+        })
+        .await
+}
+
+/// The selection against the rest, every period (NarrowingTheGap).
+pub(crate) async fn narrowing_the_gap(
+    state: &State,
+    p: &Partner,
+    r: pb::TrendRequest,
+) -> Result<Answer, Status> {
+    required("indicator", &r.indicator)?;
+    required("authority", &r.authority)?;
+    authority_in_scope(p, &r.authority)?;
+    let req = TrendRequest {
+        indicator: r.indicator,
+        authority: r.authority,
+        selection: selection(&r.selection)?,
+    };
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    state
+        .answer("NarrowingTheGap", p, async move {
+            renewal_query::narrowing(&engine, &req, &scope)
+                .await
+                .map_err(to_status)
+        })
+        .await
+}
+
+/// Registered targets' status (TargetStatus).
+pub(crate) async fn target_status(
+    state: &State,
+    p: &Partner,
+    r: pb::TargetStatusRequest,
+) -> Result<Answer, Status> {
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    let mut targets = renewal_query::targets(engine.warehouse())
+        .await
+        .map_err(to_status)?;
+    if !r.id.is_empty() {
+        targets.retain(|t| t.id == r.id);
+        if targets.is_empty() {
+            return Err(Status::not_found(format!("id: no target {:?}", r.id)));
+        }
+        if let Some(t) = targets.iter().find(|t| !p.may_read_authority(&t.authority)) {
+            return Err(Status::permission_denied(format!(
+                "{} may not read authority {}, target {:?}'s",
+                p.partner, t.authority, t.id
+            )));
+        }
+    }
+    targets.retain(|t| p.may_read_authority(&t.authority));
+    state
+        .answer("TargetStatus", p, async move {
+            renewal_query::target_status(&engine, &targets, &scope)
+                .await
+                .map_err(to_status)
+        })
+        .await
+}
+
+/// Priority neighbourhoods and pockets (PriorityNeighbourhoods).
+pub(crate) async fn priority_neighbourhoods(
+    state: &State,
+    p: &Partner,
+    r: pb::PriorityRequest,
+) -> Result<Answer, Status> {
+    authority_in_scope(p, &r.authority)?;
+    let req = renewal_query::PriorityRequest {
+        // Empty keeps meaning the default edition (editions.toml: 2019); "newest" asks
+        // for the newest explicitly.
+        edition: state
             .engine
-            .indicators()
-            .map(|d| pb::Indicator {
-                id: d.id.clone(),
-                title: d.title.clone(),
-                description: d.description.clone().unwrap_or_default(),
-                theme: d.theme.clone(),
-                value_type: d.value_type.as_str().into(),
-                multiplier: d.multiplier,
-                unit: d.unit.clone(),
-                polarity: d.polarity.as_str().into(),
-                source: d.source.clone(),
-                native_geography: d.native_geography.as_str().into(),
-                periods: d.periods.clone().unwrap_or_default(),
-                definition_json: serde_json::to_string(d).unwrap_or_default(),
-            })
-            .collect();
-        Ok(Response::new(pb::ListIndicatorsResponse { indicators }))
-    }
+            .catalog()
+            .resolve_edition(Some(&r.edition))
+            .map_err(|e| Status::invalid_argument(format!("edition: {e}")))?,
+        domain: if r.domain.is_empty() {
+            "imd".into()
+        } else {
+            r.domain
+        },
+        percent: if r.percent == 0.0 { 10.0 } else { r.percent },
+        authority: (!r.authority.is_empty()).then_some(r.authority),
+        pockets_only: r.pockets_only,
+    };
+    let pins = scope(r.scope)?.pins;
+    let engine = state.engine.clone();
+    state
+        .answer("PriorityNeighbourhoods", p, async move {
+            renewal_query::priority_neighbourhoods(engine.warehouse(), &req, &pins)
+                .await
+                .map_err(to_status)
+        })
+        .await
+}
 
-    async fn list_areas(
-        &self,
-        request: Request<pb::ListAreasRequest>,
-    ) -> Result<Response<Self::ListAreasStream>, Status> {
-        let p = partner(&request)?;
-        let r = request.into_inner();
-        required("indicator", &r.indicator)?;
-        let level = level(r.level, AreaLevel::Ward)?;
-        let scope = scope(r.scope)?;
-        let engine = self.0.engine.clone();
-        let indicator = r.indicator.clone();
-        let pp = p.clone();
-        self.0
-            .answer("ListAreas", &p, async move {
-                let agg = engine
-                    .aggregate(&indicator, &scope)
-                    .await
-                    .map_err(to_status)?;
-                areas_answer(&agg, level, &pp).map_err(to_status)
-            })
-            .await
+/// Every indicator for one area (AreaProfile).
+pub(crate) async fn area_profile(
+    state: &State,
+    p: &Partner,
+    r: pb::ProfileRequest,
+) -> Result<Answer, Status> {
+    required("area", &r.area)?;
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    let area = r.area.clone();
+    let pp = p.clone();
+    state
+        .answer("AreaProfile", p, async move {
+            let answer = renewal_query::area_profile(&engine, &area, &scope)
+                .await
+                .map_err(to_status)?;
+            // The profile's authority decides who may see it.
+            if !pp.all_authorities() {
+                let authorities = text_column(&answer, "authority_code");
+                let allowed = pp.may_read_authority(&area)
+                    || authorities
+                        .iter()
+                        .flatten()
+                        .all(|a| pp.may_read_authority(a))
+                        && authorities.iter().any(Option::is_some);
+                if !allowed {
+                    return Err(Status::permission_denied(format!(
+                        "{} may not read area {area}",
+                        pp.partner
+                    )));
+                }
+            }
+            Ok(answer)
+        })
+        .await
+}
+
+/// The areas most similar to one area (MostSimilar).
+pub(crate) async fn most_similar(
+    state: &State,
+    p: &Partner,
+    r: pb::SimilarRequest,
+) -> Result<Answer, Status> {
+    required("area", &r.area)?;
+    if r.indicators.is_empty() {
+        return Err(Status::invalid_argument("indicators: name at least one"));
     }
+    if !p.all_authorities() {
+        return Err(Status::permission_denied(format!(
+            "{}: most-similar areas compare across England; it needs a key for all authorities",
+            p.partner
+        )));
+    }
+    let level = level(r.level, AreaLevel::Ward)?;
+    let k = if r.k == 0 { 5 } else { r.k as usize };
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    state
+        .answer("MostSimilar", p, async move {
+            renewal_query::most_similar(&engine, &r.area, level, &r.indicators, k, &scope)
+                .await
+                .map_err(to_status)
+        })
+        .await
 }
 
 fn areas_answer(
@@ -375,6 +592,39 @@ fn areas_answer(
 }
 
 #[tonic::async_trait]
+impl pb::catalogue_server::Catalogue for CatalogueService {
+    type ListAreasStream = ChunkStream;
+
+    async fn list_datasets(
+        &self,
+        request: Request<pb::ListDatasetsRequest>,
+    ) -> Result<Response<pb::ListDatasetsResponse>, Status> {
+        let p = partner(&request)?;
+        Ok(Response::new(
+            list_datasets(&self.0, &p, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_indicators(
+        &self,
+        request: Request<pb::ListIndicatorsRequest>,
+    ) -> Result<Response<pb::ListIndicatorsResponse>, Status> {
+        let p = partner(&request)?;
+        Ok(Response::new(
+            list_indicators(&self.0, &p, request.into_inner()).await?,
+        ))
+    }
+
+    async fn list_areas(
+        &self,
+        request: Request<pb::ListAreasRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        stream(list_areas(&self.0, &p, request.into_inner()).await)
+    }
+}
+
+#[tonic::async_trait]
 impl pb::analysis_server::Analysis for AnalysisService {
     type AreaGapStream = ChunkStream;
     type GapVsEnglandStream = ChunkStream;
@@ -390,18 +640,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
         request: Request<pb::GapRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let p = partner(&request)?;
-        let r = request.into_inner();
-        let benchmark = match pb::Benchmark::try_from(r.benchmark) {
-            Ok(pb::Benchmark::England) => Benchmark::England,
-            Ok(_) => Benchmark::Authority,
-            Err(_) => {
-                return Err(Status::invalid_argument(format!(
-                    "benchmark: unknown value {}",
-                    r.benchmark
-                )));
-            }
-        };
-        self.gap(p, r, benchmark, "AreaGap").await
+        stream(area_gap(&self.0, &p, request.into_inner()).await)
     }
 
     async fn gap_vs_england(
@@ -409,8 +648,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
         request: Request<pb::GapRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let p = partner(&request)?;
-        self.gap(p, request.into_inner(), Benchmark::England, "GapVsEngland")
-            .await
+        stream(gap_vs_england(&self.0, &p, request.into_inner()).await)
     }
 
     async fn deprived_vs_rest(
@@ -418,25 +656,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
         request: Request<pb::SelectionRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let p = partner(&request)?;
-        let r = request.into_inner();
-        required("indicator", &r.indicator)?;
-        required("authority", &r.authority)?;
-        authority_in_scope(&p, &r.authority)?;
-        let req = SelectionRequest {
-            indicator: r.indicator,
-            period: (!r.period.is_empty()).then_some(r.period),
-            authority: r.authority,
-            selection: selection(&r.selection)?,
-        };
-        let scope = scope(r.scope)?;
-        let engine = self.0.engine.clone();
-        self.0
-            .answer("DeprivedVsRest", &p, async move {
-                renewal_query::deprived_vs_rest(&engine, &req, &scope)
-                    .await
-                    .map_err(to_status)
-            })
-            .await
+        stream(deprived_vs_rest(&self.0, &p, request.into_inner()).await)
     }
 
     async fn narrowing_the_gap(
@@ -444,24 +664,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
         request: Request<pb::TrendRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let p = partner(&request)?;
-        let r = request.into_inner();
-        required("indicator", &r.indicator)?;
-        required("authority", &r.authority)?;
-        authority_in_scope(&p, &r.authority)?;
-        let req = TrendRequest {
-            indicator: r.indicator,
-            authority: r.authority,
-            selection: selection(&r.selection)?,
-        };
-        let scope = scope(r.scope)?;
-        let engine = self.0.engine.clone();
-        self.0
-            .answer("NarrowingTheGap", &p, async move {
-                renewal_query::narrowing(&engine, &req, &scope)
-                    .await
-                    .map_err(to_status)
-            })
-            .await
+        stream(narrowing_the_gap(&self.0, &p, request.into_inner()).await)
     }
 
     async fn target_status(
@@ -469,32 +672,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
         request: Request<pb::TargetStatusRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let p = partner(&request)?;
-        let r = request.into_inner();
-        let scope = scope(r.scope)?;
-        let engine = self.0.engine.clone();
-        let mut targets = renewal_query::targets(engine.warehouse())
-            .await
-            .map_err(to_status)?;
-        if !r.id.is_empty() {
-            targets.retain(|t| t.id == r.id);
-            if targets.is_empty() {
-                return Err(Status::not_found(format!("id: no target {:?}", r.id)));
-            }
-            if let Some(t) = targets.iter().find(|t| !p.may_read_authority(&t.authority)) {
-                return Err(Status::permission_denied(format!(
-                    "{} may not read authority {}, target {:?}'s",
-                    p.partner, t.authority, t.id
-                )));
-            }
-        }
-        targets.retain(|t| p.may_read_authority(&t.authority));
-        self.0
-            .answer("TargetStatus", &p, async move {
-                renewal_query::target_status(&engine, &targets, &scope)
-                    .await
-                    .map_err(to_status)
-            })
-            .await
+        stream(target_status(&self.0, &p, request.into_inner()).await)
     }
 
     async fn priority_neighbourhoods(
@@ -502,35 +680,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
         request: Request<pb::PriorityRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let p = partner(&request)?;
-        let r = request.into_inner();
-        authority_in_scope(&p, &r.authority)?;
-        let req = renewal_query::PriorityRequest {
-            // Empty keeps meaning the default edition (editions.toml: 2019); "newest" asks
-            // for the newest explicitly.
-            edition: self
-                .0
-                .engine
-                .catalog()
-                .resolve_edition(Some(&r.edition))
-                .map_err(|e| Status::invalid_argument(format!("edition: {e}")))?,
-            domain: if r.domain.is_empty() {
-                "imd".into()
-            } else {
-                r.domain
-            },
-            percent: if r.percent == 0.0 { 10.0 } else { r.percent },
-            authority: (!r.authority.is_empty()).then_some(r.authority),
-            pockets_only: r.pockets_only,
-        };
-        let pins = scope(r.scope)?.pins;
-        let engine = self.0.engine.clone();
-        self.0
-            .answer("PriorityNeighbourhoods", &p, async move {
-                renewal_query::priority_neighbourhoods(engine.warehouse(), &req, &pins)
-                    .await
-                    .map_err(to_status)
-            })
-            .await
+        stream(priority_neighbourhoods(&self.0, &p, request.into_inner()).await)
     }
 
     async fn area_profile(
@@ -538,36 +688,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
         request: Request<pb::ProfileRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let p = partner(&request)?;
-        let r = request.into_inner();
-        required("area", &r.area)?;
-        let scope = scope(r.scope)?;
-        let engine = self.0.engine.clone();
-        let area = r.area.clone();
-        let pp = p.clone();
-        self.0
-            .answer("AreaProfile", &p, async move {
-                let answer = renewal_query::area_profile(&engine, &area, &scope)
-                    .await
-                    .map_err(to_status)?;
-                // The profile's authority decides who may see it.
-                if !pp.all_authorities() {
-                    let authorities = text_column(&answer, "authority_code");
-                    let allowed = pp.may_read_authority(&area)
-                        || authorities
-                            .iter()
-                            .flatten()
-                            .all(|a| pp.may_read_authority(a))
-                            && authorities.iter().any(Option::is_some);
-                    if !allowed {
-                        return Err(Status::permission_denied(format!(
-                            "{} may not read area {area}",
-                            pp.partner
-                        )));
-                    }
-                }
-                Ok(answer)
-            })
-            .await
+        stream(area_profile(&self.0, &p, request.into_inner()).await)
     }
 
     async fn most_similar(
@@ -575,28 +696,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
         request: Request<pb::SimilarRequest>,
     ) -> Result<Response<ChunkStream>, Status> {
         let p = partner(&request)?;
-        let r = request.into_inner();
-        required("area", &r.area)?;
-        if r.indicators.is_empty() {
-            return Err(Status::invalid_argument("indicators: name at least one"));
-        }
-        if !p.all_authorities() {
-            return Err(Status::permission_denied(format!(
-                "{}: most-similar areas compare across England; it needs a key for all authorities",
-                p.partner
-            )));
-        }
-        let level = level(r.level, AreaLevel::Ward)?;
-        let k = if r.k == 0 { 5 } else { r.k as usize };
-        let scope = scope(r.scope)?;
-        let engine = self.0.engine.clone();
-        self.0
-            .answer("MostSimilar", &p, async move {
-                renewal_query::most_similar(&engine, &r.area, level, &r.indicators, k, &scope)
-                    .await
-                    .map_err(to_status)
-            })
-            .await
+        stream(most_similar(&self.0, &p, request.into_inner()).await)
     }
 
     async fn register_neighbourhood(
@@ -798,33 +898,31 @@ impl pb::analysis_server::Analysis for AnalysisService {
     }
 }
 
-impl AnalysisService {
-    async fn gap(
-        &self,
-        p: Partner,
-        r: pb::GapRequest,
-        benchmark: Benchmark,
-        rpc: &'static str,
-    ) -> Result<Response<ChunkStream>, Status> {
-        required("indicator", &r.indicator)?;
-        authority_in_scope(&p, &r.authority)?;
-        let req = GapRequest {
-            indicator: r.indicator,
-            period: (!r.period.is_empty()).then_some(r.period),
-            authority: (!r.authority.is_empty()).then_some(r.authority),
-            level: level(r.level, AreaLevel::Ward)?,
-            benchmark,
-        };
-        let scope = scope(r.scope)?;
-        let engine = self.0.engine.clone();
-        self.0
-            .answer(rpc, &p, async move {
-                renewal_query::gap_table(&engine, &req, &scope)
-                    .await
-                    .map_err(to_status)
-            })
-            .await
-    }
+async fn gap(
+    state: &State,
+    p: &Partner,
+    r: pb::GapRequest,
+    benchmark: Benchmark,
+    rpc: &'static str,
+) -> Result<Answer, Status> {
+    required("indicator", &r.indicator)?;
+    authority_in_scope(p, &r.authority)?;
+    let req = GapRequest {
+        indicator: r.indicator,
+        period: (!r.period.is_empty()).then_some(r.period),
+        authority: (!r.authority.is_empty()).then_some(r.authority),
+        level: level(r.level, AreaLevel::Ward)?,
+        benchmark,
+    };
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    state
+        .answer(rpc, p, async move {
+            renewal_query::gap_table(&engine, &req, &scope)
+                .await
+                .map_err(to_status)
+        })
+        .await
 }
 
 fn text_column(answer: &Answer, name: &str) -> Vec<Option<String>> {

@@ -307,6 +307,23 @@ impl Warehouse {
         Ok(ids)
     }
 
+    /// The current version number of every published dataset, read from the version
+    /// listings alone (no manifest is opened): a cheap fingerprint of what the warehouse holds
+    /// now, for caches and HTTP validators.
+    pub async fn current_versions(&self) -> Result<BTreeMap<String, u64>> {
+        let listing = self.store.list_with_delimiter(None).await?;
+        let mut out = BTreeMap::new();
+        for prefix in listing.common_prefixes {
+            let Some(id) = prefix.filename() else {
+                continue;
+            };
+            if let Some(&v) = self.version_numbers(id).await?.last() {
+                out.insert(id.to_owned(), v);
+            }
+        }
+        Ok(out)
+    }
+
     async fn version_numbers(&self, dataset: &str) -> Result<Vec<u64>> {
         let prefix = ObjectPath::from(format!("{dataset}/{VERSIONS_DIR}"));
         let metas: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;

@@ -24,6 +24,7 @@ mod flight;
 mod flight_limits;
 mod flight_metadata;
 mod flight_refusals;
+mod http;
 mod overload;
 mod registrations;
 mod revocation;

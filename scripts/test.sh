@@ -57,3 +57,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+# The dashboard in headless Chromium against the real `renewal serve` on the sample warehouse
+# (installs Debian's chromium and playwright-core from the lock file when missing).
+echo "== dashboard in headless Chromium"
+scripts/browser-test.sh

@@ -108,10 +108,11 @@ test('with keys required, a page without one shows the refusal in the server\'s 
   const res = await fetch(`${BASE}/api/v1/indicators`, { headers: { Accept: 'application/json' } });
   const body = await res.json().catch(() => null);
   assert.ok(res.status === 401 || res.status === 403, `no key: ${res.status}`);
+  assert.equal(typeof body?.error?.message, 'string', 'the refusal has a JSON error message');
   const page = await context.newPage();
   await page.goto(`${BASE}/dashboard/?${QUERY}`);
   await page.waitForSelector('body[data-state="error"]', { timeout: 60000 });
-  assert.equal((await page.textContent('#error')).trim(), body.error);
+  assert.equal((await page.textContent('#error')).trim(), body.error.message);
   // The key typed into the password field then opens the view, and stays out of the link.
   await page.fill('#key', KEY);
   await page.click('#show');
@@ -396,8 +397,9 @@ test("a server error is shown to the user in the server's words", async () => {
   const period = await page.inputValue('#period');
   const { status, body } = await apiJson('/api/v1/gap', `${withLevel(q)}&period=${encodeURIComponent(period)}`);
   assert.ok(status >= 400, `an unknown ward vintage is refused (got ${status})`);
-  assert.equal(typeof body?.error, 'string', 'the refusal has a JSON error message');
-  assert.equal((await page.textContent('#error')).trim(), body.error);
+  // The feed's error body: {"error": {"code": "FAILED_PRECONDITION", "message": "…"}}.
+  assert.equal(typeof body?.error?.message, 'string', 'the refusal has a JSON error message');
+  assert.equal((await page.textContent('#error')).trim(), body.error.message);
   assert.equal(await page.getAttribute('#error', 'role'), 'alert');
   await page.close();
 });

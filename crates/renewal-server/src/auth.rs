@@ -74,8 +74,10 @@ impl Partner {
 
     /// Whether answers for this key may draw on dataset `id`.
     pub fn may_read_dataset(&self, id: &str) -> bool {
-        // Geography, partners' registrations: the frame every answer needs.
+        // Geography (lookups, boundaries), partners' registrations: the frame every answer
+        // (and every map) needs.
         id.starts_with("lookup-")
+            || id.starts_with("boundaries-")
             || id == renewal_query::NEIGHBOURHOODS
             || id == renewal_query::TARGETS
             || self.datasets.is_empty()

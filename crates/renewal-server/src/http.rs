@@ -186,7 +186,9 @@ pub fn router(feed: Feed, extra: Router<Feed>) -> Router {
         .route("/api/v1/datasets", get(datasets))
         .route("/api/v1/indicators", get(indicators))
         .route("/api/v1/areas", get(areas))
+        .route("/api/v1/vintages", get(vintages))
         .route("/api/v1/gap", get(gap))
+        .route("/api/v1/map", get(map))
         .route("/api/v1/gap-vs-england", get(gap_vs_england))
         .route("/api/v1/versus", get(versus))
         .route("/api/v1/trend", get(trend))
@@ -419,6 +421,32 @@ pub struct SimilarParams {
     k: Option<String>,
 }
 
+/// `GET /api/v1/map`: the gap question as GeoJSON.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MapParams {
+    /// Indicator id.
+    #[param(required = true)]
+    indicator: Option<String>,
+    /// Period label; the latest by default.
+    period: Option<String>,
+    /// The local authority whose areas are drawn.
+    #[param(required = true)]
+    authority: Option<String>,
+    /// `ward` (default) or `lsoa`.
+    level: Option<LevelParam>,
+    /// Compare with the area's authority (default) or with England.
+    benchmark: Option<BenchmarkParam>,
+    /// Simplify shapes for the web: Visvalingam–Whyatt, removing vertices whose triangle with
+    /// their neighbours is under `simplify`² square metres. By default every vertex is kept.
+    #[param(value_type = Option<f64>)]
+    simplify: Option<String>,
+    /// Decimal places of longitude and latitude (default 6, at most 15).
+    #[param(value_type = Option<u8>)]
+    precision: Option<String>,
+}
+
 /// A request's query string, read and checked.
 struct Query<P> {
     params: P,
@@ -607,7 +635,7 @@ fn matches(headers: &HeaderMap, tag: &str) -> bool {
 
 /// The one path every endpoint takes: authenticate, compute the ETag (304 without running the
 /// question when it matches), run the question under the server's deadline, render it.
-async fn respond<P, F, Fut>(
+async fn respond<P, T, F, Fut>(
     feed: Feed,
     uri: Uri,
     headers: HeaderMap,
@@ -618,8 +646,9 @@ async fn respond<P, F, Fut>(
 ) -> Response
 where
     P: serde::de::DeserializeOwned,
+    T: Reply,
     F: FnOnce(Feed, Partner, P, pb::Scope) -> Fut,
-    Fut: std::future::Future<Output = Result<Answer, ApiError>>,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
     let started = Instant::now();
     let path = uri.path().to_owned();
@@ -674,7 +703,7 @@ where
             let mut response = if not_modified {
                 StatusCode::NOT_MODIFIED.into_response()
             } else {
-                match answer.as_ref().map(|a| render(a, format, name)) {
+                match answer.as_ref().map(|a| a.render(format, name)) {
                     Some(Ok(r)) => r,
                     Some(Err(e)) => return e.into_response(),
                     None => StatusCode::NOT_MODIFIED.into_response(),
@@ -696,7 +725,7 @@ where
             );
             if let Some(a) = &answer {
                 let datasets: Vec<String> = a
-                    .basis
+                    .basis()
                     .datasets
                     .iter()
                     .map(|(d, v)| format!("{d}={v}"))
@@ -715,6 +744,45 @@ where
             );
             response
         }
+    }
+}
+
+/// What an endpoint sends: a table answer, or the gap map's GeoJSON.
+trait Reply {
+    /// The datasets and versions it was built from (`X-Renewal-Datasets`).
+    fn basis(&self) -> &Basis;
+    /// The response body in `format`.
+    fn render(&self, format: Format, name: &str) -> Result<Response, ApiError>;
+}
+
+impl Reply for Answer {
+    fn basis(&self) -> &Basis {
+        &self.basis
+    }
+    fn render(&self, format: Format, name: &str) -> Result<Response, ApiError> {
+        render(self, format, name)
+    }
+}
+
+impl Reply for renewal_query::GapMap {
+    fn basis(&self) -> &Basis {
+        &self.basis
+    }
+    /// GeoJSON only: the same figures as CSV are `/api/v1/gap`'s.
+    fn render(&self, format: Format, _name: &str) -> Result<Response, ApiError> {
+        if format == Format::Csv {
+            return Err(bad(
+                "format: the map is GeoJSON only; /api/v1/gap gives the same rows as CSV",
+            ));
+        }
+        let body = serde_json::to_vec(&self.document)
+            .map_err(|e| ApiError(Status::internal(e.to_string())))?;
+        let mut response = (StatusCode::OK, body).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/geo+json; charset=utf-8"),
+        );
+        Ok(response)
     }
 }
 
@@ -844,6 +912,12 @@ feed_path!(
     NoParams,
 );
 feed_path!(
+    doc_vintages,
+    "/api/v1/vintages",
+    "The ward, LSOA and district vintages of the current lookups and boundary sets, and the IoD editions (which one is the default)",
+    NoParams,
+);
+feed_path!(
     doc_areas,
     "/api/v1/areas",
     "Areas of an indicator's geography (ListAreas)",
@@ -857,6 +931,31 @@ feed_path!(
     GapParams,
     ScopeParams
 );
+/// The map's own description: its body is GeoJSON, not the answer document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/map",
+    summary = "The gap question as GeoJSON: an authority's wards or LSOAs, each feature's properties its AreaGap row (withheld figures null and flagged), basis and notes as foreign members",
+    params(CommonParams, ScopeParams, MapParams),
+    responses(
+        (status = 200, description = "A GeoJSON FeatureCollection (format=json only)",
+            body = Object, content_type = "application/geo+json",
+            headers(
+                ("ETag" = String, description = "Changes when the data, scope or request do"),
+                ("X-Renewal-Datasets" = String, description = "Dataset versions used, the boundaries included: `id=v, …`"),
+            )),
+        (status = 304, description = "Unchanged since the ETag in If-None-Match; the question was not run"),
+        (status = 400, description = "A bad, repeated or unknown parameter (named), format=csv, or no boundaries of the answer's vintage in the warehouse (the message names the ingest command)", body = ErrorDocument),
+        (status = 401, description = "No key or an unknown key", body = ErrorDocument),
+        (status = 403, description = "Outside the key's authorities or datasets", body = ErrorDocument),
+        (status = 404, description = "Unknown indicator, area or period", body = ErrorDocument),
+        (status = 429, description = "The server is at its concurrency limit; see Retry-After", body = ErrorDocument),
+    ),
+    security(("bearer" = []), ("key" = [])),
+)]
+#[allow(dead_code)]
+fn doc_map() {}
+
 feed_path!(
     doc_gap_vs_england,
     "/api/v1/gap-vs-england",
@@ -937,7 +1036,7 @@ impl utoipa::Modify for Security {
         description = "Read-only JSON and CSV answers for dashboards, mirroring the gRPC API (renewal.v1). Same keys, scopes and disclosure control."
     ),
     paths(
-        doc_datasets, doc_indicators, doc_areas, doc_gap, doc_gap_vs_england, doc_versus,
+        doc_datasets, doc_indicators, doc_vintages, doc_areas, doc_gap, doc_map, doc_gap_vs_england, doc_versus,
         doc_trend, doc_target_status, doc_priority, doc_profile, doc_similar
     ),
     components(schemas(AnswerDocument, ErrorDocument, Format, LevelParam, BenchmarkParam)),
@@ -1114,6 +1213,53 @@ async fn gap((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response 
             };
             Ok(service::area_gap(&feed.state, &p, r).await?)
         },
+    )
+    .await
+}
+
+async fn map((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+    respond(
+        feed,
+        uri,
+        headers,
+        raw,
+        true,
+        "map",
+        |feed, p, q: MapParams, scope| async move {
+            let mut options = renewal_query::MapOptions {
+                simplify_metres: parse_number("simplify", q.simplify.as_deref())?,
+                ..Default::default()
+            };
+            if let Some(precision) = parse_number("precision", q.precision.as_deref())? {
+                options.precision = precision;
+            }
+            let r = pb::GapRequest {
+                indicator: text(q.indicator),
+                period: text(q.period),
+                authority: text(q.authority),
+                level: level(q.level),
+                benchmark: match q.benchmark {
+                    None => pb::Benchmark::Unspecified,
+                    Some(BenchmarkParam::Authority) => pb::Benchmark::Authority,
+                    Some(BenchmarkParam::England) => pb::Benchmark::England,
+                } as i32,
+                scope: Some(scope),
+            };
+            Ok(service::gap_map(&feed.state, &p, r, options).await?)
+        },
+    )
+    .await
+}
+
+async fn vintages((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+    respond(
+        feed,
+        uri,
+        headers,
+        raw,
+        false,
+        "vintages",
+        |feed, p, _: NoParams, _| async move { Ok(service::list_vintages(&feed.state, &p).await?) },
     )
     .await
 }

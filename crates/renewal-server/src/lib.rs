@@ -29,6 +29,7 @@
 
 pub mod auth;
 mod convert;
+mod dashboard;
 pub mod flight;
 pub mod http;
 pub mod limits;
@@ -312,7 +313,7 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
             )
             .map_err(ServerError::Config)?;
             let app =
-                http::router(feed, axum::Router::new()).layer(feed_cors(&config.cors_origins));
+                http::router(feed, dashboard::routes()).layer(feed_cors(&config.cors_origins));
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|source| ServerError::Bind { addr, source })?;

@@ -163,14 +163,15 @@ impl State {
     ///
     /// Every transport (gRPC, the HTTP feed) goes through here, so the slots, the gate, the
     /// dataset scope and the metrics (labelled with the gRPC method's name) are the same.
-    pub(crate) async fn answer<F>(
+    pub(crate) async fn answer<A, F>(
         &self,
         rpc: &'static str,
         p: &Partner,
         question: F,
-    ) -> Result<Answer, Status>
+    ) -> Result<A, Status>
     where
-        F: std::future::Future<Output = Result<Answer, Status>>,
+        A: Answered,
+        F: std::future::Future<Output = Result<A, Status>>,
     {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
@@ -202,7 +203,7 @@ impl State {
             }
         };
         if let Some(d) = answer
-            .basis
+            .basis()
             .datasets
             .keys()
             .find(|d| !p.may_read_dataset(d))
@@ -215,18 +216,115 @@ impl State {
             )));
         }
         self.metrics.record(rpc, tonic::Code::Ok, started.elapsed());
-        self.metrics.served(&answer.basis.datasets);
+        self.metrics.served(&answer.basis().datasets);
         tracing::info!(
             request_id = id,
             rpc,
             partner = %p.partner,
-            rows = answer.num_rows(),
-            datasets = ?answer.basis.datasets,
+            rows = answer.rows(),
+            datasets = ?answer.basis().datasets,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "answered"
         );
         Ok(answer)
     }
+}
+
+/// What a question returns, as far as [`State::answer`] needs it: the datasets it drew on
+/// (checked against the key's scope and counted in the metrics) and its size for the log.
+pub(crate) trait Answered {
+    fn basis(&self) -> &renewal_query::Basis;
+    fn rows(&self) -> usize;
+}
+
+impl Answered for Answer {
+    fn basis(&self) -> &renewal_query::Basis {
+        &self.basis
+    }
+    fn rows(&self) -> usize {
+        self.num_rows()
+    }
+}
+
+impl Answered for renewal_query::GapMap {
+    fn basis(&self) -> &renewal_query::Basis {
+        &self.basis
+    }
+    fn rows(&self) -> usize {
+        self.document["features"].as_array().map_or(0, Vec::len)
+    }
+}
+
+/// The geography and editions the warehouse holds now, one row per current lookup, boundary
+/// set and IoD dataset the key may read: which ward, LSOA and district vintages can be asked
+/// for (`ward_vintage`), which have shapes for a map, and which IoD editions exist and which
+/// one a request without an edition means (`default_edition`). HTTP only (`/api/v1/vintages`);
+/// over gRPC the same facts are in ListDatasets' `kind` and `vintage`.
+pub(crate) async fn list_vintages(state: &State, p: &Partner) -> Result<Answer, Status> {
+    #[derive(serde::Serialize)]
+    struct Row {
+        kind: String,
+        dataset: String,
+        version: u64,
+        ward_vintage: Option<String>,
+        lsoa_vintage: Option<String>,
+        lad_vintage: Option<String>,
+        edition: Option<String>,
+        default_edition: Option<bool>,
+    }
+    let warehouse = state.engine.warehouse();
+    let unavailable = |e: renewal_warehouse::WarehouseError| Status::unavailable(e.to_string());
+    let default_edition = state.engine.catalog().resolve_edition(None).ok();
+    let mut rows = Vec::new();
+    for id in warehouse.datasets().await.map_err(unavailable)? {
+        if !p.may_read_dataset(&id) {
+            continue;
+        }
+        let Some(m) = warehouse.current(&id).await.map_err(unavailable)? else {
+            continue;
+        };
+        if !matches!(m.kind.as_str(), "lookup" | "boundaries" | "iod") {
+            continue;
+        }
+        let edition = m.vintage.get("edition").cloned();
+        rows.push(Row {
+            default_edition: edition
+                .as_ref()
+                .map(|e| Some(e) == default_edition.as_ref()),
+            edition,
+            ward_vintage: m.vintage.get("ward").cloned(),
+            lsoa_vintage: m.vintage.get("lsoa").cloned(),
+            lad_vintage: m.vintage.get("lad").cloned(),
+            kind: m.kind,
+            dataset: m.dataset,
+            version: m.version,
+        });
+    }
+    use renewal_query::ColumnKind::{Flag, Integer, Text};
+    renewal_query::answer_from_rows(
+        &[
+            ("kind", Text),
+            ("dataset", Text),
+            ("version", Integer),
+            ("ward_vintage", Text),
+            ("lsoa_vintage", Text),
+            ("lad_vintage", Text),
+            ("edition", Text),
+            ("default_edition", Flag),
+        ],
+        &rows,
+        renewal_query::Basis {
+            datasets: rows
+                .iter()
+                .map(|r| (r.dataset.clone(), r.version))
+                .collect(),
+            method: "the current lookups, boundary sets and IoD editions".into(),
+            fit: renewal_geo::Fit::Exact,
+            bridges: Vec::new(),
+        },
+        Vec::new(),
+    )
+    .map_err(|e| Status::internal(e.to_string()))
 }
 
 /// An answer as the gRPC table stream.
@@ -341,16 +439,7 @@ pub(crate) async fn area_gap(
     p: &Partner,
     r: pb::GapRequest,
 ) -> Result<Answer, Status> {
-    let benchmark = match pb::Benchmark::try_from(r.benchmark) {
-        Ok(pb::Benchmark::England) => Benchmark::England,
-        Ok(_) => Benchmark::Authority,
-        Err(_) => {
-            return Err(Status::invalid_argument(format!(
-                "benchmark: unknown value {}",
-                r.benchmark
-            )));
-        }
-    };
+    let benchmark = benchmark(r.benchmark)?;
     gap(state, p, r, benchmark, "AreaGap").await
 }
 
@@ -923,6 +1012,48 @@ async fn gap(
                 .map_err(to_status)
         })
         .await
+}
+
+/// The gap question as a GeoJSON map of an authority's wards or LSOAs (HTTP only: the
+/// feature properties are exactly the AreaGap rows, so the map withholds what they withhold).
+/// Metrics and logs call it `GapMap`.
+pub(crate) async fn gap_map(
+    state: &State,
+    p: &Partner,
+    r: pb::GapRequest,
+    options: renewal_query::MapOptions,
+) -> Result<renewal_query::GapMap, Status> {
+    required("indicator", &r.indicator)?;
+    required("authority", &r.authority)?;
+    authority_in_scope(p, &r.authority)?;
+    let benchmark = benchmark(r.benchmark)?;
+    let req = GapRequest {
+        indicator: r.indicator,
+        period: (!r.period.is_empty()).then_some(r.period),
+        authority: Some(r.authority),
+        level: level(r.level, AreaLevel::Ward)?,
+        benchmark,
+    };
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    state
+        .answer("GapMap", p, async move {
+            renewal_query::gap_map(&engine, &req, &scope, &options)
+                .await
+                .map_err(to_status)
+        })
+        .await
+}
+
+/// The request's benchmark: England, else the area's authority (the default).
+fn benchmark(b: i32) -> Result<Benchmark, Status> {
+    match pb::Benchmark::try_from(b) {
+        Ok(pb::Benchmark::England) => Ok(Benchmark::England),
+        Ok(_) => Ok(Benchmark::Authority),
+        Err(_) => Err(Status::invalid_argument(format!(
+            "benchmark: unknown value {b}"
+        ))),
+    }
 }
 
 fn text_column(answer: &Answer, name: &str) -> Vec<Option<String>> {

@@ -39,7 +39,9 @@ async function api(path, params = {}) {
   let body = null;
   try { body = await res.json(); } catch (_) { body = null; }
   if (!res.ok) {
-    const msg = body && typeof body.error === 'string' ? body.error : `${res.status} ${res.statusText}`;
+    // The feed's error body is {"error": {"code", "message"}}; the message is the server's words.
+    const e = body && body.error;
+    const msg = (e && typeof e.message === 'string' && e.message) || (typeof e === 'string' && e) || `${res.status} ${res.statusText}`;
     const err = new Error(msg);
     err.status = res.status;
     throw err;
@@ -452,7 +454,11 @@ function fillPeriods(chosen) {
 }
 
 async function loadAuthorities(chosenAuthority, chosenPeriod) {
-  authorities = rowsOf(await api('/api/v1/areas', { level: 'lad', indicator: $('#indicator').value }));
+  // The areas (and their periods) of the indicator as this view builds it: data on the other
+  // LSOA vintage needs the same ward vintage and bridge weights as the gap question.
+  const wardVintage = $('#ward_vintage').value || new URLSearchParams(location.search).get('ward_vintage') || '';
+  authorities = rowsOf(await api('/api/v1/areas', { level: 'lad', indicator: $('#indicator').value,
+    ward_vintage: wardVintage, bridge_weights: $('#bridge_weights').value.trim() }));
   fillSelect($('#authority'), authorities.map((a) => [a.area_code, `${a.area_name || a.area_code} (${a.area_code})`]), chosenAuthority);
   fillPeriods(chosenPeriod);
 }
@@ -460,10 +466,12 @@ async function loadAuthorities(chosenAuthority, chosenPeriod) {
 async function loadWardVintages(chosen) {
   let vs = [];
   try {
-    vs = rowsOf(await api('/api/v1/vintages'))
-      .filter((v) => /ward/i.test(`${v.level || v.kind || v.geography || 'ward'}`))
-      .map((v) => v.ward_vintage || v.vintage || v.id).filter(Boolean);
-  } catch (_) { vs = []; } // an older feed without the vintages catalogue: the URL's choice only
+    // The ward vintages the warehouse's lookups offer (boundary sets list theirs too, but a
+    // vintage without a lookup cannot be answered).
+    vs = [...new Set(rowsOf(await api('/api/v1/vintages'))
+      .filter((v) => v.kind === 'lookup' && v.ward_vintage)
+      .map((v) => v.ward_vintage))].sort();
+  } catch (_) { vs = []; } // the vintages catalogue refused (a key without it): the URL's choice only
   if (chosen && !vs.includes(chosen)) vs.push(chosen);
   fillSelect($('#ward_vintage'), [['', 'as the data fits'], ...vs.map((v) => [v, v])], chosen || '');
   $('#ward-vintage-label').hidden = vs.length < 1;

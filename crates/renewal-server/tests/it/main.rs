@@ -25,6 +25,7 @@ mod flight_limits;
 mod flight_metadata;
 mod flight_refusals;
 mod http;
+mod http_map;
 mod overload;
 mod registrations;
 mod revocation;

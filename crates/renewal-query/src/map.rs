@@ -215,25 +215,20 @@ pub async fn gap_map(
     })
 }
 
-/// The answer's rows as JSON objects, column for column (nulls written), as every JSON
-/// rendering of an answer has them.
+/// The answer's rows as JSON objects, column for column (nulls written): the rendering of
+/// `renewal gap --format json` and `/api/v1/gap`, so a feature's properties are that row.
 fn json_rows(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>> {
-    let mut buf = Vec::new();
-    {
-        let mut writer = arrow::json::WriterBuilder::new()
-            .with_explicit_nulls(true)
-            .build::<_, arrow::json::writer::JsonArray>(&mut buf);
-        for batch in batches {
-            writer.write(batch)?;
-        }
-        writer.finish()?;
+    let fail = |e: String| QueryError::Precondition(format!("rendering the answer as JSON: {e}"));
+    match crate::render::json_rows(batches).map_err(|e| fail(e.to_string()))? {
+        Value::Array(rows) => rows
+            .into_iter()
+            .map(|row| match row {
+                Value::Object(m) => Ok(m),
+                other => Err(fail(format!("a row that is not an object: {other}"))),
+            })
+            .collect(),
+        other => Err(fail(format!("not an array: {other}"))),
     }
-    if buf.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<Map<String, Value>> = serde_json::from_slice(&buf)
-        .map_err(|e| QueryError::Precondition(format!("rendering the answer as JSON: {e}")))?;
-    Ok(rows)
 }
 
 /// The ward (or LSOA) vintage of an answer: that of the one lookup its basis lists.

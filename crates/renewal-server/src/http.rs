@@ -1199,22 +1199,41 @@ async fn gap((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response 
         true,
         "gap",
         |feed, p, q: GapParams, scope| async move {
-            let r = pb::GapRequest {
-                indicator: text(q.indicator),
-                period: text(q.period),
-                authority: text(q.authority),
-                level: level(q.level),
-                benchmark: match q.benchmark {
-                    None => pb::Benchmark::Unspecified,
-                    Some(BenchmarkParam::Authority) => pb::Benchmark::Authority,
-                    Some(BenchmarkParam::England) => pb::Benchmark::England,
-                } as i32,
-                scope: Some(scope),
-            };
+            let r = gap_request(
+                q.indicator,
+                q.period,
+                q.authority,
+                q.level,
+                q.benchmark,
+                scope,
+            );
             Ok(service::area_gap(&feed.state, &p, r).await?)
         },
     )
     .await
+}
+
+/// The gRPC request the gap and the map endpoints both send.
+fn gap_request(
+    indicator: Option<String>,
+    period: Option<String>,
+    authority: Option<String>,
+    l: Option<LevelParam>,
+    benchmark: Option<BenchmarkParam>,
+    scope: pb::Scope,
+) -> pb::GapRequest {
+    pb::GapRequest {
+        indicator: text(indicator),
+        period: text(period),
+        authority: text(authority),
+        level: level(l),
+        benchmark: match benchmark {
+            None => pb::Benchmark::Unspecified,
+            Some(BenchmarkParam::Authority) => pb::Benchmark::Authority,
+            Some(BenchmarkParam::England) => pb::Benchmark::England,
+        } as i32,
+        scope: Some(scope),
+    }
 }
 
 async fn map((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
@@ -1233,18 +1252,14 @@ async fn map((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response 
             if let Some(precision) = parse_number("precision", q.precision.as_deref())? {
                 options.precision = precision;
             }
-            let r = pb::GapRequest {
-                indicator: text(q.indicator),
-                period: text(q.period),
-                authority: text(q.authority),
-                level: level(q.level),
-                benchmark: match q.benchmark {
-                    None => pb::Benchmark::Unspecified,
-                    Some(BenchmarkParam::Authority) => pb::Benchmark::Authority,
-                    Some(BenchmarkParam::England) => pb::Benchmark::England,
-                } as i32,
-                scope: Some(scope),
-            };
+            let r = gap_request(
+                q.indicator,
+                q.period,
+                q.authority,
+                q.level,
+                q.benchmark,
+                scope,
+            );
             Ok(service::gap_map(&feed.state, &p, r, options).await?)
         },
     )

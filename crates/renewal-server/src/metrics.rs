@@ -4,92 +4,123 @@
 //! feed are counted under the gRPC method's name, like gRPC's.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// `renewal_requests_total{rpc, code}`: the field order is the label order scrapers see.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    rpc: String,
+    code: String,
 }
 
-#[derive(Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RpcLabels {
+    rpc: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DatasetLabels {
+    dataset: String,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS.iter().copied())
+}
+
 struct Inner {
-    requests: BTreeMap<(&'static str, String), u64>,
-    latency: BTreeMap<&'static str, Histogram>,
-    versions: BTreeMap<String, u64>,
+    /// Owns the three families below (each a shared handle) and renders them.
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RpcLabels, Histogram, fn() -> Histogram>,
+    versions: Family<DatasetLabels, Gauge>,
 }
 
-#[derive(Default, Clone)]
-pub struct Metrics(Arc<Mutex<Inner>>);
+/// The server's metrics, one registry per server (so tests running several servers in one
+/// process count separately), kept with the Prometheus project's own client library.
+#[derive(Clone)]
+pub struct Metrics(Arc<Inner>);
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RpcLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram,
+        );
+        let versions = Family::<DatasetLabels, Gauge>::default();
+        let mut registry = Registry::default();
+        // Counters are written with the `_total` suffix: renewal_requests_total.
+        registry.register(
+            "renewal_requests",
+            "Questions answered or refused, by RPC and gRPC status code",
+            requests.clone(),
+        );
+        registry.register(
+            "renewal_request_seconds",
+            "Time to answer a question",
+            latency.clone(),
+        );
+        registry.register(
+            "renewal_dataset_version_served",
+            "Highest version of each dataset an answer has used",
+            versions.clone(),
+        );
+        Metrics(Arc::new(Inner {
+            registry,
+            requests,
+            latency,
+            versions,
+        }))
+    }
+}
 
 impl Metrics {
+    /// One question answered or refused with `code` after `elapsed`.
     pub fn record(&self, rpc: &'static str, code: tonic::Code, elapsed: Duration) {
-        let Ok(mut m) = self.0.lock() else { return };
-        *m.requests.entry((rpc, format!("{code:?}"))).or_default() += 1;
-        let h = m.latency.entry(rpc).or_default();
-        let secs = elapsed.as_secs_f64();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                h.counts[i] += 1;
-            }
-        }
-        h.count += 1;
-        h.sum += secs;
+        self.0
+            .requests
+            .get_or_create(&RequestLabels {
+                rpc: rpc.to_owned(),
+                code: format!("{code:?}"),
+            })
+            .inc();
+        self.0
+            .latency
+            .get_or_create(&RpcLabels {
+                rpc: rpc.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
     }
 
+    /// The dataset versions an answer used: each gauge keeps the highest seen.
     pub fn served(&self, datasets: &BTreeMap<String, u64>) {
-        let Ok(mut m) = self.0.lock() else { return };
         for (d, v) in datasets {
-            let e = m.versions.entry(d.clone()).or_default();
-            *e = (*e).max(*v);
+            let v = i64::try_from(*v).unwrap_or(i64::MAX);
+            self.0
+                .versions
+                .get_or_create(&DatasetLabels { dataset: d.clone() })
+                .inner()
+                .fetch_max(v, Ordering::Relaxed);
         }
     }
 
+    /// The OpenMetrics text exposition of every metric.
     pub fn render(&self) -> String {
-        let Ok(m) = self.0.lock() else {
-            return String::new();
-        };
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP renewal_requests_total Questions answered or refused, by RPC and gRPC status code.\n# TYPE renewal_requests_total counter"
-        );
-        for ((rpc, code), n) in &m.requests {
-            let _ = writeln!(
-                out,
-                "renewal_requests_total{{rpc=\"{rpc}\",code=\"{code}\"}} {n}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP renewal_request_seconds Time to answer a question.\n# TYPE renewal_request_seconds histogram"
-        );
-        for (rpc, h) in &m.latency {
-            for (bound, n) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(
-                    out,
-                    "renewal_request_seconds_bucket{{rpc=\"{rpc}\",le=\"{bound}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "renewal_request_seconds_bucket{{rpc=\"{rpc}\",le=\"+Inf\"}} {}\nrenewal_request_seconds_sum{{rpc=\"{rpc}\"}} {}\nrenewal_request_seconds_count{{rpc=\"{rpc}\"}} {}",
-                h.count, h.sum, h.count
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP renewal_dataset_version_served Highest version of each dataset an answer has used.\n# TYPE renewal_dataset_version_served gauge"
-        );
-        for (d, v) in &m.versions {
-            let _ = writeln!(out, "renewal_dataset_version_served{{dataset=\"{d}\"}} {v}");
+        if prometheus_client::encoding::text::encode(&mut out, &self.0.registry).is_err() {
+            return String::new();
         }
         out
     }
@@ -107,7 +138,9 @@ pub async fn serve(listener: tokio::net::TcpListener, metrics: Metrics) {
                     let mut r = (StatusCode::OK, m.render()).into_response();
                     r.headers_mut().insert(
                         header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/plain; version=0.0.4"),
+                        HeaderValue::from_static(
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        ),
                     );
                     r
                 },

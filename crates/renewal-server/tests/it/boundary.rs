@@ -36,8 +36,12 @@ async fn across_the_break() -> Fixture {
     };
     let catalog = Catalog::embedded().unwrap();
     let np = &renewal_ingest::NoProgress;
-    let mut drafts =
-        renewal_ingest::read_lookups(&catalog, &files(&|n| n.starts_with("LSOA_")), np).unwrap();
+    let mut drafts = renewal_ingest::read_lookups(
+        &catalog,
+        &files(&|n| n.starts_with("LSOA_") && n.ends_with(".csv")),
+        np,
+    )
+    .unwrap();
     drafts.push(
         renewal_ingest::read_iod(&catalog, "2025", &files(&|n| n.starts_with("File_")), np)
             .unwrap(),

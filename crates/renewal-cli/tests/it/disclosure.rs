@@ -21,7 +21,7 @@ const THRESHOLD: u32 = 5;
 const LATEST_MONTH: &str = "2021-12";
 
 /// The sample and warehouse exactly as scripts/demo.sh builds them (its first part).
-fn demo_warehouse() -> (tempfile::TempDir, Renewal, PathBuf) {
+pub(crate) fn demo_warehouse() -> (tempfile::TempDir, Renewal, PathBuf) {
     let dir = temp_dir();
     let r = Renewal::new(&dir.path().join("warehouse"));
     let sample = dir.path().join("sample");

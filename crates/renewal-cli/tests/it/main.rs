@@ -11,6 +11,7 @@ mod iod2025;
 mod map;
 mod population;
 mod sample;
+mod targets;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -636,10 +636,7 @@ fn matches(headers: &HeaderMap, tag: &str) -> bool {
 /// The one path every endpoint takes: authenticate, compute the ETag (304 without running the
 /// question when it matches), run the question under the server's deadline, render it.
 async fn respond<P, T, F, Fut>(
-    feed: Feed,
-    uri: Uri,
-    headers: HeaderMap,
-    raw: Option<String>,
+    (AxumState(feed), uri, headers, RawQuery(raw)): Parts,
     takes_scope: bool,
     name: &'static str,
     question: F,
@@ -1058,12 +1055,9 @@ async fn openapi() -> Response {
     }
 }
 
-async fn datasets((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn datasets(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         false,
         "datasets",
         |feed, p, _: NoParams, _| async move {
@@ -1118,12 +1112,9 @@ async fn datasets((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Resp
     .await
 }
 
-async fn indicators((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn indicators(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         false,
         "indicators",
         |feed, p, _: NoParams, _| async move {
@@ -1170,12 +1161,9 @@ async fn indicators((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Re
     .await
 }
 
-async fn areas((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn areas(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "areas",
         |feed, p, q: AreasParams, scope| async move {
@@ -1190,12 +1178,9 @@ async fn areas((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Respons
     .await
 }
 
-async fn gap((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn gap(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "gap",
         |feed, p, q: GapParams, scope| async move {
@@ -1236,12 +1221,9 @@ fn gap_request(
     }
 }
 
-async fn map((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn map(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "map",
         |feed, p, q: MapParams, scope| async move {
@@ -1266,12 +1248,9 @@ async fn map((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response 
     .await
 }
 
-async fn vintages((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn vintages(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         false,
         "vintages",
         |feed, p, _: NoParams, _| async move { Ok(service::list_vintages(&feed.state, &p).await?) },
@@ -1279,12 +1258,9 @@ async fn vintages((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Resp
     .await
 }
 
-async fn gap_vs_england((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn gap_vs_england(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "gap-vs-england",
         |feed, p, q: GapVsEnglandParams, scope| async move {
@@ -1302,12 +1278,9 @@ async fn gap_vs_england((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -
     .await
 }
 
-async fn versus((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn versus(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "versus",
         |feed, p, q: VersusParams, scope| async move {
@@ -1324,12 +1297,9 @@ async fn versus((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Respon
     .await
 }
 
-async fn trend((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn trend(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "trend",
         |feed, p, q: TrendParams, scope| async move {
@@ -1345,12 +1315,9 @@ async fn trend((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Respons
     .await
 }
 
-async fn target_status((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn target_status(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "target-status",
         |feed, p, q: TargetStatusParams, scope| async move {
@@ -1364,12 +1331,9 @@ async fn target_status((AxumState(feed), uri, headers, RawQuery(raw)): Parts) ->
     .await
 }
 
-async fn priority((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn priority(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "priority",
         |feed, p, q: PriorityParams, scope| async move {
@@ -1387,12 +1351,9 @@ async fn priority((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Resp
     .await
 }
 
-async fn profile((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn profile(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "profile",
         |feed, p, q: ProfileParams, scope| async move {
@@ -1406,12 +1367,9 @@ async fn profile((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Respo
     .await
 }
 
-async fn similar((AxumState(feed), uri, headers, RawQuery(raw)): Parts) -> Response {
+async fn similar(parts: Parts) -> Response {
     respond(
-        feed,
-        uri,
-        headers,
-        raw,
+        parts,
         true,
         "similar",
         |feed, p, q: SimilarParams, scope| async move {

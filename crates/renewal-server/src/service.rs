@@ -994,16 +994,7 @@ async fn gap(
     benchmark: Benchmark,
     rpc: &'static str,
 ) -> Result<Answer, Status> {
-    required("indicator", &r.indicator)?;
-    authority_in_scope(p, &r.authority)?;
-    let req = GapRequest {
-        indicator: r.indicator,
-        period: (!r.period.is_empty()).then_some(r.period),
-        authority: (!r.authority.is_empty()).then_some(r.authority),
-        level: level(r.level, AreaLevel::Ward)?,
-        benchmark,
-    };
-    let scope = scope(r.scope)?;
+    let (req, scope) = gap_question(p, r, benchmark, false)?;
     let engine = state.engine.clone();
     state
         .answer(rpc, p, async move {
@@ -1012,6 +1003,30 @@ async fn gap(
                 .map_err(to_status)
         })
         .await
+}
+
+/// The gap question a request asks, checked: indicator given (and the authority, when
+/// `authority_required`), authority in the key's scope, the level (wards by default) and the
+/// scope's vintage, weights and pins.
+fn gap_question(
+    p: &Partner,
+    r: pb::GapRequest,
+    benchmark: Benchmark,
+    authority_required: bool,
+) -> Result<(GapRequest, Scope), Status> {
+    required("indicator", &r.indicator)?;
+    if authority_required {
+        required("authority", &r.authority)?;
+    }
+    authority_in_scope(p, &r.authority)?;
+    let req = GapRequest {
+        indicator: r.indicator,
+        period: (!r.period.is_empty()).then_some(r.period),
+        authority: (!r.authority.is_empty()).then_some(r.authority),
+        level: level(r.level, AreaLevel::Ward)?,
+        benchmark,
+    };
+    Ok((req, scope(r.scope)?))
 }
 
 /// The gap question as a GeoJSON map of an authority's wards or LSOAs (HTTP only: the
@@ -1023,18 +1038,9 @@ pub(crate) async fn gap_map(
     r: pb::GapRequest,
     options: renewal_query::MapOptions,
 ) -> Result<renewal_query::GapMap, Status> {
-    required("indicator", &r.indicator)?;
-    required("authority", &r.authority)?;
-    authority_in_scope(p, &r.authority)?;
     let benchmark = benchmark(r.benchmark)?;
-    let req = GapRequest {
-        indicator: r.indicator,
-        period: (!r.period.is_empty()).then_some(r.period),
-        authority: Some(r.authority),
-        level: level(r.level, AreaLevel::Ward)?,
-        benchmark,
-    };
-    let scope = scope(r.scope)?;
+    // A map is of one authority's areas.
+    let (req, scope) = gap_question(p, r, benchmark, true)?;
     let engine = state.engine.clone();
     state
         .answer("GapMap", p, async move {

@@ -16,6 +16,7 @@
 //! Architecture invariant: no IO and no heavy dependencies here; every other crate may use it.
 
 pub mod bridge;
+pub mod postcode;
 
 use std::fmt;
 use std::str::FromStr;

@@ -3,8 +3,9 @@
 #
 #   scripts/browser-test.sh            build the sample warehouse as scripts/demo.sh does (its
 #                                      boundaries and target included), start the real
-#                                      `renewal serve --dev` on loopback with the HTTP feed, and
-#                                      test the dashboard against it (what scripts/test.sh runs)
+#                                      `renewal serve` on loopback with the HTTP feed and a keys
+#                                      file holding one fresh key, and test the dashboard against
+#                                      it with that key (what scripts/test.sh runs)
 #   scripts/browser-test.sh BASE_URL   test a server already running (its HTTP feed on loopback,
 #                                      e.g. http://127.0.0.1:8080, over the sample warehouse)
 #
@@ -66,8 +67,23 @@ if [ -z "$BASE_URL" ]; then
   echo "== the sample warehouse, as scripts/demo.sh builds it (log: $WORK/demo.log)"
   RENEWAL_WAREHOUSE="$WORK/warehouse" SAMPLE_DIR="$WORK/sample" RENEWAL_DEMO_NO_SERVER=1 \
     scripts/demo.sh >"$WORK/demo.log" 2>&1 || { tail -30 "$WORK/demo.log"; exit 1; }
+  # Keys required, as a partner's server runs: the page's key handling is tested too (the
+  # refusal without a key, the key typed in, the key kept out of the link). The key is made
+  # here and lives only in this run's temporary directory.
+  if [ -z "${RENEWAL_DASHBOARD_KEY:-}" ]; then
+    RENEWAL_DASHBOARD_KEY="browser-test-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  fi
+  export RENEWAL_DASHBOARD_KEY
+  DIGEST="$(printf %s "$RENEWAL_DASHBOARD_KEY" | "$CARGO_TARGET_DIR/debug/renewal" hash-key -)"
+  cat >"$WORK/keys.toml" <<KEYS
+[[key]]
+partner = "browser test"
+sha256 = "$DIGEST"
+authorities = []
+datasets = []
+KEYS
   # Port 0: the server picks free ports and prints them; the feed's line gives the base URL.
-  "$CARGO_TARGET_DIR/debug/renewal" --warehouse "$WORK/warehouse" serve --dev \
+  "$CARGO_TARGET_DIR/debug/renewal" --warehouse "$WORK/warehouse" serve --keys "$WORK/keys.toml" \
     --addr 127.0.0.1:0 --http-addr 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
   SERVER_PID=$!
   # Bounded: the line is printed once the listeners are bound, or the server has exited.

@@ -47,6 +47,34 @@ pub struct Feed {
     /// SHA-256 of the indicator definitions the server was started with: answers change when
     /// a restart brings new definitions, so ETags must too.
     catalog_digest: [u8; 32],
+    /// The `X-Renewal-Datasets` value last sent with each ETag, so a 304 can repeat it
+    /// without running the question (bounded; see [`DatasetsByTag`]).
+    datasets_by_tag: Arc<DatasetsByTag>,
+}
+
+/// ETag → the dataset versions its answer used. A 304 answers without running the question,
+/// so without this it could not say which datasets the cached copy rests on. Entries are
+/// only ever added when a 200 with that ETag is sent; the map is cleared when it reaches
+/// [`DatasetsByTag::CAPACITY`] entries, after which a 304 omits the header until the next
+/// 200 for that tag (the ETag itself still names the versions).
+#[derive(Debug, Default)]
+struct DatasetsByTag(std::sync::Mutex<std::collections::HashMap<String, HeaderValue>>);
+
+impl DatasetsByTag {
+    const CAPACITY: usize = 4096;
+
+    fn remember(&self, tag: &str, datasets: &HeaderValue) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= Self::CAPACITY && !map.contains_key(tag) {
+            map.clear();
+        }
+        map.insert(tag.to_owned(), datasets.clone());
+    }
+
+    fn recall(&self, tag: &str) -> Option<HeaderValue> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(tag).cloned()
+    }
 }
 
 impl Feed {
@@ -71,6 +99,7 @@ impl Feed {
             disclosure_threshold,
             timeout,
             catalog_digest: digest.finalize().into(),
+            datasets_by_tag: Arc::default(),
         })
     }
 
@@ -706,6 +735,7 @@ where
                     None => StatusCode::NOT_MODIFIED.into_response(),
                 }
             };
+            let success = response.status().is_success();
             let h = response.headers_mut();
             if !tag.is_empty() {
                 if let Ok(v) = HeaderValue::from_str(&tag) {
@@ -728,8 +758,13 @@ where
                     .map(|(d, v)| format!("{d}={v}"))
                     .collect();
                 if let Ok(v) = HeaderValue::from_str(&datasets.join(", ")) {
+                    if !tag.is_empty() && success {
+                        feed.datasets_by_tag.remember(&tag, &v);
+                    }
                     h.insert("x-renewal-datasets", v);
                 }
+            } else if let Some(v) = feed.datasets_by_tag.recall(&tag) {
+                h.insert("x-renewal-datasets", v);
             }
             tracing::info!(
                 %path,

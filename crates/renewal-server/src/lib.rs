@@ -99,7 +99,8 @@ pub struct ServerConfig {
     pub max_header_list_bytes: u32,
     /// Estimated bytes of aggregates kept between requests (the engine's cache bound).
     pub aggregate_cache_mb: usize,
-    /// Connections open at once; one accepted beyond this is closed at once.
+    /// Connections open at once on each listener (the gRPC port and the HTTP feed count
+    /// separately); one accepted beyond this is closed at once.
     pub max_connections: usize,
     /// HTTP/2 streams (calls) open at once on one connection.
     pub max_concurrent_streams: u32,
@@ -321,6 +322,7 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
                 .local_addr()
                 .map_err(|source| ServerError::Bind { addr, source })?;
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let listener = limits::CappedListener::new(listener, config.max_connections);
             let task = tokio::spawn(async move {
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async {

@@ -149,6 +149,67 @@ where
     })
 }
 
+/// The HTTP feed's listener under the same rule as the gRPC port: at most `max` connections
+/// open at once (its own count; the two listeners do not share one), a connection accepted
+/// beyond that closed at once, and `TCP_NODELAY` on every accepted socket so small answers are
+/// not held back by Nagle's algorithm.
+pub struct CappedListener {
+    listener: tokio::net::TcpListener,
+    slots: Arc<Semaphore>,
+}
+
+impl CappedListener {
+    /// Wraps a bound listener.
+    pub fn new(listener: tokio::net::TcpListener, max: usize) -> CappedListener {
+        CappedListener {
+            listener,
+            slots: Arc::new(Semaphore::new(max.max(1))),
+        }
+    }
+}
+
+impl axum::serve::Listener for CappedListener {
+    type Io = Limited;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let (stream, peer) = match self.listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: log, pause briefly so a full
+                    // descriptor table is not spun on, and keep accepting (as axum's own
+                    // listener does).
+                    tracing::warn!(error = %e, "http accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            match self.slots.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!(error = %e, "TCP_NODELAY not set");
+                    }
+                    return (
+                        Limited {
+                            stream,
+                            _permit: permit,
+                        },
+                        peer,
+                    );
+                }
+                Err(_) => {
+                    tracing::warn!(%peer, "http connection refused: max_connections reached");
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.listener.local_addr()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // tests: a panic is the failure report

@@ -623,6 +623,18 @@ async fn etags_and_304() {
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty());
     assert_eq!(again.header("etag"), Some(tag.as_str()));
+    // The 304 repeats what the cached copy rests on, and how long it may be kept.
+    assert_eq!(
+        again.header("x-renewal-datasets"),
+        first.header("x-renewal-datasets")
+    );
+    assert!(
+        again
+            .header("x-renewal-datasets")
+            .unwrap()
+            .contains("crime-street=1")
+    );
+    assert_eq!(again.header("cache-control"), first.header("cache-control"));
     assert_eq!(
         metric(&scrape(&running).await, ok),
         1,
@@ -884,6 +896,73 @@ async fn overload_is_429_with_retry_after() {
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line}\n{text}");
     }
+    running.stop().await.unwrap();
+}
+
+/// The feed's listener has the gRPC port's connection cap: beyond `max_connections` a new
+/// connection is closed before a byte of answer, while the open one keeps being served.
+#[tokio::test]
+async fn http_connections_beyond_the_cap_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let f = fixture().await;
+    let running = with_feed(&f, |c| c.max_connections = 1).await;
+    let addr = running.http_addr.unwrap();
+    let request = format!(
+        "GET /api/v1/indicators HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {FULL_KEY}\r\n\r\n"
+    );
+    // Reads one HTTP/1.1 answer (headers and a Content-Length body) off a kept-alive socket.
+    async fn answer(conn: &mut tokio::net::TcpStream) -> String {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = conn.read(&mut buf).await.unwrap();
+            assert!(
+                n > 0,
+                "closed mid-answer: {}",
+                String::from_utf8_lossy(&got)
+            );
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).into_owned();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length: usize = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .expect("a content-length");
+                if got.len() >= end + 4 + length {
+                    return text;
+                }
+            }
+        }
+    }
+    let within = async {
+        let mut first = tokio::net::TcpStream::connect(addr).await.unwrap();
+        first.write_all(request.as_bytes()).await.unwrap();
+        assert!(answer(&mut first).await.starts_with("HTTP/1.1 200"));
+
+        // A second connection while the first is open: closed with nothing written back.
+        // (The write may already fail: the server may have closed first.)
+        let mut extra = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = extra.write_all(request.as_bytes()).await;
+        let mut buf = Vec::new();
+        let read = extra.read_to_end(&mut buf).await;
+        assert!(
+            buf.is_empty(),
+            "{read:?}: {}",
+            String::from_utf8_lossy(&buf)
+        );
+
+        // The first connection is still served.
+        first.write_all(request.as_bytes()).await.unwrap();
+        assert!(answer(&mut first).await.starts_with("HTTP/1.1 200"));
+        drop(first);
+    };
+    tokio::time::timeout(Duration::from_secs(60), within)
+        .await
+        .expect("answers or closes, not a hang");
     running.stop().await.unwrap();
 }
 

@@ -45,6 +45,14 @@ if ! "$PYENV/bin/python" -c "import openapi_spec_validator" 2>/dev/null; then
 fi
 export RENEWAL_REQUIRE_PYTHON_OPENAPI=1
 
+# XLSX answers are read back by an independent reader (openpyxl; the project itself reads
+# workbooks with calamine), in the same environment; required under CI.
+if ! "$PYENV/bin/python" -c "import openpyxl" 2>/dev/null; then
+  echo "== installing openpyxl into $PYENV"
+  "$PYENV/bin/python" -m pip install --quiet --disable-pip-version-check "openpyxl>=3.1"
+fi
+export RENEWAL_REQUIRE_PYTHON_OPENPYXL=1
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

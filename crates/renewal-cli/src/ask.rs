@@ -224,25 +224,15 @@ pub enum NeighbourhoodCommand {
     List,
 }
 
-fn render(answer: &Answer, query: &QueryArgs) -> Result<()> {
-    let mut out: Box<dyn Write> = match &query.out {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    match query.format {
-        Format::Csv => output::csv(&mut out, &answer.batches)?,
-        Format::Table => output::table(&mut out, &answer.batches)?,
-        Format::Json => {
-            output::json_answer(&mut out, &answer.batches, &answer.basis, &answer.notes)?
-        }
-    }
-    out.flush()?;
-    if !matches!(query.format, Format::Json) {
-        output::basis_to_stderr(&answer.basis, &answer.notes);
-    }
-    Ok(())
+fn render(answer: &Answer, query: &QueryArgs, title: &str) -> Result<()> {
+    output::answer(
+        query.format,
+        query.out.as_deref(),
+        &answer.batches,
+        &answer.basis,
+        &answer.notes,
+        title,
+    )
 }
 
 fn engine(engine: Engine, query: &QueryArgs) -> Engine {
@@ -262,7 +252,7 @@ pub async fn gap(e: Engine, args: &GapArgs) -> Result<()> {
         },
     };
     let answer = renewal_query::gap_table(&e, &request, &args.query.scope()).await?;
-    render(&answer, &args.query)
+    render(&answer, &args.query, "renewal gap")
 }
 
 pub async fn versus(e: Engine, args: &VersusArgs) -> Result<()> {
@@ -274,7 +264,7 @@ pub async fn versus(e: Engine, args: &VersusArgs) -> Result<()> {
         selection: args.select.clone(),
     };
     let answer = renewal_query::deprived_vs_rest(&e, &request, &args.query.scope()).await?;
-    render(&answer, &args.query)
+    render(&answer, &args.query, "renewal versus")
 }
 
 pub async fn trend(e: Engine, args: &TrendArgs) -> Result<()> {
@@ -285,7 +275,7 @@ pub async fn trend(e: Engine, args: &TrendArgs) -> Result<()> {
         selection: args.select.clone(),
     };
     let answer = renewal_query::narrowing(&e, &request, &args.query.scope()).await?;
-    render(&answer, &args.query)
+    render(&answer, &args.query, "renewal trend")
 }
 
 pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
@@ -328,7 +318,7 @@ pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
                 }
             }
             let answer = renewal_query::target_status(&e, &all, &query.scope()).await?;
-            render(&answer, query)
+            render(&answer, query, "renewal target status")
         }
     }
 }
@@ -345,13 +335,13 @@ pub async fn priority(e: Engine, args: &PriorityArgs) -> Result<()> {
     let answer =
         renewal_query::priority_neighbourhoods(e.warehouse(), &request, &args.query.scope().pins)
             .await?;
-    render(&answer, &args.query)
+    render(&answer, &args.query, "renewal priority")
 }
 
 pub async fn profile(e: Engine, args: &ProfileArgs) -> Result<()> {
     let e = engine(e, &args.query);
     let answer = renewal_query::area_profile(&e, &args.area, &args.query.scope()).await?;
-    render(&answer, &args.query)
+    render(&answer, &args.query, "renewal profile")
 }
 
 pub async fn similar(e: Engine, args: &SimilarArgs) -> Result<()> {
@@ -365,7 +355,7 @@ pub async fn similar(e: Engine, args: &SimilarArgs) -> Result<()> {
         &args.query.scope(),
     )
     .await?;
-    render(&answer, &args.query)
+    render(&answer, &args.query, "renewal similar")
 }
 
 pub async fn neighbourhood(e: Engine, command: &NeighbourhoodCommand) -> Result<()> {

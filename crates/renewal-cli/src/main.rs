@@ -283,9 +283,14 @@ enum LevelArg {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
+    /// The answer's declared columns, full precision (the default).
     Csv,
+    /// Aligned for reading, figures rounded per unit.
     Table,
+    /// Rows, basis and notes in one document, full precision.
     Json,
+    /// An Excel workbook: typed cells, and a Notes sheet with basis, versions and suppression.
+    Xlsx,
 }
 
 #[derive(Debug, Args)]
@@ -765,20 +770,12 @@ async fn summary(cli: &Cli, args: &SummaryArgs) -> Result<()> {
         pins: args.pins.iter().cloned().collect(),
     };
     let summary = renewal_query::iod_summary(&warehouse, &request).await?;
-    let mut out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    match args.format {
-        Format::Csv => output::csv(&mut out, &summary.batches)?,
-        Format::Table => output::table(&mut out, &summary.batches)?,
-        Format::Json => output::json_summary(&mut out, &summary)?,
-    }
-    out.flush()?;
-    if !matches!(args.format, Format::Json) {
-        output::basis_to_stderr(&summary.basis, &summary.notes);
-    }
-    Ok(())
+    output::answer(
+        args.format,
+        args.out.as_deref(),
+        &summary.batches,
+        &summary.basis,
+        &summary.notes,
+        "renewal summary",
+    )
 }

@@ -1,11 +1,12 @@
-//! Rendering answers: CSV (the default, exact column names), aligned tables, JSON. CSV and
-//! JSON are `renewal_query::render`, which the server's HTTP feed uses too.
+//! Rendering answers: CSV (the default, exact column names), aligned tables rounded per unit,
+//! JSON and XLSX workbooks, all `renewal_query::render`, which the server's HTTP feed uses too.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use arrow::array::RecordBatch;
-use renewal_query::{Basis, Summary};
+use renewal_query::Basis;
 use renewal_warehouse::Warehouse;
 
 /// CSV with exactly the answer's columns (renewal_query's renderer, shared with the HTTP feed).
@@ -13,18 +14,42 @@ pub fn csv(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
     Ok(renewal_query::render::csv(out, batches)?)
 }
 
-pub fn table(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<()> {
-    writeln!(
-        out,
-        "{}",
-        arrow::util::pretty::pretty_format_batches(batches)?
-    )?;
+/// Writes an answer in `format` to `out_path` (standard output without one), and the basis
+/// and notes to standard error unless the format carries them (JSON, XLSX). The one place the
+/// question commands render, so every question has every format.
+pub fn answer(
+    format: crate::Format,
+    out_path: Option<&Path>,
+    batches: &[RecordBatch],
+    basis: &Basis,
+    notes: &[String],
+    title: &str,
+) -> Result<()> {
+    use crate::Format;
+    if matches!(format, Format::Xlsx) && out_path.is_none() && std::io::stdout().is_terminal() {
+        bail!(
+            "--format xlsx writes a workbook: give --out FILE.xlsx (or redirect standard output)"
+        );
+    }
+    let mut out: Box<dyn Write> = match out_path {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match format {
+        Format::Csv => csv(&mut out, batches)?,
+        Format::Table => writeln!(out, "{}", renewal_query::render::table(batches)?)?,
+        Format::Json => json_answer(&mut out, batches, basis, notes)?,
+        Format::Xlsx => {
+            out.write_all(&renewal_query::render::xlsx(batches, basis, notes, title)?)?
+        }
+    }
+    out.flush()?;
+    if matches!(format, Format::Csv | Format::Table) {
+        basis_to_stderr(basis, notes);
+    }
     Ok(())
-}
-
-/// The rows plus how they were built: datasets and versions, fit, notes.
-pub fn json_summary(out: &mut dyn Write, summary: &Summary) -> Result<()> {
-    json_answer(out, &summary.batches, &summary.basis, &summary.notes)
 }
 
 /// The JSON document (renewal_query's renderer, shared with the HTTP feed).

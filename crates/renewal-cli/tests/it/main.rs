@@ -110,3 +110,35 @@ pub fn python_reference(script: &str, args: &[&std::ffi::OsStr]) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// Every sheet of a workbook as read by openpyxl (`tests/reference/xlsx_cells.py`, an
+/// independent reader), or `None` after a loud skip when the project's Python environment
+/// lacks it outside CI (scripts/test.sh installs it and requires it).
+pub fn openpyxl_cells(path: &Path) -> Option<serde_json::Value> {
+    let python = std::env::var("RENEWAL_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has = Command::new(&python)
+        .args(["-c", "import openpyxl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        assert!(
+            std::env::var_os("RENEWAL_REQUIRE_PYTHON_OPENPYXL").is_none()
+                && std::env::var("CI").as_deref() != Ok("true"),
+            "{python} lacks openpyxl, which scripts/test.sh installs"
+        );
+        eprintln!("SKIPPED: {python} has no openpyxl; run scripts/test.sh (it installs it)");
+        return None;
+    }
+    let script = renewal_test_support::workspace_root().join("tests/reference/xlsx_cells.py");
+    let out = Command::new(&python)
+        .arg(script)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openpyxl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}

@@ -109,6 +109,49 @@ fn sample_ingests_and_summarises() {
     ]);
     assert!(table.contains("| area_code"), "{table}");
 
+    // The same answer as a workbook, read back with openpyxl: the CSV's columns in order, one
+    // line per row, every figure the CSV's number (CSV keeps full precision, and so does XLSX).
+    let book_path = r.warehouse.with_file_name("summary.xlsx");
+    r.ok([
+        Path::new("summary"),
+        Path::new("--vintage"),
+        Path::new("2019"),
+        Path::new("--level"),
+        Path::new("lad"),
+        Path::new("--format"),
+        Path::new("xlsx"),
+        Path::new("--out"),
+        &book_path,
+    ]);
+    if let Some(book) = crate::openpyxl_cells(&book_path) {
+        let sheet = book["sheets"]["Answer"].as_array().unwrap();
+        let got: Vec<&str> = sheet[0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(got.join(","), SUMMARY_HEADER);
+        assert_eq!(sheet.len(), rows.len() + 1);
+        for (row, cells) in rows.iter().zip(&sheet[1..]) {
+            for (i, cell) in row.iter().enumerate() {
+                let x = &cells[i];
+                match cell.parse::<f64>() {
+                    _ if cell.is_empty() => assert!(x.is_null(), "{}: {x}", header[i]),
+                    Ok(v) => assert_eq!(x.as_f64(), Some(v), "{}", header[i]),
+                    Err(_) => assert_eq!(x.as_str(), Some(cell.as_str()), "{}", header[i]),
+                }
+            }
+        }
+        let notes = book["sheets"]["Notes"].as_array().unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|r| r[0] == "dataset" && r[1] == "iod-2019 version 1"),
+            "{notes:?}"
+        );
+    }
+
     // Byte-identical sources again: a no-op that says so.
     let mut args: Vec<PathBuf> = ["ingest", "imd", "--vintage", "2019"]
         .map(PathBuf::from)

@@ -433,9 +433,9 @@ impl Reply for renewal_query::GapMap {
     }
     /// GeoJSON only: the same figures as CSV are `/api/v1/gap`'s.
     fn render(&self, format: Format, _name: &str) -> Result<Response, ApiError> {
-        if format == Format::Csv {
+        if format != Format::Json {
             return Err(bad(
-                "format: the map is GeoJSON only; /api/v1/gap gives the same rows as CSV",
+                "format: the map is GeoJSON only; /api/v1/gap gives the same rows as CSV or XLSX",
             ));
         }
         let body = serde_json::to_vec(&self.document)
@@ -470,6 +470,19 @@ fn render(answer: &Answer, format: Format, name: &str) -> Result<Response, ApiEr
             (
                 "text/csv; charset=utf-8; header=present",
                 Some(format!("inline; filename=\"{name}.csv\"")),
+            )
+        }
+        Format::Xlsx => {
+            body = renewal_query::render::xlsx(
+                &answer.batches,
+                &answer.basis,
+                &answer.notes,
+                &format!("renewal feed: {name}"),
+            )
+            .map_err(internal)?;
+            (
+                XLSX_TYPE,
+                Some(format!("attachment; filename=\"{name}.xlsx\"")),
             )
         }
     };

@@ -11,7 +11,14 @@ pub enum Format {
     Json,
     /// The CLI's CSV: a header of the answer's columns, one line per row.
     Csv,
+    /// The CLI's `--format xlsx` workbook: typed cells on sheet `Answer`, basis, dataset
+    /// versions, notes and suppressed rows on sheet `Notes`.
+    Xlsx,
 }
+
+/// The XLSX media type (`Accept` asks for a workbook with it).
+pub(super) const XLSX_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Parameters every endpoint takes.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -21,7 +28,8 @@ pub struct CommonParams {
     /// The API key, for tools that cannot send an `Authorization: Bearer` header. URLs end up
     /// in browser histories, proxy and server logs: prefer the header.
     pub(super) key: Option<String>,
-    /// `json` (default) or `csv`; `Accept: text/csv` also asks for CSV.
+    /// `json` (default), `csv` or `xlsx`; `Accept: text/csv` also asks for CSV, and
+    /// `Accept: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` for XLSX.
     pub(super) format: Option<Format>,
 }
 
@@ -321,12 +329,20 @@ pub(super) fn read_query<P: serde::de::DeserializeOwned>(
         pins.insert(id.to_owned(), v);
     }
     let format = format.unwrap_or_else(|| {
-        let wants_csv = headers
-            .get_all(header::ACCEPT)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")));
-        if wants_csv { Format::Csv } else { Format::Json }
+        let wants = |media: &str| {
+            headers
+                .get_all(header::ACCEPT)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.split(',').any(|t| t.trim().starts_with(media)))
+        };
+        if wants("text/csv") {
+            Format::Csv
+        } else if wants(XLSX_TYPE) {
+            Format::Xlsx
+        } else {
+            Format::Json
+        }
     });
     kept.sort();
     let normalised = serde_urlencoded::to_string(&kept).unwrap_or_default();

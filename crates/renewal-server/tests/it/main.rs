@@ -26,6 +26,7 @@ mod flight_metadata;
 mod flight_refusals;
 mod http;
 mod http_map;
+mod http_xlsx;
 mod overload;
 mod registrations;
 mod revocation;

@@ -1,11 +1,18 @@
-//! Answers as text: CSV with exactly the answer's declared columns, and the JSON document
-//! (`{"basis": …, "notes": […], "rows": […]}`). One renderer serves the CLI (`--format csv` /
-//! `--format json`) and the server's HTTP feed, so a dashboard reads the very bytes an analyst
-//! gets from `renewal`.
+//! Answers as text and workbooks: CSV with exactly the answer's declared columns, the JSON
+//! document (`{"basis": …, "notes": […], "rows": […]}`), an aligned table for people (rounded
+//! per unit: [`table`]) and an Excel workbook ([`xlsx`]). One renderer serves the CLI
+//! (`--format csv|json|table|xlsx`) and the server's HTTP feed, so a dashboard reads the very
+//! bytes an analyst gets from `renewal`. CSV and JSON keep every figure's full precision.
+
+mod table;
+mod xlsx;
 
 use std::io::Write;
 
 use arrow::array::RecordBatch;
+
+pub use table::table;
+pub use xlsx::xlsx;
 
 use crate::Basis;
 
@@ -21,6 +28,9 @@ pub enum RenderError {
     /// The rows could not be turned into JSON.
     #[error("formatting the answer as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// The workbook could not be written (or the answer does not fit in one).
+    #[error("writing the answer as a workbook: {0}")]
+    Xlsx(String),
 }
 
 /// CSV: a header of the declared column names, then one line per row; an empty cell where a

@@ -28,11 +28,7 @@ pub struct Lm3SurveyArgs {
 }
 
 /// Reads the survey files into one draft.
-pub fn ingest(
-    catalog: &Catalog,
-    args: &Lm3SurveyArgs,
-    progress: &progress::Bars,
-) -> Result<Draft> {
+pub fn ingest(catalog: &Catalog, args: &Lm3SurveyArgs, progress: &progress::Bars) -> Result<Draft> {
     let options = renewal_ingest::Lm3Options {
         dataset: args.dataset.clone(),
     };

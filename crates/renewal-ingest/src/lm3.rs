@@ -137,7 +137,10 @@ pub fn read_lm3_survey(
         .iter()
         .map(|s| (name_key(s), ()))
         .collect();
-    if let Some(r) = refs.iter().find(|r| !known.contains_key(&name_key(&r.name))) {
+    if let Some(r) = refs
+        .iter()
+        .find(|r| !known.contains_key(&name_key(&r.name)))
+    {
         return Err(IngestError::invalid(
             r.location.clone(),
             format!(
@@ -227,7 +230,12 @@ fn recognise<'t, 'f>(
         match matching[..] {
             [one] => return Ok((table, one)),
             [] => continue,
-            _ => return Err(ambiguous_formats(table, matching.iter().map(|(_, f)| f.id.as_str()))),
+            _ => {
+                return Err(ambiguous_formats(
+                    table,
+                    matching.iter().map(|(_, f)| f.id.as_str()),
+                ));
+            }
         }
     }
     let expected: Vec<String> = formats
@@ -476,7 +484,10 @@ fn suppliers_frame(s: Suppliers) -> Result<DataFrame> {
             Column::new(Lm3Field::Responded.column().into(), s.responded),
             Column::new(Lm3Field::TotalSpend.column().into(), s.total),
             Column::new(Lm3Field::LocalStaffSpend.column().into(), s.local_staff),
-            Column::new(Lm3Field::LocalSupplierSpend.column().into(), s.local_supplier),
+            Column::new(
+                Lm3Field::LocalSupplierSpend.column().into(),
+                s.local_supplier,
+            ),
             Column::new("source".into(), s.source),
             Column::new("line".into(), s.line),
         ],
@@ -507,7 +518,9 @@ pub fn pence(text: &str) -> Result<i64, String> {
     }
     let unsigned = t.strip_prefix('£').unwrap_or(t).trim_start();
     if unsigned.starts_with('-') || unsigned.starts_with('(') {
-        return Err(format!("{t:?} is negative: survey amounts are spends, 0 or more"));
+        return Err(format!(
+            "{t:?} is negative: survey amounts are spends, 0 or more"
+        ));
     }
     let unsigned = unsigned.strip_prefix('+').unwrap_or(unsigned);
     let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
@@ -599,7 +612,15 @@ fn name_key(name: &str) -> String {
 fn default_dataset(path: &Path) -> String {
     let name = display_name(path);
     let stem = name.split('.').next().unwrap_or(&name).to_lowercase();
-    let filler = ["lm3", "survey", "surveys", "returns", "return", "supplier", "suppliers"];
+    let filler = [
+        "lm3",
+        "survey",
+        "surveys",
+        "returns",
+        "return",
+        "supplier",
+        "suppliers",
+    ];
     let words: Vec<&str> = stem
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty() && !filler.contains(w))
@@ -631,7 +652,9 @@ mod tests {
         ] {
             assert_eq!(pence(text), Ok(want), "{text}");
         }
-        for bad in ["", "-1", "£-3.00", "(5.00)", "1.234", "1,23", "12a", "1.2.3", "£", "."] {
+        for bad in [
+            "", "-1", "£-3.00", "(5.00)", "1.234", "1,23", "12a", "1.2.3", "£", ".",
+        ] {
             assert!(pence(bad).is_err(), "{bad:?}");
         }
         assert_eq!(pounds(123_456_789), "£1,234,567.89");
@@ -655,7 +678,13 @@ mod tests {
             default_dataset(Path::new("spend/renewal_vale_lm3_survey.csv")),
             "lm3-renewal-vale"
         );
-        assert_eq!(default_dataset(Path::new("LM3 Supplier Returns.csv")), "lm3-survey");
-        assert_eq!(default_dataset(Path::new("Salford 2023-24.csv")), "lm3-salford-2023-24");
+        assert_eq!(
+            default_dataset(Path::new("LM3 Supplier Returns.csv")),
+            "lm3-survey"
+        );
+        assert_eq!(
+            default_dataset(Path::new("Salford 2023-24.csv")),
+            "lm3-salford-2023-24"
+        );
     }
 }

@@ -6,19 +6,19 @@
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use renewal_stats::lm3::{
-    Exact, Lm3 as Lm3Result, ProxyKind, ProxyOrigin, Proxies, RespendReturn, Respondent,
-    Response, SupplierReturn,
+    Exact, Lm3 as Lm3Result, Proxies, ProxyKind, ProxyOrigin, RespendReturn, Respondent, Response,
+    SupplierReturn,
 };
 use renewal_warehouse::Warehouse;
 use serde::Serialize;
 
 use crate::answer::{Kind, to_batches};
 
+use crate::tables::{DatasetPins, register, resolve, session, string_column};
+use crate::{Answer, Basis, QueryError, Result};
 /// The proxies and exact shares callers build (re-exported so callers need not depend on
 /// renewal-stats).
 pub use renewal_stats::lm3::{Exact as Share, Proxies as Lm3Proxies};
-use crate::tables::{DatasetPins, register, resolve, session, string_column};
-use crate::{Answer, Basis, QueryError, Result};
 
 /// The manifest kind the question reads.
 pub const LM3_KIND: &str = "lm3-survey";
@@ -192,9 +192,10 @@ pub async fn lm3(
         batches,
         basis: Basis {
             datasets: [(manifest.dataset.clone(), manifest.version)].into(),
-            method: "LM3 from survey returns (NEF, The Money Trail): rounds 1-3 and their sum over \
+            method:
+                "LM3 from survey returns (NEF, The Money Trail): rounds 1-3 and their sum over \
                      round 1"
-                .into(),
+                    .into(),
             fit: renewal_geo::Fit::Exact,
             bridges: Vec::new(),
         },
@@ -216,7 +217,10 @@ fn rows(r: &Lm3Result) -> Vec<Row> {
     let by_count = Some(r.response_rate_by_count().to_f64());
     let by_spend = Some(r.response_rate_by_spend().to_f64());
     let round2_basis = {
-        let mut b = format!("survey: {} of {} suppliers responded", r.responding, r.suppliers);
+        let mut b = format!(
+            "survey: {} of {} suppliers responded",
+            r.responding, r.suppliers
+        );
         if let Some(p) = r.proxies.iter().find(|p| p.kind == ProxyKind::Round2) {
             let from = match p.origin {
                 ProxyOrigin::Responders(_) => "the responders' round-1-weighted mean shares",
@@ -231,11 +235,14 @@ fn rows(r: &Lm3Result) -> Vec<Row> {
         .iter()
         .find(|p| p.kind == kind)
     {
-        Some(_) => format!("proxy given (--{}): local re-spend share {share}", kind.name()),
-        None if n == 0 => "no round 2 part to re-spend".to_owned(),
-        None => format!(
-            "survey: income-weighted local re-spend share {share} of {n} {who} respondents"
+        Some(_) => format!(
+            "proxy given (--{}): local re-spend share {share}",
+            kind.name()
         ),
+        None if n == 0 => "no round 2 part to re-spend".to_owned(),
+        None => {
+            format!("survey: income-weighted local re-spend share {share} of {n} {who} respondents")
+        }
     };
     vec![
         Row {
@@ -323,7 +330,7 @@ fn rows(r: &Lm3Result) -> Vec<Row> {
             surveyed: None,
             response_rate_by_count: None,
             response_rate_by_spend: None,
-            basis: "rounds 3 of local staff and local suppliers".into(),
+            basis: "round 3 of local staff and local suppliers together".into(),
         },
         Row {
             round: "total",
@@ -334,7 +341,11 @@ fn rows(r: &Lm3Result) -> Vec<Row> {
             surveyed,
             response_rate_by_count: None,
             response_rate_by_spend: None,
-            basis: format!("LM3 = (R1 + R2 + R3) / R1 = {} ({})", r.lm3, r.lm3.fraction()),
+            basis: format!(
+                "LM3 = (R1 + R2 + R3) / R1 = {} ({})",
+                r.lm3,
+                r.lm3.fraction()
+            ),
         },
     ]
 }

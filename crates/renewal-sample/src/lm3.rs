@@ -80,7 +80,12 @@ const SUPPLIERS: [[&str; 7]; 5] = [
 ];
 
 const RESPENDS: [[&str; 4]; 5] = [
-    ["Vale Care Partnership Ltd", "staff", "24,000.00", "12,000.00"],
+    [
+        "Vale Care Partnership Ltd",
+        "staff",
+        "24,000.00",
+        "12,000.00",
+    ],
     [
         "Brookmere Building Services Limited",
         "staff",
@@ -88,7 +93,12 @@ const RESPENDS: [[&str; 4]; 5] = [
         "15,000.00",
     ],
     ["Millgate Catering CIC", "staff", "26,000.00", "9,000.00"],
-    ["Vale Care Partnership Ltd", "supplier", "40,000.00", "10,000.00"],
+    [
+        "Vale Care Partnership Ltd",
+        "supplier",
+        "40,000.00",
+        "10,000.00",
+    ],
     [
         "Brookmere Building Services Limited",
         "supplier",
@@ -167,7 +177,11 @@ mod tests {
         assert!(files[0].text.starts_with(
             "Supplier,Company Number,Round 1 Spend,Responded,Total Spend,Local Staff Spend,Local Supplier Spend\n"
         ));
-        assert!(files[0].text.contains("\nNorthern Facilities Group plc,99900004,\"200,000.00\",No,,,\n"));
+        assert!(
+            files[0]
+                .text
+                .contains("\nNorthern Facilities Group plc,99900004,\"200,000.00\",No,,,\n")
+        );
         assert!(files[1].text.ends_with("\"5,000.00\"\n"));
 
         // Every responder's shares are tenths or twentieths of its total: scale round 2 by
@@ -186,7 +200,10 @@ mod tests {
             .sum();
         assert_eq!((staff, sup, r1_resp), (21_500_000, 12_750_000, 80_000_000));
         let r1_non = r1 - r1_resp;
-        let (staff, sup) = (staff + r1_non * staff / r1_resp, sup + r1_non * sup / r1_resp);
+        let (staff, sup) = (
+            staff + r1_non * staff / r1_resp,
+            sup + r1_non * sup / r1_resp,
+        );
         assert_eq!((staff, sup), (26_875_000, 15_937_500));
         let sum = |kind: &str, col: usize| -> i64 {
             RESPENDS

@@ -175,7 +175,10 @@ impl Lm3Format {
             .all(|(_, c)| headers.iter().any(|h| c.answers_to(h)));
         let known = headers.iter().filter(|h| !h.trim().is_empty()).all(|h| {
             self.columns.values().any(|c| c.answers_to(h))
-                || self.ignore.iter().any(|i| i.trim().eq_ignore_ascii_case(h.trim()))
+                || self
+                    .ignore
+                    .iter()
+                    .any(|i| i.trim().eq_ignore_ascii_case(h.trim()))
         });
         required && known
     }
@@ -184,7 +187,12 @@ impl Lm3Format {
     pub fn positions(&self, headers: &[String]) -> BTreeMap<Lm3Field, usize> {
         self.columns
             .iter()
-            .filter_map(|(f, c)| headers.iter().position(|h| c.answers_to(h)).map(|i| (*f, i)))
+            .filter_map(|(f, c)| {
+                headers
+                    .iter()
+                    .position(|h| c.answers_to(h))
+                    .map(|i| (*f, i))
+            })
             .collect()
     }
 
@@ -237,19 +245,26 @@ impl Lm3Format {
         match self.table {
             Lm3Table::Suppliers => {
                 if self.yes.is_empty() || self.no.is_empty() {
-                    return Err(invalid("supplier returns need `yes` and `no` spellings".into()));
+                    return Err(invalid(
+                        "supplier returns need `yes` and `no` spellings".into(),
+                    ));
                 }
                 if let Some(w) = self.yes.iter().find(|y| self.response_is_no(y)) {
                     return Err(invalid(format!("{w:?} is in both `yes` and `no`")));
                 }
                 if !self.respondent_types.is_empty() {
-                    return Err(invalid("respondent_types belong to re-spend returns".into()));
+                    return Err(invalid(
+                        "respondent_types belong to re-spend returns".into(),
+                    ));
                 }
             }
             Lm3Table::Respend => {
                 for k in [RespondentKind::Staff, RespondentKind::Supplier] {
                     if self.respondent_types.get(&k).is_none_or(Vec::is_empty) {
-                        return Err(invalid(format!("no spellings for respondent type {}", k.as_str())));
+                        return Err(invalid(format!(
+                            "no spellings for respondent type {}",
+                            k.as_str()
+                        )));
                     }
                 }
                 if !self.yes.is_empty() || !self.no.is_empty() {
@@ -299,20 +314,40 @@ mod tests {
         assert_eq!(matching(&suppliers), ["lm3-supplier-returns"]);
         assert_eq!(matching(&respend), ["lm3-respend-returns"]);
         // The company number may be left out; any other field may not.
-        assert_eq!(matching(&suppliers[..1].iter().chain(&suppliers[2..]).cloned().collect::<Vec<_>>()), ["lm3-supplier-returns"]);
+        assert_eq!(
+            matching(
+                &suppliers[..1]
+                    .iter()
+                    .chain(&suppliers[2..])
+                    .cloned()
+                    .collect::<Vec<_>>()
+            ),
+            ["lm3-supplier-returns"]
+        );
         assert!(matching(&suppliers[..6]).is_empty());
         // An unknown column is not silently dropped.
         let mut extra = respend.clone();
         extra.push("Postcode".into());
         assert!(matching(&extra).is_empty());
 
-        let (_, s) = catalog.lm3.iter().find(|(_, f)| f.table == Lm3Table::Suppliers).unwrap();
+        let (_, s) = catalog
+            .lm3
+            .iter()
+            .find(|(_, f)| f.table == Lm3Table::Suppliers)
+            .unwrap();
         assert_eq!(s.response(" yes "), Some(true));
         assert_eq!(s.response("N"), Some(false));
         assert_eq!(s.response("maybe"), None);
-        let (_, r) = catalog.lm3.iter().find(|(_, f)| f.table == Lm3Table::Respend).unwrap();
+        let (_, r) = catalog
+            .lm3
+            .iter()
+            .find(|(_, f)| f.table == Lm3Table::Respend)
+            .unwrap();
         assert_eq!(r.respondent_kind("Staff"), Some(RespondentKind::Staff));
-        assert_eq!(r.respondent_kind("Local supplier"), Some(RespondentKind::Supplier));
+        assert_eq!(
+            r.respondent_kind("Local supplier"),
+            Some(RespondentKind::Supplier)
+        );
         assert_eq!(r.respondent_kind("director"), None);
         let pos = r.positions(&respend);
         assert_eq!(pos[&Lm3Field::LocalSpend], 3);
@@ -339,7 +374,10 @@ mod tests {
              responded = { header = \"R\" }\n\
              [respondent_types]\nstaff = [\"staff\"]\nsupplier = [\"supplier\"]\n",
         );
-        assert!(err.contains("responded is not a field of the respend table"), "{err}");
+        assert!(
+            err.contains("responded is not a field of the respend table"),
+            "{err}"
+        );
         let err = file(
             "id = \"x\"\ndescription = \"d\"\ntable = \"respend\"\n\
              [columns]\nsupplier = { header = \"S\" }\nincome = { header = \"I\" }\n\

@@ -98,11 +98,9 @@ impl Exact {
         } else {
             magnitude
         };
-        signed.to_i64().unwrap_or(if n.is_negative() {
-            i64::MIN
-        } else {
-            i64::MAX
-        })
+        signed
+            .to_i64()
+            .unwrap_or(if n.is_negative() { i64::MIN } else { i64::MAX })
     }
 
     /// The nearest double.
@@ -415,9 +413,16 @@ pub fn lm3(
                 }
                 let r1 = Exact::whole(s.round1_pence);
                 let total = Exact::whole(t);
-                resp_staff = resp_staff.add(&r1.mul(&Exact::whole(st)).div(&total).unwrap_or_else(Exact::zero));
-                resp_suppliers =
-                    resp_suppliers.add(&r1.mul(&Exact::whole(sp)).div(&total).unwrap_or_else(Exact::zero));
+                resp_staff = resp_staff.add(
+                    &r1.mul(&Exact::whole(st))
+                        .div(&total)
+                        .unwrap_or_else(Exact::zero),
+                );
+                resp_suppliers = resp_suppliers.add(
+                    &r1.mul(&Exact::whole(sp))
+                        .div(&total)
+                        .unwrap_or_else(Exact::zero),
+                );
                 round1_responding += s.round1_pence;
                 responding += 1;
             }
@@ -444,10 +449,7 @@ pub fn lm3(
                 }
                 Some(((a, b), ProxyOrigin::Responders(responding)))
             }
-            _ => proxies
-                .round2
-                .clone()
-                .map(|p| (p, ProxyOrigin::Given)),
+            _ => proxies.round2.clone().map(|p| (p, ProxyOrigin::Given)),
         };
         let Some(((staff_share, supplier_share), origin)) = shares else {
             return Err(Lm3Error::MissingProxy {
@@ -481,10 +483,12 @@ pub fn lm3(
         let mut income = Exact::zero();
         let mut local = Exact::zero();
         let mut n = 0usize;
-        for (i, r) in respend.iter().enumerate().filter(|(_, r)| r.respondent == kind) {
-            if r.income_pence < 0
-                || r.local_spend_pence < 0
-                || r.local_spend_pence > r.income_pence
+        for (i, r) in respend
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.respondent == kind)
+        {
+            if r.income_pence < 0 || r.local_spend_pence < 0 || r.local_spend_pence > r.income_pence
             {
                 return Err(Lm3Error::Invalid(format!(
                     "re-spend return {}: local spend ({} pence) must be non-negative and at most \
@@ -668,7 +672,12 @@ mod tests {
         assert_eq!(p.origin, ProxyOrigin::Responders(2));
         assert_eq!(p.shares, (ex(11, 36), ex(7, 36)));
         assert_eq!(p.applied_to, Exact::whole(10_000));
-        assert!(p.describe().contains("1 non-responding supplier(s) with 10000 pence"), "{}", p.describe());
+        assert!(
+            p.describe()
+                .contains("1 non-responding supplier(s) with 10000 pence"),
+            "{}",
+            p.describe()
+        );
         assert!(got.unused_proxies.is_empty());
     }
 
@@ -679,7 +688,13 @@ mod tests {
         let silent: Vec<_> = s.iter().map(|x| supplier(x.round1_pence, None)).collect();
         let err = lm3(&silent, &r, &Proxies::default()).unwrap_err();
         assert!(
-            matches!(&err, Lm3Error::MissingProxy { kind: ProxyKind::Round2, .. }),
+            matches!(
+                &err,
+                Lm3Error::MissingProxy {
+                    kind: ProxyKind::Round2,
+                    ..
+                }
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("--round2-proxy"), "{err}");
@@ -705,17 +720,33 @@ mod tests {
             .collect();
         let err = lm3(&s, &suppliers_only, &Proxies::default()).unwrap_err();
         assert!(
-            matches!(&err, Lm3Error::MissingProxy { kind: ProxyKind::StaffRespend, .. }),
+            matches!(
+                &err,
+                Lm3Error::MissingProxy {
+                    kind: ProxyKind::StaffRespend,
+                    ..
+                }
+            ),
             "{err}"
         );
         assert!(err.to_string().contains("--staff-respend-proxy"), "{err}");
-        let err = lm3(&s, &[], &Proxies {
-            staff_respend: Some(ex(1, 2)),
-            ..Proxies::default()
-        })
+        let err = lm3(
+            &s,
+            &[],
+            &Proxies {
+                staff_respend: Some(ex(1, 2)),
+                ..Proxies::default()
+            },
+        )
         .unwrap_err();
         assert!(
-            matches!(&err, Lm3Error::MissingProxy { kind: ProxyKind::SupplierRespend, .. }),
+            matches!(
+                &err,
+                Lm3Error::MissingProxy {
+                    kind: ProxyKind::SupplierRespend,
+                    ..
+                }
+            ),
             "{err}"
         );
         // Given: staff 1/2 → R3 staff = 275 000/9 × 1/2 = 137 500/9.
@@ -757,9 +788,15 @@ mod tests {
             lm3(&ok, &respend_over, &Proxies::default()),
             Err(Lm3Error::Invalid(_))
         ));
-        assert!(matches!(lm3(&[], &[], &Proxies::default()), Err(Lm3Error::Invalid(_))));
+        assert!(matches!(
+            lm3(&[], &[], &Proxies::default()),
+            Err(Lm3Error::Invalid(_))
+        ));
         let nothing = vec![supplier(0, None)];
-        assert!(matches!(lm3(&nothing, &[], &Proxies::default()), Err(Lm3Error::Invalid(_))));
+        assert!(matches!(
+            lm3(&nothing, &[], &Proxies::default()),
+            Err(Lm3Error::Invalid(_))
+        ));
     }
 
     #[test]

@@ -210,10 +210,19 @@ fn a_local_share_above_one_is_refused_at_the_cell() {
     );
 }
 
+/// Survey text, re-spend text, then the line, column and phrase of the error.
+type Case = (
+    String,
+    Option<String>,
+    u64,
+    (usize, &'static str),
+    &'static str,
+);
+
 #[test]
 fn bad_cells_name_file_line_and_column() {
     let ok = "Alpha Ltd,,100,Yes,1000,400,500\n";
-    let cases: [(String, Option<String>, u64, (usize, &str), &str); 9] = [
+    let cases: [Case; 9] = [
         (
             format!("{SURVEY_HEADER}\nBeta Ltd,,100,Maybe,1,0,0\n"),
             None,

@@ -2,6 +2,7 @@
 //! lives in a library crate.
 
 mod ask;
+mod lm3;
 mod output;
 mod progress;
 
@@ -77,6 +78,9 @@ enum Command {
     /// as null; `basis` and `notes` sit beside the features. Needs the boundaries of the
     /// answer's ward vintage (`renewal ingest boundaries`).
     Map(ask::MapArgs),
+    /// Local Multiplier 3 of a supplier survey (`renewal ingest lm3-survey`): rounds 1-3 of
+    /// spend retained inside the boundary, response rates, the proxies used, and LM3.
+    Lm3(lm3::Lm3Args),
     /// Custom neighbourhoods: named sets of LSOAs.
     #[command(subcommand)]
     Neighbourhood(ask::NeighbourhoodCommand),
@@ -211,6 +215,12 @@ enum Ingest {
     /// the ONS release as CSV per year or XLSX with a sheet per year) and Census 2021 usual
     /// residents. All files given make one dataset version.
     Population(PopulationArgs),
+    /// LM3 survey returns (data-schemas/datasets/lm3/): supplier returns (round 2: Supplier,
+    /// Company Number, Round 1 Spend, Responded, Total Spend, Local Staff Spend, Local
+    /// Supplier Spend) and re-spend returns (round 3: Supplier, Respondent Type, Income, Local
+    /// Spend), into one lm3-<slug> dataset.
+    #[command(name = "lm3-survey")]
+    Lm3Survey(lm3::Lm3SurveyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -454,6 +464,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Profile(args) => ask::profile(query_engine(&cli)?, args).await,
         Command::Similar(args) => ask::similar(query_engine(&cli)?, args).await,
         Command::Map(args) => ask::map(query_engine(&cli)?, args).await,
+        Command::Lm3(args) => lm3::lm3(&open_warehouse(&cli)?, args).await,
         Command::Neighbourhood(command) => ask::neighbourhood(query_engine(&cli)?, command).await,
         Command::Serve(args) => serve(&cli, args).await,
         Command::HashKey { key } => {
@@ -617,6 +628,10 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
         Ingest::Services(args) => observations(&catalog, "services", args, bridge, &progress)?,
         Ingest::Crime(args) => (
             vec![crime(&catalog, args, bridge, &progress)?],
+            args.publish.keep,
+        ),
+        Ingest::Lm3Survey(args) => (
+            vec![lm3::ingest(&catalog, args, &progress)?],
             args.publish.keep,
         ),
         Ingest::Population(args) => {

@@ -13,6 +13,7 @@ mod bridging;
 mod cache;
 mod engine;
 mod geography;
+pub mod lm3;
 mod map;
 mod native;
 mod population;

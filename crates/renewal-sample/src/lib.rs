@@ -62,6 +62,7 @@ mod families;
 mod geography2021;
 mod iod;
 mod iod2025;
+mod lm3;
 mod lookup;
 mod place;
 mod population;
@@ -207,6 +208,7 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
     files.push(families::claimant_rate(&place, spec.seed));
     files.push(families::best_value(&place, spec.seed));
     files.extend(families::crime(&place, spec.seed));
+    files.extend(lm3::files());
     if scope == SampleScope::WithBoundaryChange {
         files.extend(boundary_change(&place, spec.seed));
     }

@@ -132,6 +132,9 @@ fn same_seed_same_bytes_other_seed_other_figures() {
             crate::boundaries::LSOAS_2011,
             crate::boundaries::WARDS_2024,
             crate::boundaries::LSOAS_2021,
+            // The LM3 survey is the README's worked example: fixed figures.
+            crate::lm3::SURVEY,
+            crate::lm3::RESPEND,
         ];
         if lookups.iter().any(|l| name == Path::new(l)) {
             assert!(bytes == other, "{name:?} should not depend on the seed");
@@ -172,7 +175,9 @@ fn report_lists_every_file_with_its_rows() {
                 .into_owned();
             // The 2019-geography files at the top, everything across the break in one folder.
             let folder = f.path.parent().unwrap();
-            if name.contains('/') {
+            if name.starts_with("spend/") {
+                assert_eq!(folder, out.join("spend"));
+            } else if name.contains('/') {
                 assert_eq!(folder, out.join(BOUNDARY_CHANGE_DIR));
             } else {
                 assert_eq!(folder, out.as_path());
@@ -214,6 +219,11 @@ fn report_lists_every_file_with_its_rows() {
             .zip(&crimes)
             .map(|(n, r)| ((*n).to_owned(), *r)),
     );
+    // The LM3 survey: five suppliers, five re-spend returns.
+    expected.extend([
+        (crate::lm3::SURVEY.to_owned(), 5),
+        (crate::lm3::RESPEND.to_owned(), 5),
+    ]);
     // Then the files across the 2021 break (rows checked against the files in their own
     // tests): 85 bridge pairs, 81 LSOA21s, 3 rows per LSOA11 a year, 6 age groups per LSOA21,
     // 80 LSOA11s × 6 Januaries and 81 LSOA21s × 5.
@@ -291,10 +301,13 @@ fn base_scope_is_the_sample_without_the_boundary_change() {
     let mut names: Vec<String> = std::fs::read_dir(base.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "spend")
         .collect();
+    // The spend folder's files (the LM3 survey) are compared as the others are.
+    names.extend([crate::lm3::SURVEY, crate::lm3::RESPEND].map(String::from));
     names.sort();
-    assert_eq!(names.len(), 23, "{names:?}");
-    assert_eq!(written.files.len(), 23);
+    assert_eq!(names.len(), 25, "{names:?}");
+    assert_eq!(written.files.len(), 25);
     for name in &names {
         let ours = std::fs::read(base.path().join(name)).unwrap();
         let with = std::fs::read(all.path().join(name)).unwrap();

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 mod indicator;
+pub mod lm3;
 pub mod period;
 pub mod population;
 
@@ -725,6 +726,8 @@ pub struct Catalog {
     /// `datasets/boundaries/`: GeoJSON boundary files of wards and LSOAs.
     pub boundaries: Vec<(SchemaFile, BoundaryFormat)>,
     pub indicators: Vec<(SchemaFile, IndicatorDef)>,
+    /// `datasets/lm3/`: LM3 survey returns (supplier returns, re-spend returns).
+    pub lm3: Vec<(SchemaFile, lm3::Lm3Format)>,
     /// `editions.toml`: which IoD edition a request without one means.
     pub editions: Editions,
 }
@@ -828,6 +831,13 @@ impl Catalog {
                     catalog.bridge.push((file, format));
                     id
                 }
+                ["datasets", "lm3", _] => {
+                    let format: lm3::Lm3Format = toml::from_str(&text).map_err(toml_err)?;
+                    format.check(&path)?;
+                    let id = format.id.clone();
+                    catalog.lm3.push((file, format));
+                    id
+                }
                 ["indicators", _] => {
                     let def: IndicatorDef = toml::from_str(&text).map_err(toml_err)?;
                     def.check(&path)?;
@@ -893,7 +903,8 @@ impl Catalog {
             .chain(self.lookup.iter().map(|(f, _)| f))
             .chain(self.bridge.iter().map(|(f, _)| f))
             .chain(self.population.iter().map(|(f, _)| f))
-            .chain(self.boundaries.iter().map(|(f, _)| f));
+            .chain(self.boundaries.iter().map(|(f, _)| f))
+            .chain(self.lm3.iter().map(|(f, _)| f));
         files
             .into_iter()
             .find(|f| f.path == path)

@@ -10,13 +10,15 @@
 //! assert_eq!((format!("{:.4}", ci.lower), format!("{:.4}", ci.upper)), ("0.2553".into(), "0.3662".into()));
 //! ```
 //!
-//! Architecture invariant: no IO, no data frames, no dependencies beyond serde; every function
-//! here can be checked against a published table.
+//! Architecture invariant: no IO, no data frames, no dependencies beyond serde and the num
+//! crates (exact rationals for LM3's money); every function here can be checked against a
+//! published table or a hand-worked example.
 
 use serde::{Deserialize, Serialize};
 
 mod difference;
 pub mod disclosure;
+pub mod lm3;
 mod mean;
 mod target;
 mod trend;

@@ -8,6 +8,7 @@ mod crash;
 mod disclosure;
 mod gaps;
 mod iod2025;
+mod lm3;
 mod map;
 mod population;
 mod sample;

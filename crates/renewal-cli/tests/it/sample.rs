@@ -366,10 +366,19 @@ fn sample_is_deterministic() {
     for out in [&a, &b] {
         r.ok([Path::new("sample"), Path::new("--out"), out]);
     }
-    let mut names: Vec<_> = std::fs::read_dir(&a)
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&a)
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| PathBuf::from(e.unwrap().file_name()))
         .collect();
+    // Files in the sample's folders (spend/) are compared too.
+    for folder in names.clone() {
+        if a.join(&folder).is_dir() {
+            names.retain(|n| n != &folder);
+            for e in std::fs::read_dir(a.join(&folder)).unwrap() {
+                names.push(folder.join(e.unwrap().file_name()));
+            }
+        }
+    }
     names.sort();
     assert!(!names.is_empty());
     for n in names {

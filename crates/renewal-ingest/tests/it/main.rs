@@ -10,6 +10,7 @@ mod corpus;
 mod crime;
 mod file10;
 mod iod2025;
+mod lm3;
 mod observations;
 mod population;
 mod real_data;

@@ -7,6 +7,7 @@ mod attacker;
 mod bridging;
 mod cache;
 mod indicators;
+mod lm3;
 mod registry;
 mod summary;
 

@@ -1,7 +1,6 @@
 //! `renewal ingest lm3-survey` and `renewal lm3`: argument parsing and rendering only (the
 //! survey layouts are `data-schemas/datasets/lm3/`, the method `renewal_stats::lm3`).
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -19,6 +18,10 @@ pub struct Lm3SurveyArgs {
     /// name: renewal_vale_lm3_survey.csv → lm3-renewal-vale).
     #[arg(long)]
     dataset: Option<String>,
+    /// The surveying body's district (a LAD code such as E08000006), recorded with the
+    /// survey; a server key limited to some authorities reads it only if this is one of them.
+    #[arg(long, value_name = "CODE")]
+    body_area: Option<String>,
     #[command(flatten)]
     pub(crate) publish: PublishArgs,
     /// Supplier returns (round 2) and re-spend returns (round 3), recognised by header; all
@@ -31,6 +34,7 @@ pub struct Lm3SurveyArgs {
 pub fn ingest(catalog: &Catalog, args: &Lm3SurveyArgs, progress: &progress::Bars) -> Result<Draft> {
     let options = renewal_ingest::Lm3Options {
         dataset: args.dataset.clone(),
+        body_area: args.body_area.clone(),
     };
     Ok(renewal_ingest::read_lm3_survey(
         catalog,
@@ -108,22 +112,12 @@ pub async fn lm3(warehouse: &Warehouse, args: &Lm3Args) -> Result<()> {
     let proxies = args.proxies()?;
     let pins = args.pins.iter().cloned().collect();
     let answer = renewal_query::lm3::lm3(warehouse, &args.dataset, &pins, &proxies).await?;
-    let mut out: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    match args.format {
-        Format::Csv => output::csv(&mut out, &answer.batches)?,
-        Format::Table => output::table(&mut out, &answer.batches)?,
-        Format::Json => {
-            output::json_answer(&mut out, &answer.batches, &answer.basis, &answer.notes)?
-        }
-    }
-    out.flush()?;
-    if !matches!(args.format, Format::Json) {
-        output::basis_to_stderr(&answer.basis, &answer.notes);
-    }
-    Ok(())
+    output::answer(
+        args.format,
+        args.out.as_deref(),
+        &answer.batches,
+        &answer.basis,
+        &answer.notes,
+        "renewal lm3",
+    )
 }

@@ -36,6 +36,10 @@ pub struct Lm3Options {
     /// The dataset id (must start with `lm3-`); by default `lm3-<slug>` from the name of the
     /// first supplier-returns file.
     pub dataset: Option<String>,
+    /// The surveying body's own district (a LAD code), recorded as the dataset's `body_area`
+    /// attribute: the server lets a key limited to some authorities read the survey only
+    /// when this is one of them.
+    pub body_area: Option<String>,
 }
 
 #[derive(Default)]
@@ -82,6 +86,10 @@ pub fn read_lm3_survey(
     }
     if files.is_empty() {
         return Err(IngestError::Usage("no input files given".into()));
+    }
+    if let Some(area) = &options.body_area {
+        renewal_geo::validate_code(renewal_geo::Level::Lad, area)
+            .map_err(|e| IngestError::Usage(format!("--body-area {area:?}: {e}")))?;
     }
     if let Some(d) = &options.dataset
         && !d.starts_with(DATASET_PREFIX)
@@ -205,7 +213,15 @@ pub fn read_lm3_survey(
             ("suppliers".to_owned(), surveyed.to_string()),
             ("responding_suppliers".to_owned(), responding.to_string()),
             ("staff_respondents".to_owned(), staff.to_string()),
-        ]),
+        ])
+        .into_iter()
+        .chain(
+            options
+                .body_area
+                .iter()
+                .map(|a| ("body_area".to_owned(), a.clone())),
+        )
+        .collect(),
         sources,
         schemas: schemas
             .into_iter()

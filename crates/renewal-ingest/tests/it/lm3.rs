@@ -142,6 +142,7 @@ fn survey_files_become_one_dataset_in_pence() {
         &files,
         &Lm3Options {
             dataset: Some("lm3-vale-2024".into()),
+            ..Default::default()
         },
         &NoProgress,
     )
@@ -152,6 +153,7 @@ fn survey_files_become_one_dataset_in_pence() {
         &files,
         &Lm3Options {
             dataset: Some("vale".into()),
+            ..Default::default()
         },
         &NoProgress,
     )

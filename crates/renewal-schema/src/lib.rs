@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 mod indicator;
 pub mod period;
 pub mod population;
+pub mod spend;
 
 pub use indicator::{
     IndicatorDef, NativeGeography, PolarityName, PopulationDef, SourceDef, ValueType,
@@ -727,6 +728,8 @@ pub struct Catalog {
     pub indicators: Vec<(SchemaFile, IndicatorDef)>,
     /// `editions.toml`: which IoD edition a request without one means.
     pub editions: Editions,
+    /// `datasets/spend/` and `datasets/suppliers/`: spend files, supplier registers, payee words.
+    pub spend: spend::SpendCatalog,
 }
 
 /// `data-schemas/editions.toml`.
@@ -828,6 +831,9 @@ impl Catalog {
                     catalog.bridge.push((file, format));
                     id
                 }
+                ["datasets", family @ ("spend" | "suppliers"), name] => {
+                    catalog.spend.load(family, name, &text, file)?
+                }
                 ["indicators", _] => {
                     let def: IndicatorDef = toml::from_str(&text).map_err(toml_err)?;
                     def.check(&path)?;
@@ -893,7 +899,8 @@ impl Catalog {
             .chain(self.lookup.iter().map(|(f, _)| f))
             .chain(self.bridge.iter().map(|(f, _)| f))
             .chain(self.population.iter().map(|(f, _)| f))
-            .chain(self.boundaries.iter().map(|(f, _)| f));
+            .chain(self.boundaries.iter().map(|(f, _)| f))
+            .chain(self.spend.files());
         files
             .into_iter()
             .find(|f| f.path == path)

@@ -329,10 +329,8 @@ pub fn read_spend(
                 (Some(i), _) => {
                     let b = row.fields[i].clone();
                     if b.is_empty() {
-                        return Err(IngestError::invalid(
-                            at(row.line, i),
-                            "empty where the paying body is expected",
-                        ));
+                        // Salford leaves it empty on a few of its largest payments; one
+                        // ingest is one body, so the cell can only mean that body.
                     }
                     b
                 }
@@ -345,6 +343,7 @@ pub fn read_spend(
                 }
             };
             match &body {
+                _ if row_body.is_empty() => {}
                 None => body = Some((row_body.clone(), source.name.clone())),
                 Some((b, first)) if *b != row_body => {
                     let location = match body_col {
@@ -459,6 +458,21 @@ pub fn read_spend(
             "no payments were read",
         ));
     };
+    let mut filled = 0u64;
+    for p in payments
+        .iter_mut()
+        .chain(duplicates.iter_mut().map(|(p, ..)| p))
+    {
+        if p.body.is_empty() {
+            p.body.clone_from(&body);
+            filled += 1;
+        }
+    }
+    if filled > 0 {
+        notes.push(format!(
+            "{filled} payments leave the paying body empty: taken as {body:?}, the body of every other payment"
+        ));
+    }
     let body_area = options
         .body_area
         .clone()

@@ -13,6 +13,7 @@ mod iod2025;
 mod observations;
 mod population;
 mod real_data;
+mod spend;
 
 use std::collections::HashMap;
 use std::io::Cursor;

@@ -4,6 +4,7 @@
 mod ask;
 mod output;
 mod progress;
+mod spend_ingest;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -211,6 +212,13 @@ enum Ingest {
     /// the ONS release as CSV per year or XLSX with a sheet per year) and Census 2021 usual
     /// residents. All files given make one dataset version.
     Population(PopulationArgs),
+    /// Councils' spend-over-£500 files of one body (Salford, Manchester, the Transparency Code
+    /// layout, Oxford, … by header): payments in pence into spend-<slug>, tables payments and
+    /// duplicates.
+    Spend(spend_ingest::SpendArgs),
+    /// Contract registers and supplier lists: one row per supplier (company number, else
+    /// normalised name) with its postcode, into suppliers-<slug>.
+    Suppliers(spend_ingest::SuppliersArgs),
 }
 
 #[derive(Debug, Args)]
@@ -630,6 +638,8 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
                 args.publish.keep,
             )
         }
+        Ingest::Spend(args) => spend_ingest::spend(&catalog, args, &progress)?,
+        Ingest::Suppliers(args) => spend_ingest::suppliers(&catalog, args, &progress)?,
     };
     progress.clear();
     for draft in drafts {

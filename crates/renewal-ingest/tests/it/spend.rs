@@ -172,6 +172,12 @@ fn all_36_salford_months_ingest_in_one_call_and_total_exactly() {
         "{:?}",
         draft.notes
     );
+    // Salford withholds individuals' names as "Redacted Data", "Redacted data", "Redaction",
+    // "Redacted Data Data" and "REdacted Data": 10345 + 187 + 391 + 76 + 1 payments of the
+    // shared files (counted with grep over the raw files).
+    let payees = strings(&table(&draft, "payments"), "payee");
+    let redacted = payees.iter().filter(|p| p.as_deref() == Some("redacted")).count();
+    assert_eq!(redacted, 10345 + 187 + 391 + 76 + 1);
     // salford_spend_over_500_2021-05.csv:2 ("Document Number", not "DocumentNo").
     let r = row_at(&draft, "salford_spend_over_500_2021-05.csv", 2);
     assert_eq!(r["reference"], "601319058");

@@ -125,7 +125,9 @@ impl SpendFormat {
     /// (the format does not read the file). More fields found is a closer match.
     pub fn score(&self, headers: &[String]) -> Option<usize> {
         let declared = self.columns.declared();
-        let all = declared.iter().all(|(_, h)| find_header(headers, h).is_some())
+        let all = declared
+            .iter()
+            .all(|(_, h)| find_header(headers, h).is_some())
             && self
                 .recognise
                 .iter()
@@ -223,7 +225,9 @@ impl SupplierFormat {
     /// As [`SpendFormat::score`].
     pub fn score(&self, headers: &[String]) -> Option<usize> {
         let declared = self.columns.declared();
-        let all = declared.iter().all(|(_, h)| find_header(headers, h).is_some())
+        let all = declared
+            .iter()
+            .all(|(_, h)| find_header(headers, h).is_some())
             && self
                 .recognise
                 .iter()
@@ -279,7 +283,7 @@ impl PayeeRules {
         ];
         for (name, list) in lists {
             if let Some(w) = list.iter().find(|w| {
-                w.is_empty() || w.chars().any(|c| !(c.is_alphanumeric() && !c.is_uppercase()))
+                w.is_empty() || w.chars().any(|c| !c.is_alphanumeric() || c.is_uppercase())
             }) {
                 return Err(SchemaError::Invalid {
                     file: file.to_owned(),
@@ -351,5 +355,117 @@ impl SpendCatalog {
             .map(|(f, _)| f)
             .chain(self.suppliers.iter().map(|(f, _)| f))
             .chain(self.payees.iter().map(|(f, _)| f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Catalog;
+
+    fn headers(line: &str) -> Vec<String> {
+        line.split(',').map(str::to_owned).collect()
+    }
+
+    /// Each shared council header (first lines of ../shared/data/spend/, BOMs removed) is
+    /// claimed by exactly one built-in spend format, and the closest one wins.
+    #[test]
+    fn every_shared_layout_has_one_format() {
+        let catalog = Catalog::embedded().unwrap();
+        for (line, want) in [
+            (
+                "Authority Name,Date of Payment,SAP Document Number,Gross,VAT,Net,Supplier Name,Directorate,G/L description.",
+                "spend-salford-sap",
+            ),
+            (
+                "Authority Name,Date of Payment,SAP Document Number,Gross,VAT,Net,Supplier Name,Directorate,G/L descript",
+                "spend-salford-sap",
+            ),
+            (
+                "Authority Name,Date of Payment,DocumentNo,Gross,VAT,Net,Vendor Name,Service Area,GL Description",
+                "spend-salford-vendor",
+            ),
+            (
+                "Authority Name,Date of Payment,Document Number,Gross,VAT,Net,Vendor Name,Service Area,GL Description",
+                "spend-salford-vendor",
+            ),
+            (
+                "Body Name,Service Area,Expenses Type,Invoice Payment Date,Transaction Number,Net Amount,Supplier Name",
+                "spend-manchester",
+            ),
+            (
+                "Body,Organisation Name,Date,Internal Ref Number,Invoice Number,Net Amount,Irrecoverable VAT,Supplier(Beneficiary) Name,Supplier Registered Company Number,Supplier Registered Charity Number,Supplier ID,VAT Registration Number,Expense Area,Procurement Classification: Council's Procurement Category Name,Expense Code,BVACOP,Proclass,Extended Description,Source,Subsource,Definition,Purpose of Spend (Summary),Voluntary Community and Social Enterprise Supplier",
+                "spend-lgtc",
+            ),
+            (
+                "Client,Service Area,Expenditure Category,Expenditure Code,Paid Date,Trans No,Amount,Type of Expenditure,Supplier ID,Supplier Name",
+                "spend-oxford",
+            ),
+        ] {
+            let h = headers(line);
+            let scored: Vec<(usize, &str)> = catalog
+                .spend
+                .spend
+                .iter()
+                .filter_map(|(_, f)| f.score(&h).map(|s| (s, f.id.as_str())))
+                .collect();
+            assert_eq!(scored.len(), 1, "{line}: {scored:?}");
+            assert_eq!(scored[0].1, want, "{line}");
+        }
+        // Case and surrounding space do not matter.
+        let h = headers(
+            " body name ,SERVICE AREA,Expenses Type,invoice payment date,Transaction Number,Net Amount,Supplier Name",
+        );
+        assert!(
+            catalog
+                .spend
+                .spend
+                .iter()
+                .any(|(_, f)| f.id == "spend-manchester" && f.score(&h).is_some())
+        );
+        let register = headers(
+            "Directorate Name,Process Used,Purchasing Body,Contract Reference,Supplier Company Name,Supplier Postcode,SME Supplier?,Company Number",
+        );
+        let found: Vec<&str> = catalog
+            .spend
+            .suppliers
+            .iter()
+            .filter(|(_, f)| f.score(&register).is_some())
+            .map(|(_, f)| f.id.as_str())
+            .collect();
+        assert_eq!(found, ["suppliers-salford-register"]);
+        let rules = &catalog.spend.payees.as_ref().unwrap().1;
+        assert!(rules.legal_forms.iter().any(|w| w == "ltd"));
+    }
+
+    #[test]
+    fn a_format_gives_one_amount_and_one_body() {
+        let both = r#"
+            id = "x"
+            description = "d"
+            date_style = "iso"
+            body = "Vale Council"
+            [columns]
+            date = ["Date"]
+            net = ["Net"]
+            gross_less_vat = { gross = ["Gross"], vat = ["VAT"] }
+            supplier_name = ["Supplier"]
+        "#;
+        let err = Catalog::from_files([("datasets/spend/x.toml".into(), both.into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exactly one of columns.net"), "{err}");
+        let no_body = both.replace("body = \"Vale Council\"", "").replace(
+            "gross_less_vat = { gross = [\"Gross\"], vat = [\"VAT\"] }",
+            "",
+        );
+        let err = Catalog::from_files([("datasets/spend/x.toml".into(), no_body)])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("columns.body"), "{err}");
+        let unknown = "id = \"x\"\nsurprise = 1\n";
+        let err = Catalog::from_files([("datasets/suppliers/x.toml".into(), unknown.into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("surprise") || err.contains("missing"), "{err}");
     }
 }

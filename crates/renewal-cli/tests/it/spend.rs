@@ -45,8 +45,14 @@ fn spend_and_suppliers_publish_and_a_bad_cell_publishes_nothing() {
         ),
         "{out}"
     );
-    assert!(out.contains("1 payments repeat one of an earlier file"), "{out}");
-    assert!(out.contains("1 refunds (negative payments) kept negative, totalling -£2,500.00"), "{out}");
+    assert!(
+        out.contains("1 payments repeat one of an earlier file"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 refunds (negative payments) kept negative, totalling -£2,500.00"),
+        "{out}"
+    );
     let again = r.ok(spend);
     assert!(again.contains("unchanged"), "{again}");
 

@@ -86,7 +86,7 @@ pub(crate) fn pounds(pence: i64) -> String {
     let whole = (p / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -123,6 +123,10 @@ pub(crate) fn read_sources(files: &[PathBuf]) -> Result<Vec<SourceBytes>> {
     sources.sort_by(|a, b| (&a.name, &a.sha256).cmp(&(&b.name, &b.sha256)));
     Ok(sources)
 }
+
+/// What makes two payments of one body the same payment: reference, date (epoch days), net
+/// pence and supplier key.
+type DuplicateKey = (Option<String>, i32, i64, String);
 
 /// One payment as stored.
 struct Payment {
@@ -196,15 +200,12 @@ fn choose_format<'c>(
         .iter()
         .filter_map(|(file, f)| f.score(headers).map(|s| (s, file, f)))
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     match scored.as_slice() {
         [] => Ok(None),
         [(a, ..), (b, ..), ..] if a == b => Err(crate::source::ambiguous_formats(
             table,
-            scored
-                .iter()
-                .filter(|s| s.0 == *a)
-                .map(|s| s.2.id.as_str()),
+            scored.iter().filter(|s| s.0 == *a).map(|s| s.2.id.as_str()),
         )),
         [(_, file, format), ..] => Ok(Some((file, format))),
     }
@@ -233,7 +234,7 @@ pub fn read_spend(
     let mut payments: Vec<Payment> = Vec::new();
     // Payments that repeat an earlier file's, with the (source, line) they repeat.
     let mut duplicates: Vec<(Payment, usize, u64)> = Vec::new();
-    let mut earlier: HashMap<(Option<String>, i32, i64, String), (usize, u64)> = HashMap::new();
+    let mut earlier: HashMap<DuplicateKey, (usize, u64)> = HashMap::new();
     let mut schemas: BTreeMap<String, SchemaRef> = BTreeMap::new();
     let mut provenance = Vec::new();
     let mut notes = Vec::new();
@@ -292,12 +293,7 @@ pub fn read_spend(
         }
         let col = |names: Option<&Vec<String>>| names.and_then(|n| find_header(&headers, n));
         let c = &format.columns;
-        let at = |line: u64, i: usize| {
-            table
-                .location
-                .at_line(line)
-                .at_column(i + 1, &headers[i])
-        };
+        let at = |line: u64, i: usize| table.location.at_line(line).at_column(i + 1, &headers[i]);
         let (Some(date_col), Some(name_col)) = (col(Some(&c.date)), col(Some(&c.supplier_name)))
         else {
             return Err(IngestError::Usage(format!(
@@ -321,7 +317,7 @@ pub fn read_spend(
         let optional = |row: &crate::source::TextRow, i: Option<usize>| {
             i.map(|i| row.fields[i].clone()).filter(|v| !v.is_empty())
         };
-        let mut this_file: Vec<(Option<String>, i32, i64, String, u64)> = Vec::new();
+        let mut this_file: Vec<(DuplicateKey, u64)> = Vec::new();
         let mut file_total = 0i64;
         let mut file_duplicates = 0u64;
         for row in &table.rows {
@@ -426,15 +422,13 @@ pub fn read_spend(
                 duplicates.push((payment, of_source, of_line));
             } else {
                 file_total += payment.net_pence;
-                this_file.push((dup_key.0, dup_key.1, dup_key.2, dup_key.3, row.line));
+                this_file.push((dup_key, row.line));
                 payments.push(payment);
             }
         }
         // Only after the whole file: rows inside one file never duplicate each other.
-        for (reference, date, pence, key, line) in this_file {
-            earlier
-                .entry((reference, date, pence, key))
-                .or_insert((index, line));
+        for (key, line) in this_file {
+            earlier.entry(key).or_insert((index, line));
         }
         let rows = table.rows.len() as u64;
         notes.push(format!(
@@ -529,10 +523,7 @@ pub fn read_spend(
     }
 
     progress.stage("writing Parquet");
-    let years: BTreeSet<&str> = payments
-        .iter()
-        .map(|p| p.financial_year.as_str())
-        .collect();
+    let years: BTreeSet<&str> = payments.iter().map(|p| p.financial_year.as_str()).collect();
     let periods = match (years.first(), years.last()) {
         (Some(a), Some(b)) if a == b => a.to_string(),
         (Some(a), Some(b)) => format!("{a}..{b}"),

@@ -26,12 +26,7 @@ pub fn supplier_key(name: &str, rules: &PayeeRules) -> String {
     if words.len() > 1 && rules.leading_words.iter().any(|w| *w == words[0]) {
         words = &words[1..];
     }
-    while words.len() > 1
-        && rules
-            .legal_forms
-            .iter()
-            .any(|w| Some(w) == words.last())
-    {
+    while words.len() > 1 && rules.legal_forms.iter().any(|w| Some(w) == words.last()) {
         words = &words[..words.len() - 1];
     }
     words.join(" ")
@@ -81,7 +76,9 @@ pub fn company_number(text: &str) -> Number {
     if b.len() <= 8 && b.iter().all(u8::is_ascii_digit) {
         return Number::Given(format!("{squeezed:0>8}"));
     }
-    if b.len() == 8 && b[..2].iter().all(u8::is_ascii_uppercase) && b[2..].iter().all(u8::is_ascii_digit)
+    if b.len() == 8
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..].iter().all(u8::is_ascii_digit)
     {
         return Number::Given(squeezed);
     }
@@ -104,8 +101,7 @@ pub fn charity_number(text: &str) -> Number {
         None => (squeezed.as_str(), None),
     };
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let main_ok = digits(main)
-        || (main.len() == 8 && main.starts_with("SC") && digits(&main[2..]));
+    let main_ok = digits(main) || (main.len() == 8 && main.starts_with("SC") && digits(&main[2..]));
     if main_ok && suffix.is_none_or(digits) {
         Number::Given(squeezed)
     } else {
@@ -184,7 +180,10 @@ mod tests {
         for (name, want) in [
             ("The Keolis Amey Metrolink Limited", "keolis amey metrolink"),
             ("KEOLIS AMEY METROLINK LTD.", "keolis amey metrolink"),
-            ("Randstad Public Services Limited", "randstad public services"),
+            (
+                "Randstad Public Services Limited",
+                "randstad public services",
+            ),
             ("Argos Ltd", "argos"),
             ("Smith & Co", "smith and"),
             ("  Barry & Son Ltd ", "barry and son"),
@@ -223,7 +222,10 @@ mod tests {
     #[test]
     fn charity_numbers() {
         assert_eq!(charity_number("1123456"), Number::Given("1123456".into()));
-        assert_eq!(charity_number("1123456-1"), Number::Given("1123456-1".into()));
+        assert_eq!(
+            charity_number("1123456-1"),
+            Number::Given("1123456-1".into())
+        );
         assert_eq!(charity_number("sc012345"), Number::Given("SC012345".into()));
         assert_eq!(charity_number(""), Number::Absent);
         assert_eq!(charity_number("pending"), Number::Unparseable);
@@ -241,14 +243,29 @@ mod tests {
     #[test]
     fn payee_classes() {
         let r = rules();
-        assert_eq!(classify("Redacted Personal Information", false, &r), Payee::Redacted);
+        assert_eq!(
+            classify("Redacted Personal Information", false, &r),
+            Payee::Redacted
+        );
         assert_eq!(classify("REDACTED", false, &r), Payee::Redacted);
         assert_eq!(classify("Personal Data.", false, &r), Payee::Redacted);
         assert_eq!(classify("Argos Ltd", false, &r), Payee::Organisation);
-        assert_eq!(classify("Salford City Council", false, &r), Payee::Organisation);
-        assert_eq!(classify("Boothstown Junior Football Club", false, &r), Payee::Organisation);
-        assert_eq!(classify("Kevin Booth Painting", false, &r), Payee::Unclassified);
-        assert_eq!(classify("Kevin Booth Painting", true, &r), Payee::Organisation);
+        assert_eq!(
+            classify("Salford City Council", false, &r),
+            Payee::Organisation
+        );
+        assert_eq!(
+            classify("Boothstown Junior Football Club", false, &r),
+            Payee::Organisation
+        );
+        assert_eq!(
+            classify("Kevin Booth Painting", false, &r),
+            Payee::Unclassified
+        );
+        assert_eq!(
+            classify("Kevin Booth Painting", true, &r),
+            Payee::Organisation
+        );
         assert_eq!(classify("", false, &r), Payee::Unclassified);
     }
 }

@@ -62,15 +62,12 @@ fn choose<'c>(
         .iter()
         .filter_map(|(file, f)| f.score(headers).map(|s| (s, file, f)))
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0));
+    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     match scored.as_slice() {
         [] => Ok(None),
         [(a, ..), (b, ..), ..] if a == b => Err(crate::source::ambiguous_formats(
             table,
-            scored
-                .iter()
-                .filter(|s| s.0 == *a)
-                .map(|s| s.2.id.as_str()),
+            scored.iter().filter(|s| s.0 == *a).map(|s| s.2.id.as_str()),
         )),
         [(_, file, format), ..] => Ok(Some((file, format))),
     }
@@ -270,18 +267,27 @@ pub fn read_suppliers(
     let columns = vec![
         Column::new(
             "supplier_name".into(),
-            identities.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
+            identities
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "supplier_key".into(),
-            identities.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(),
+            identities
+                .iter()
+                .map(|i| i.key.as_str())
+                .collect::<Vec<_>>(),
         ),
         text_column("company_number", text(|i| i.company_number.clone())),
         text_column("charity_number", text(|i| i.charity_number.clone())),
         text_column("postcode", text(|i| i.postcode().map(str::to_owned))),
         Column::new(
             "sme".into(),
-            identities.iter().map(|i| i.sme).collect::<Vec<Option<bool>>>(),
+            identities
+                .iter()
+                .map(|i| i.sme)
+                .collect::<Vec<Option<bool>>>(),
         ),
         Column::new(
             "source".into(),

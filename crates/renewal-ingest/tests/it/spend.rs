@@ -75,7 +75,9 @@ fn per_file(draft: &Draft) -> BTreeMap<String, (u64, i64)> {
 /// A text column's values.
 fn strings(df: &DataFrame, column: &str) -> Vec<Option<String>> {
     let ca = df.column(column).unwrap().str().unwrap().clone();
-    (0..ca.len()).map(|i| ca.get(i).map(str::to_owned)).collect()
+    (0..ca.len())
+        .map(|i| ca.get(i).map(str::to_owned))
+        .collect()
 }
 
 /// The `payments` row from `file` at physical `line`, as column → text.
@@ -176,7 +178,10 @@ fn all_36_salford_months_ingest_in_one_call_and_total_exactly() {
     // "Redacted Data Data" and "REdacted Data": 10345 + 187 + 391 + 76 + 1 payments of the
     // shared files (counted with grep over the raw files).
     let payees = strings(&table(&draft, "payments"), "payee");
-    let redacted = payees.iter().filter(|p| p.as_deref() == Some("redacted")).count();
+    let redacted = payees
+        .iter()
+        .filter(|p| p.as_deref() == Some("redacted"))
+        .count();
     assert_eq!(redacted, 10345 + 187 + 391 + 76 + 1);
     // salford_spend_over_500_2021-05.csv:2 ("Document Number", not "DocumentNo").
     let r = row_at(&draft, "salford_spend_over_500_2021-05.csv", 2);
@@ -314,13 +319,22 @@ fn a_payment_repeated_in_a_later_file_is_a_duplicate_but_not_inside_one_file() {
     let duplicates = table(&draft, "duplicates");
     assert_eq!(payments.height(), 4);
     assert_eq!(duplicates.height(), 1);
-    let total: i64 = payments.column("net_pence").unwrap().i64().unwrap().sum().unwrap();
+    let total: i64 = payments
+        .column("net_pence")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .sum()
+        .unwrap();
     // 1250.50 + 600 + 600 - 75.25, the repeated 1250.50 counted once.
     assert_eq!(total, 125050 + 60000 + 60000 - 7525);
     let text = |df: &DataFrame, c: &str| df.column(c).unwrap().get(0).unwrap().to_string();
     assert_eq!(text(&duplicates, "source"), "\"m_2022-06.csv\"");
     assert_eq!(text(&duplicates, "line"), "2");
-    assert_eq!(text(&duplicates, "duplicate_of_source"), "\"m_2022-05.csv\"");
+    assert_eq!(
+        text(&duplicates, "duplicate_of_source"),
+        "\"m_2022-05.csv\""
+    );
     assert_eq!(text(&duplicates, "duplicate_of_line"), "2");
     assert_eq!(text(&duplicates, "net_pence"), "125050");
     assert!(
@@ -349,7 +363,13 @@ fn bad_dates_and_amounts_name_file_line_and_column() {
     let cases = [
         ("2022-02-30", "600", 4, "Invoice Payment Date", "not a date"),
         ("03/05/2022", "600", 4, "Invoice Payment Date", "not a date"),
-        ("2022-05-03", "600.123", 6, "Net Amount", "more than two decimal places"),
+        (
+            "2022-05-03",
+            "600.123",
+            6,
+            "Net Amount",
+            "more than two decimal places",
+        ),
         ("2022-05-03", "1,2", 6, "Net Amount", "thousands separator"),
         ("2022-05-03", "", 6, "Net Amount", "empty"),
         ("2022-05-03", "12O.00", 6, "Net Amount", "not an amount"),
@@ -393,9 +413,16 @@ fn one_ingest_is_one_body_and_unknown_layouts_are_refused() {
         err.starts_with("b.csv, line 2, column 1") && err.contains("one ingest is one body"),
         "{err}"
     );
-    let odd = write_file(dir.path(), "odd.csv", "When,Who,How much\n2022-05-03,Acme,10\n");
+    let odd = write_file(
+        dir.path(),
+        "odd.csv",
+        "When,Who,How much\n2022-05-03,Acme,10\n",
+    );
     let err = spend(&[odd]).unwrap_err().to_string();
-    assert!(err.contains("odd.csv, line 1") && err.contains("not a known spend layout"), "{err}");
+    assert!(
+        err.contains("odd.csv, line 1") && err.contains("not a known spend layout"),
+        "{err}"
+    );
 }
 
 /// The `suppliers` table as name → (key, company number, postcode, sme).
@@ -521,7 +548,10 @@ fn supplier_list_template_keeps_the_most_frequent_postcode() {
             Some(true)
         )
     );
-    assert_eq!(s["ACME Ltd"], ("acme".into(), None, Some("M2 2BB".into()), None));
+    assert_eq!(
+        s["ACME Ltd"],
+        ("acme".into(), None, Some("M2 2BB".into()), None)
+    );
     assert_eq!(s["Vale Food Bank"].2, None);
     assert_eq!(s["Vale Food Bank"].3, Some(false));
     assert_eq!(s["Tie Ltd"].2.as_deref(), Some("B33 8TH"));
@@ -537,7 +567,10 @@ fn supplier_list_template_keeps_the_most_frequent_postcode() {
         draft.notes
     );
     assert!(
-        draft.notes.iter().any(|n| n.starts_with("1 postcodes are not shaped")),
+        draft
+            .notes
+            .iter()
+            .any(|n| n.starts_with("1 postcodes are not shaped")),
         "{:?}",
         draft.notes
     );
@@ -581,12 +614,19 @@ fn salford_spend_matched_to_the_register() {
         let pence = p.column("net_pence").unwrap().i64().unwrap().clone();
         for i in 0..p.height() {
             let amount = pence.get(i).unwrap();
-            let (how, located) = match (num.get(i).and_then(|n| by_number.get(n)), by_key.get(key.get(i).unwrap())) {
+            let (how, located) = match (
+                num.get(i).and_then(|n| by_number.get(n)),
+                by_key.get(key.get(i).unwrap()),
+            ) {
                 (Some(l), _) => ("company_number", *l),
                 (None, Some(l)) => ("name", *l),
                 (None, None) => ("unmatched", false),
             };
-            let hows: &[&str] = if located { &[how, "total", "located"] } else { &[how, "total"] };
+            let hows: &[&str] = if located {
+                &[how, "total", "located"]
+            } else {
+                &[how, "total"]
+            };
             for h in hows {
                 let e = tally.entry(h).or_default();
                 e.0 += 1;
@@ -601,7 +641,11 @@ fn salford_spend_matched_to_the_register() {
         .map(|r| (r[0].clone(), (r[1].parse().unwrap(), r[2].parse().unwrap())))
         .collect();
     for how in ["company_number", "name", "unmatched", "total", "located"] {
-        assert_eq!(tally.get(how).copied().unwrap_or_default(), reference[how], "{how}");
+        assert_eq!(
+            tally.get(how).copied().unwrap_or_default(),
+            reference[how],
+            "{how}"
+        );
     }
     // Salford publishes no company numbers: nothing can match exactly.
     assert_eq!(reference["company_number"], (0, 0));
@@ -613,4 +657,73 @@ fn salford_spend_matched_to_the_register() {
             100.0 * p as f64 / total
         );
     }
+}
+
+/// A layout giving only gross and VAT, declared in a schema directory of its own: net is
+/// gross less VAT, in pence, with no code change.
+#[test]
+fn gross_less_vat_is_declarative() {
+    let dir = temp_dir();
+    let schemas = dir.path().join("data-schemas");
+    std::fs::create_dir_all(schemas.join("datasets/spend")).unwrap();
+    std::fs::copy(
+        renewal_test_support::workspace_root().join("data-schemas/datasets/spend/payees.toml"),
+        schemas.join("datasets/spend/payees.toml"),
+    )
+    .unwrap();
+    write_file(
+        &schemas.join("datasets/spend"),
+        "vale.toml",
+        r#"
+            id = "spend-vale"
+            description = "Vale Council: gross and VAT only"
+            date_style = "uk"
+            body = "Vale Council"
+            body_area = "E08999001"
+            [columns]
+            date = ["Paid"]
+            gross_less_vat = { gross = ["Gross £"], vat = ["VAT £"] }
+            supplier_name = ["Payee"]
+        "#,
+    );
+    let catalog = renewal_schema::Catalog::load_dir(&schemas).unwrap();
+    let file = write_file(
+        dir.path(),
+        "vale.csv",
+        "Paid,Payee,Gross £,VAT £\n01/04/2020,Acme Ltd,\"1,200.00\",200.00\n31/03/2021,Acme Ltd,-60,-10\n",
+    );
+    let draft = read_spend(&catalog, &[file], &SpendOptions::default(), &NoProgress).unwrap();
+    assert_eq!(draft.dataset, "spend-vale-council");
+    let df = table(&draft, "payments");
+    let pence = df.column("net_pence").unwrap().i64().unwrap().clone();
+    assert_eq!((pence.get(0), pence.get(1)), (Some(100000), Some(-5000)));
+    assert_eq!(
+        strings(&df, "financial_year"),
+        [Some("2020-21".to_owned()), Some("2020-21".to_owned())]
+    );
+    assert_eq!(strings(&df, "body_area")[0].as_deref(), Some("E08999001"));
+}
+
+/// A trailing empty field is tolerated (Salford from 2020-08); a trailing field with text is
+/// not, since it would shift what the header says.
+#[test]
+fn only_empty_trailing_fields_are_tolerated() {
+    let dir = temp_dir();
+    let header = "Authority Name,Date of Payment,DocumentNo,Gross,VAT,Net,Vendor Name,Service Area,GL Description";
+    let ok = write_file(
+        dir.path(),
+        "s.csv",
+        format!("{header}\nSalford City Council,2020-08-03,1,5,0,5.00,Apem Ltd,Place,Works,\n"),
+    );
+    assert_eq!(table(&spend(&[ok]).unwrap(), "payments").height(), 1);
+    let bad = write_file(
+        dir.path(),
+        "t.csv",
+        format!("{header}\nSalford City Council,2020-08-03,1,5,0,5.00,Apem Ltd,Place,Works,x\n"),
+    );
+    let err = spend(&[bad]).unwrap_err().to_string();
+    assert!(
+        err.contains("t.csv, line 2: 10 fields, but the header has 9"),
+        "{err}"
+    );
 }

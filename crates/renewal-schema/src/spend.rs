@@ -6,7 +6,7 @@
 //! lists that classify payees and normalise supplier names live in `datasets/spend/payees.toml`,
 //! so a supplier key never changes by code alone.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
@@ -55,12 +55,16 @@ pub struct SpendColumns {
     pub gross_less_vat: Option<GrossLessVat>,
     /// Supplier (beneficiary) name.
     pub supplier_name: Headers,
+    /// Companies House number of the supplier, where the layout gives one.
     #[serde(default)]
     pub company_number: Option<Headers>,
+    /// Charity Commission number of the supplier, where the layout gives one.
     #[serde(default)]
     pub charity_number: Option<Headers>,
+    /// Service area, directorate or expense area.
     #[serde(default)]
     pub service_area: Option<Headers>,
+    /// Expense type, G/L description or purpose of spend.
     #[serde(default)]
     pub expense_type: Option<Headers>,
 }
@@ -72,14 +76,18 @@ pub struct SpendColumns {
 pub struct SpendFormat {
     /// Recorded as each source's format in the manifest.
     pub id: String,
+    /// What files of this layout are, in a line.
     pub description: String,
+    /// How the date column is written.
     pub date_style: DateStyle,
     /// The paying body, for layouts without a body column.
     #[serde(default)]
     pub body: Option<String>,
-    /// The paying body's district code (GSS), for layouts that belong to one council.
+    /// The district code (GSS) of each paying body known to publish this layout, by the body
+    /// as published: a layout copied by another council (or the sample's fictional one) gets
+    /// no district by mistake.
     #[serde(default)]
-    pub body_area: Option<String>,
+    pub body_areas: BTreeMap<String, String>,
     /// Extra headers that must be present to claim a file.
     #[serde(default)]
     pub recognise: Vec<String>,
@@ -152,6 +160,13 @@ impl SpendFormat {
                     .into(),
             ));
         }
+        for (body, code) in &self.body_areas {
+            renewal_geo::validate_code(renewal_geo::Level::Lad, code).map_err(|e| {
+                invalid(format!(
+                    "body_areas: {body:?} = {code:?} is not a district code: {e}"
+                ))
+            })?;
+        }
         let mut seen = BTreeSet::new();
         for (field, headers) in c.declared() {
             if headers.is_empty() {
@@ -171,11 +186,15 @@ impl SpendFormat {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupplierColumns {
+    /// The supplier's name.
     pub supplier_name: Headers,
+    /// Companies House number.
     #[serde(default)]
     pub company_number: Option<Headers>,
+    /// Charity Commission number.
     #[serde(default)]
     pub charity_number: Option<Headers>,
+    /// The supplier's postcode (any spelling; normalised when read).
     #[serde(default)]
     pub postcode: Option<Headers>,
     /// Whether the supplier is a small or medium enterprise.
@@ -203,7 +222,9 @@ impl SupplierColumns {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupplierFormat {
+    /// Recorded as each source's format in the manifest.
     pub id: String,
+    /// What files of this layout are, in a line.
     pub description: String,
     /// The body whose suppliers these are, for a register that belongs to one (names the
     /// dataset when `--dataset` is not given).
@@ -304,7 +325,9 @@ impl PayeeRules {
 /// The spend and supplier formats of a catalog.
 #[derive(Debug, Clone, Default)]
 pub struct SpendCatalog {
+    /// `datasets/spend/*.toml` other than the payee word lists.
     pub spend: Vec<(SchemaFile, SpendFormat)>,
+    /// `datasets/suppliers/*.toml`.
     pub suppliers: Vec<(SchemaFile, SupplierFormat)>,
     /// `datasets/spend/payees.toml`, with its hash (it shapes every key and class).
     pub payees: Option<(SchemaFile, PayeeRules)>,
@@ -462,6 +485,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("columns.body"), "{err}");
+        let bad_area = r#"
+            id = "x"
+            description = "d"
+            date_style = "iso"
+            body = "Vale Council"
+            [body_areas]
+            "Vale Council" = "Vale"
+            [columns]
+            date = ["Date"]
+            net = ["Net"]
+            supplier_name = ["Supplier"]
+        "#;
+        let err = Catalog::from_files([("datasets/spend/x.toml".into(), bad_area.into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a district code"), "{err}");
         let unknown = "id = \"x\"\nsurprise = 1\n";
         let err = Catalog::from_files([("datasets/suppliers/x.toml".into(), unknown.into())])
             .unwrap_err()

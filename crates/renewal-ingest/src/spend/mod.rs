@@ -26,7 +26,7 @@ use crate::progress::Progress;
 use crate::source::{Shape, SourceBytes, TextTable, read_tables_with_shape};
 
 pub use normal::{Number, Payee, classify, company_number, postcode, supplier_key};
-pub use suppliers::{SupplierOptions, read_suppliers};
+pub use suppliers::{SUPPLIERS_PREFIX, SupplierOptions, read_suppliers};
 
 /// What `renewal ingest spend` was asked for besides its files.
 #[derive(Debug, Clone, Default)]
@@ -239,7 +239,8 @@ pub fn read_spend(
     let mut provenance = Vec::new();
     let mut notes = Vec::new();
     let mut body: Option<(String, String)> = None; // (body, file that first named it)
-    let mut format_area: Option<(String, String)> = None; // (code, format id)
+    // Districts the formats read know for their bodies.
+    let mut body_areas: BTreeMap<String, String> = BTreeMap::new();
     let mut names: Vec<String> = Vec::new();
     let mut unparseable: BTreeMap<String, u64> = BTreeMap::new();
     let mut no_name = 0u64;
@@ -277,20 +278,12 @@ pub fn read_spend(
                 sha256: schema_file.sha256.clone(),
             },
         );
-        if let Some(area) = &format.body_area {
-            match &format_area {
-                Some((a, id)) if a != area => {
-                    return Err(IngestError::invalid(
-                        Location::file(&source.name),
-                        format!(
-                            "its layout {} belongs to district {area}, but {id} to {a}: one ingest is one body",
-                            format.id
-                        ),
-                    ));
-                }
-                _ => format_area = Some((area.clone(), format.id.clone())),
-            }
-        }
+        body_areas.extend(
+            format
+                .body_areas
+                .iter()
+                .map(|(b, a)| (b.clone(), a.clone())),
+        );
         let col = |names: Option<&Vec<String>>| names.and_then(|n| find_header(&headers, n));
         let c = &format.columns;
         let at = |line: u64, i: usize| table.location.at_line(line).at_column(i + 1, &headers[i]);
@@ -470,7 +463,7 @@ pub fn read_spend(
     let body_area = options
         .body_area
         .clone()
-        .or_else(|| format_area.map(|(a, _)| a));
+        .or_else(|| body_areas.get(&body).cloned());
 
     // Notes: what a reader of the totals needs to know.
     let refunds: Vec<i64> = payments

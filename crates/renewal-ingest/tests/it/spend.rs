@@ -220,8 +220,8 @@ fn calderdale_transparency_code_layout_keeps_company_numbers() {
     let draft = spend(&files).unwrap();
     assert_eq!(draft.dataset, "spend-the-borough-of-calderdale");
     assert_eq!(draft.sources[0].format, "spend-lgtc");
-    // The LGTC layout is shared by many councils: no district unless --body-area says.
-    assert!(!draft.attributes.contains_key("body_area"));
+    // The LGTC layout is shared by many councils; its format knows Calderdale's district.
+    assert_eq!(draft.attributes["body_area"], "E08000033");
     check_against_reference(&files, &draft);
     // calderdale_spend_over_500_2022-08.csv:2: Achieve Together Ltd, -438.80, ref 31651682.
     let r = row_at(&draft, "calderdale_spend_over_500_2022-08.csv", 2);
@@ -412,6 +412,22 @@ fn one_ingest_is_one_body_and_unknown_layouts_are_refused() {
     assert!(
         err.starts_with("b.csv, line 2, column 1") && err.contains("one ingest is one body"),
         "{err}"
+    );
+    // Manchester's layout published by another body: the format's district is Manchester's
+    // only, so this body has none unless --body-area gives it.
+    let other = manchester_file(
+        dir.path(),
+        "vale.csv",
+        &["Vale Council,Parks,Grounds,2022-05-03,100,10,Acme Ltd"],
+    );
+    let draft = spend(&[other]).unwrap();
+    assert_eq!(draft.dataset, "spend-vale-council");
+    assert!(!draft.attributes.contains_key("body_area"));
+    assert_eq!(strings(&table(&draft, "payments"), "body_area"), [None]);
+    assert!(
+        draft.notes.iter().any(|n| n.contains("--body-area")),
+        "{:?}",
+        draft.notes
     );
     let odd = write_file(
         dir.path(),
@@ -679,7 +695,8 @@ fn gross_less_vat_is_declarative() {
             description = "Vale Council: gross and VAT only"
             date_style = "uk"
             body = "Vale Council"
-            body_area = "E08999001"
+            [body_areas]
+            "Vale Council" = "E08999001"
             [columns]
             date = ["Paid"]
             gross_less_vat = { gross = ["Gross £"], vat = ["VAT £"] }

@@ -744,3 +744,25 @@ fn only_empty_trailing_fields_are_tolerated() {
         "{err}"
     );
 }
+
+/// The shared readers' containers apply: a gzipped month reads as its CSV does.
+#[test]
+fn gzipped_spend_files_read_like_their_csv() {
+    use std::io::Write;
+    let dir = temp_dir();
+    let plain = manchester_file(
+        dir.path(),
+        "m.csv",
+        &["Manchester City Council,Parks,Grounds,2022-05-03,100,\"2,000.01\",Acme Ltd"],
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    let zipped = write_file(dir.path(), "m.csv.gz", gz.finish().unwrap());
+    let draft = spend(&[zipped]).unwrap();
+    let df = table(&draft, "payments");
+    assert_eq!(
+        df.column("net_pence").unwrap().i64().unwrap().get(0),
+        Some(200001)
+    );
+    assert_eq!(strings(&df, "source"), [Some("m.csv.gz".to_owned())]);
+}

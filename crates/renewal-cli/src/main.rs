@@ -5,6 +5,7 @@ mod ask;
 mod lm3;
 mod output;
 mod progress;
+mod spend_ingest;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -221,6 +222,13 @@ enum Ingest {
     /// Spend), into one lm3-<slug> dataset.
     #[command(name = "lm3-survey")]
     Lm3Survey(lm3::Lm3SurveyArgs),
+    /// Councils' spend-over-£500 files of one body (Salford, Manchester, the Transparency Code
+    /// layout, Oxford, … by header): payments in pence into spend-<slug>, tables payments and
+    /// duplicates.
+    Spend(spend_ingest::SpendArgs),
+    /// Contract registers and supplier lists: one row per supplier (company number, else
+    /// normalised name) with its postcode, into suppliers-<slug>.
+    Suppliers(spend_ingest::SuppliersArgs),
 }
 
 #[derive(Debug, Args)]
@@ -650,6 +658,8 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
                 args.publish.keep,
             )
         }
+        Ingest::Spend(args) => spend_ingest::spend(&catalog, args, &progress)?,
+        Ingest::Suppliers(args) => spend_ingest::suppliers(&catalog, args, &progress)?,
     };
     progress.clear();
     for draft in drafts {

@@ -25,6 +25,7 @@ pub mod observations;
 pub mod population;
 pub mod progress;
 pub mod source;
+pub mod spend;
 mod vintage;
 
 pub use boundaries::{BoundaryOptions, read_boundaries};
@@ -36,3 +37,4 @@ pub use lookup::read_lookups;
 pub use observations::{ObservationOptions, read_observations};
 pub use population::{PopulationOptions, read_population};
 pub use progress::{NoProgress, Progress};
+pub use spend::{SpendOptions, SupplierOptions, read_spend, read_suppliers};

@@ -34,6 +34,56 @@ pub fn parse_whole(text: &str) -> Result<i64, String> {
     Ok(v as i64)
 }
 
+/// Parses an amount of money in pounds, as published (`-438.80`, `1,296.5`, `665`), into whole
+/// pence, exactly: no floating point is involved, and more than two decimal places is an
+/// error rather than a rounding.
+pub fn parse_pence(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("empty where an amount is expected".into());
+    }
+    let (negative, unsigned) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let not_amount = || format!("{t:?} is not an amount of money");
+    let (int_part, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    let int_digits = if int_part.contains(',') {
+        if !has_valid_grouping(int_part) {
+            return Err(format!(
+                "{t:?} is not an amount of money (misplaced thousands separator)"
+            ));
+        }
+        int_part.replace(',', "")
+    } else {
+        int_part.to_owned()
+    };
+    if int_digits.is_empty() || !int_digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_amount());
+    }
+    let frac = frac.unwrap_or("");
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_amount());
+    }
+    if frac.len() > 2 {
+        return Err(format!(
+            "{t:?} has more than two decimal places: not an amount in pounds and pence"
+        ));
+    }
+    let pounds: i64 = int_digits
+        .parse()
+        .map_err(|_| format!("{t:?} is too large an amount"))?;
+    let pence: i64 = format!("{frac:0<2}").parse().map_err(|_| not_amount())?;
+    let total = pounds
+        .checked_mul(100)
+        .and_then(|p| p.checked_add(pence))
+        .ok_or_else(|| format!("{t:?} is too large an amount"))?;
+    Ok(if negative { -total } else { total })
+}
+
 fn has_valid_grouping(t: &str) -> bool {
     let unsigned = t.strip_prefix('-').unwrap_or(t);
     let int_part = unsigned.split('.').next().unwrap_or("");
@@ -94,6 +144,40 @@ mod tests {
             parse_whole("12.5"),
             Err("\"12.5\" is not a whole number".to_owned())
         );
+    }
+
+    #[test]
+    fn pence_are_exact() {
+        for (text, want) in [
+            ("-438.80", -43880),
+            ("477.4", 47740),
+            ("665", 66500),
+            ("8239117.05", 823911705),
+            ("1,296.50", 129650),
+            (" -2500 ", -250000),
+            ("0.07", 7),
+            ("-0.5", -50),
+            ("12.", 1200),
+        ] {
+            assert_eq!(parse_pence(text), Ok(want), "{text}");
+        }
+        for bad in [
+            "",
+            "-",
+            "1.234",
+            "10298896.31.",
+            "1,2",
+            "abc",
+            "£5",
+            "1e3",
+            "--5",
+            ".5",
+            "5 00",
+            "1.2.3",
+            "1,000.5x",
+        ] {
+            assert!(parse_pence(bad).is_err(), "{bad:?} should be rejected");
+        }
     }
 
     #[test]

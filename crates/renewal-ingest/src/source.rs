@@ -261,6 +261,35 @@ pub fn read_tables_with(
     limits: &ReadLimits,
     progress: &dyn Progress,
 ) -> Result<Vec<TextTable>> {
+    read_tables_shaped(source, limits, progress, Shape::Exact)
+}
+
+/// How strictly a CSV row's width must match its header's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Every row has exactly the header's number of fields.
+    Exact,
+    /// Rows may end with extra fields that are all empty (a trailing comma some exports add
+    /// to every row but not to the header); they are dropped. Extra fields with text, or
+    /// short rows, are still errors.
+    TrailingEmpty,
+}
+
+/// [`read_tables`] (within [`ReadLimits::from_env`]) with a chosen row [`Shape`].
+pub fn read_tables_with_shape(
+    source: &SourceBytes,
+    shape: Shape,
+    progress: &dyn Progress,
+) -> Result<Vec<TextTable>> {
+    read_tables_shaped(source, &ReadLimits::from_env()?, progress, shape)
+}
+
+fn read_tables_shaped(
+    source: &SourceBytes,
+    limits: &ReadLimits,
+    progress: &dyn Progress,
+    shape: Shape,
+) -> Result<Vec<TextTable>> {
     let location = Location::file(&source.name);
     if source.bytes.is_empty() {
         return Err(IngestError::invalid(location, "the file is empty"));
@@ -308,7 +337,14 @@ pub fn read_tables_with(
     } else {
         source.bytes.to_vec()
     };
-    let table = read_csv(&text, location, limits, progress, source.bytes.len() as u64)?;
+    let table = read_csv(
+        &text,
+        location,
+        limits,
+        progress,
+        source.bytes.len() as u64,
+        shape,
+    )?;
     Ok(vec![table])
 }
 
@@ -351,6 +387,7 @@ fn read_csv(
     limits: &ReadLimits,
     progress: &dyn Progress,
     compressed_len: u64,
+    shape: Shape,
 ) -> Result<TextTable> {
     let text = decode_utf8(bytes, &location)?;
     check_widths(text.as_bytes(), &location, limits)?;
@@ -392,7 +429,13 @@ fn read_csv(
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let fields: Vec<String> = record.iter().map(|f| f.trim().to_owned()).collect();
+        let mut fields: Vec<String> = record.iter().map(|f| f.trim().to_owned()).collect();
+        if let (Shape::TrailingEmpty, Some(h)) = (shape, &headers)
+            && fields.len() > h.len()
+            && fields[h.len()..].iter().all(|f| f.is_empty())
+        {
+            fields.truncate(h.len());
+        }
         match &headers {
             None => headers = Some(fields),
             Some(h) if fields.len() != h.len() => {

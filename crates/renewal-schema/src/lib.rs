@@ -21,6 +21,7 @@ mod indicator;
 pub mod lm3;
 pub mod period;
 pub mod population;
+pub mod spend;
 
 pub use indicator::{
     IndicatorDef, NativeGeography, PolarityName, PopulationDef, SourceDef, ValueType,
@@ -730,6 +731,8 @@ pub struct Catalog {
     pub lm3: Vec<(SchemaFile, lm3::Lm3Format)>,
     /// `editions.toml`: which IoD edition a request without one means.
     pub editions: Editions,
+    /// `datasets/spend/` and `datasets/suppliers/`: spend files, supplier registers, payee words.
+    pub spend: spend::SpendCatalog,
 }
 
 /// `data-schemas/editions.toml`.
@@ -838,6 +841,9 @@ impl Catalog {
                     catalog.lm3.push((file, format));
                     id
                 }
+                ["datasets", family @ ("spend" | "suppliers"), name] => {
+                    catalog.spend.load(family, name, &text, file)?
+                }
                 ["indicators", _] => {
                     let def: IndicatorDef = toml::from_str(&text).map_err(toml_err)?;
                     def.check(&path)?;
@@ -904,7 +910,8 @@ impl Catalog {
             .chain(self.bridge.iter().map(|(f, _)| f))
             .chain(self.population.iter().map(|(f, _)| f))
             .chain(self.boundaries.iter().map(|(f, _)| f))
-            .chain(self.lm3.iter().map(|(f, _)| f));
+            .chain(self.lm3.iter().map(|(f, _)| f))
+            .chain(self.spend.files());
         files
             .into_iter()
             .find(|f| f.path == path)

@@ -12,6 +12,7 @@ mod lm3;
 mod map;
 mod population;
 mod sample;
+mod spend;
 mod targets;
 
 use std::path::{Path, PathBuf};

@@ -14,6 +14,7 @@ mod lm3;
 mod observations;
 mod population;
 mod real_data;
+mod spend;
 
 use std::collections::HashMap;
 use std::io::Cursor;

@@ -23,6 +23,7 @@ use crate::error::{IngestError, Location, Result};
 use crate::frame::to_parquet;
 use crate::progress::Progress;
 use crate::source::{SourceBytes, TextTable, ambiguous_formats, display_name, read_tables};
+use crate::spend::normal::Number;
 
 /// The manifest kind of LM3 survey datasets.
 pub const KIND: &str = "lm3-survey";
@@ -311,9 +312,10 @@ fn read_suppliers(
             return Err(IngestError::invalid(at(name_i), "the supplier is empty"));
         }
         let company_number = match number_i {
-            Some(i) => match company_number(cell(i)) {
-                Ok(n) => n,
-                Err(()) => {
+            Some(i) => match crate::spend::normal::company_number(cell(i)) {
+                Number::Given(n) => Some(n),
+                Number::Absent => None,
+                Number::Unparseable => {
                     *unreadable_numbers += 1;
                     None
                 }
@@ -590,31 +592,6 @@ fn pounds(pence: i64) -> String {
     format!("£{grouped}.{:02}", pence % 100)
 }
 
-/// A Companies House number as the spend contract normalises it: spaces removed, upper case;
-/// all digits left-padded to 8; two letters and six digits kept; `N/A`, `-`, `0` and empty are
-/// no number (`Ok(None)`); anything else is unreadable (`Err`).
-fn company_number(text: &str) -> Result<Option<String>, ()> {
-    let t: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_uppercase();
-    if t.is_empty() || t == "N/A" || t == "-" || t.bytes().all(|b| b == b'0') {
-        return Ok(None);
-    }
-    if t.len() <= 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(Some(format!("{t:0>8}")));
-    }
-    let b = t.as_bytes();
-    if b.len() == 8
-        && b[..2].iter().all(u8::is_ascii_uppercase)
-        && b[2..].iter().all(u8::is_ascii_digit)
-    {
-        return Ok(Some(t));
-    }
-    Err(())
-}
-
 /// Names compared ignoring case and runs of spaces.
 fn name_key(name: &str) -> String {
     name.split_whitespace()
@@ -675,17 +652,6 @@ mod tests {
         }
         assert_eq!(pounds(123_456_789), "£1,234,567.89");
         assert_eq!(pounds(5), "£0.05");
-    }
-
-    #[test]
-    fn company_numbers_follow_the_contract() {
-        assert_eq!(company_number("2535986"), Ok(Some("02535986".into())));
-        assert_eq!(company_number("sc 123456"), Ok(Some("SC123456".into())));
-        assert_eq!(company_number("N/A"), Ok(None));
-        assert_eq!(company_number("-"), Ok(None));
-        assert_eq!(company_number("0"), Ok(None));
-        assert_eq!(company_number(""), Ok(None));
-        assert_eq!(company_number("ABC"), Err(()));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 mod indicator;
 pub mod period;
 pub mod population;
+pub mod postcodes;
 
 pub use indicator::{
     IndicatorDef, NativeGeography, PolarityName, PopulationDef, SourceDef, ValueType,
@@ -27,6 +28,7 @@ pub use indicator::{
 };
 pub use period::{Period, PeriodType};
 pub use population::{PopulationFormat, Sex};
+pub use postcodes::{PostcodeColumns, PostcodeField, PostcodeFormat};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -724,6 +726,8 @@ pub struct Catalog {
     pub population: Vec<(SchemaFile, PopulationFormat)>,
     /// `datasets/boundaries/`: GeoJSON boundary files of wards and LSOAs.
     pub boundaries: Vec<(SchemaFile, BoundaryFormat)>,
+    /// `datasets/postcodes/`: ONS postcode directory layouts.
+    pub postcodes: Vec<(SchemaFile, PostcodeFormat)>,
     pub indicators: Vec<(SchemaFile, IndicatorDef)>,
     /// `editions.toml`: which IoD edition a request without one means.
     pub editions: Editions,
@@ -822,6 +826,13 @@ impl Catalog {
                     catalog.boundaries.push((file, format));
                     id
                 }
+                ["datasets", "postcodes", _] => {
+                    let format: PostcodeFormat = toml::from_str(&text).map_err(toml_err)?;
+                    format.check(&path)?;
+                    let id = format.id.clone();
+                    catalog.postcodes.push((file, format));
+                    id
+                }
                 ["datasets", "bridge", _] => {
                     let format: BridgeFormat = toml::from_str(&text).map_err(toml_err)?;
                     let id = format.id.clone();
@@ -893,7 +904,8 @@ impl Catalog {
             .chain(self.lookup.iter().map(|(f, _)| f))
             .chain(self.bridge.iter().map(|(f, _)| f))
             .chain(self.population.iter().map(|(f, _)| f))
-            .chain(self.boundaries.iter().map(|(f, _)| f));
+            .chain(self.boundaries.iter().map(|(f, _)| f))
+            .chain(self.postcodes.iter().map(|(f, _)| f));
         files
             .into_iter()
             .find(|f| f.path == path)

@@ -12,6 +12,7 @@ mod file10;
 mod iod2025;
 mod observations;
 mod population;
+mod postcodes;
 mod real_data;
 
 use std::collections::HashMap;

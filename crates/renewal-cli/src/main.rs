@@ -3,6 +3,7 @@
 
 mod ask;
 mod output;
+mod postcodes;
 mod progress;
 
 use std::io::Write;
@@ -211,6 +212,9 @@ enum Ingest {
     /// the ONS release as CSV per year or XLSX with a sheet per year) and Census 2021 usual
     /// residents. All files given make one dataset version.
     Population(PopulationArgs),
+    /// The ONS Postcode Directory or NSPL (2024 or 2025 layout, or a column subset), CSV or
+    /// gzipped, streamed: postcode → district and LSOA (2011, 2021), terminated ones flagged.
+    Postcodes(postcodes::PostcodeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -614,6 +618,7 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
             vec![crime(&catalog, args, bridge, &progress)?],
             args.publish.keep,
         ),
+        Ingest::Postcodes(args) => postcodes::drafts(&catalog, args, &progress)?,
         Ingest::Population(args) => {
             let options = renewal_ingest::PopulationOptions {
                 dataset: args.dataset.clone(),

@@ -432,7 +432,10 @@ fn is_month(text: &str) -> bool {
     let b = text.as_bytes();
     b.len() == 6
         && b.iter().all(u8::is_ascii_digit)
-        && matches!(&text[4..], "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12")
+        && matches!(
+            &text[4..],
+            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
+        )
 }
 
 struct Row {
@@ -527,10 +530,7 @@ impl Counts {
                 .is_some_and(|c| c.starts_with("E01") || c.starts_with("W01"))
         };
         self.without_ew_lsoa += u64::from(!ew(lsoa11) && !ew(lsoa21));
-        let country = lad
-            .as_deref()
-            .and_then(|c| c.chars().next())
-            .unwrap_or('-');
+        let country = lad.as_deref().and_then(|c| c.chars().next()).unwrap_or('-');
         *self.by_country.entry(country).or_default() += 1;
     }
 
@@ -541,10 +541,17 @@ impl Counts {
             .collect();
         let mut notes = vec![
             format!("read as {} ({})", format.id, read.join(", ")),
-            format!(
-                "{} postcodes, {} of them terminated (kept, is_terminated = true)",
-                self.rows, self.terminated
-            ),
+            if columns.index(PostcodeField::Terminated).is_some() {
+                format!(
+                    "{} postcodes, {} of them terminated (kept, is_terminated = true)",
+                    self.rows, self.terminated
+                )
+            } else {
+                format!(
+                    "{} postcodes; the layout has no termination date, so all read as live",
+                    self.rows
+                )
+            },
             format!(
                 "{} postcodes have no English or Welsh LSOA (E01/W01) in either vintage; their codes are kept as published",
                 self.without_ew_lsoa

@@ -107,7 +107,9 @@ impl PostcodeFormat {
             message,
         };
         if !self.columns.contains_key(&PostcodeField::Postcode) {
-            return Err(invalid("a postcode format must name its postcode column".into()));
+            return Err(invalid(
+                "a postcode format must name its postcode column".into(),
+            ));
         }
         if self.optional.contains(&PostcodeField::Postcode) {
             return Err(invalid("the postcode column cannot be optional".into()));
@@ -120,7 +122,12 @@ impl PostcodeFormat {
             }
         }
         for code in &self.legacy_outward {
-            if code.is_empty() || code.len() > 4 || !code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            if code.is_empty()
+                || code.len() > 4
+                || !code
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            {
                 return Err(invalid(format!(
                     "legacy outward code {code:?}: 1 to 4 capital letters or digits"
                 )));
@@ -214,7 +221,8 @@ mod tests {
         };
         // The real headers of the shared samples, shortened to the columns that matter plus a
         // few neighbours.
-        let h2025 = headers("pcd7,pcd8,pcds,dointr,doterm,cty25cd,lad25cd,wd25cd,lsoa11cd,lsoa21cd");
+        let h2025 =
+            headers("pcd7,pcd8,pcds,dointr,doterm,cty25cd,lad25cd,wd25cd,lsoa11cd,lsoa21cd");
         let cols = by_id("onspd-2025").columns_in(&h2025).unwrap();
         assert_eq!(cols.index(PostcodeField::Postcode), Some(2));
         assert_eq!(cols.index(PostcodeField::LadCode), Some(6));

@@ -268,7 +268,10 @@ fn postcodes_the_2025_header_sample_reads_by_pattern_plain_and_gzipped() {
     let mut options = PostcodeOptions::default();
     options.limits.max_decompressed_bytes = 10;
     let zipped = read_postcodes(&gz, &catalog(), &options, &NoProgress).unwrap();
-    assert_eq!(zipped.sources[0].sha256, renewal_warehouse::sha256_hex(&gz_bytes));
+    assert_eq!(
+        zipped.sources[0].sha256,
+        renewal_warehouse::sha256_hex(&gz_bytes)
+    );
     assert_eq!(zipped.sources[0].size, gz_bytes.len() as u64);
     let zdf = table(&zipped, "postcodes");
     assert_eq!(zdf.height(), 4);
@@ -285,8 +288,13 @@ fn postcodes_the_2025_header_sample_reads_by_pattern_plain_and_gzipped() {
 const HEADER_2025: &str = "pcd7,pcd8,pcds,dointr,doterm,lad25cd,lsoa11cd,lsoa21cd";
 
 fn location(err: &IngestError) -> (u64, usize, String) {
-    let loc = err.location().unwrap_or_else(|| panic!("a located error: {err}"));
-    let col = loc.column.clone().unwrap_or_else(|| panic!("a column: {err}"));
+    let loc = err
+        .location()
+        .unwrap_or_else(|| panic!("a located error: {err}"));
+    let col = loc
+        .column
+        .clone()
+        .unwrap_or_else(|| panic!("a column: {err}"));
     (loc.line.unwrap(), col.index, col.header)
 }
 
@@ -304,7 +312,10 @@ fn postcodes_a_duplicate_is_an_error_at_its_cell_naming_the_first() {
     let err = read(&path).unwrap_err();
     assert_eq!(location(&err), (4, 3, "pcds".into()), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("M1 1AE is listed twice (first at line 2)"), "{msg}");
+    assert!(
+        msg.contains("M1 1AE is listed twice (first at line 2)"),
+        "{msg}"
+    );
     assert!(msg.starts_with("dup.csv, line 4, column 3"), "{msg}");
 }
 
@@ -320,7 +331,10 @@ fn postcodes_a_bad_postcode_or_date_is_an_error_at_its_cell() {
     );
     let err = read(&write_file(dir.path(), "key.csv", bad_key)).unwrap_err();
     assert_eq!(location(&err), (4, 3, "pcds".into()), "{err}");
-    assert!(err.to_string().contains("\"NOT A PC\" is not a postcode"), "{err}");
+    assert!(
+        err.to_string().contains("\"NOT A PC\" is not a postcode"),
+        "{err}"
+    );
 
     let bad_date = format!(
         "{HEADER_2025}\n\
@@ -329,7 +343,10 @@ fn postcodes_a_bad_postcode_or_date_is_an_error_at_its_cell() {
     );
     let err = read(&write_file(dir.path(), "date.csv", bad_date)).unwrap_err();
     assert_eq!(location(&err), (3, 5, "doterm".into()), "{err}");
-    assert!(err.to_string().contains("not a month written YYYYMM"), "{err}");
+    assert!(
+        err.to_string().contains("not a month written YYYYMM"),
+        "{err}"
+    );
 
     let bad_month = format!("{HEADER_2025}\nM1 1AE,M1  1AE,M1 1AE,198013,,E08000003,,\n");
     let err = read(&write_file(dir.path(), "month.csv", bad_month)).unwrap_err();
@@ -338,11 +355,17 @@ fn postcodes_a_bad_postcode_or_date_is_an_error_at_its_cell() {
     let short = format!("{HEADER_2025}\nM1 1AE,M1  1AE,M1 1AE,198001\n");
     let err = read(&write_file(dir.path(), "short.csv", short)).unwrap_err();
     assert_eq!(err.location().unwrap().line, Some(2), "{err}");
-    assert!(err.to_string().contains("4 fields, but the header has 8"), "{err}");
+    assert!(
+        err.to_string().contains("4 fields, but the header has 8"),
+        "{err}"
+    );
 
     let unknown = "postcode,district\nM1 1AE,E08000003\n";
     let err = read(&write_file(dir.path(), "other.csv", unknown)).unwrap_err();
-    assert!(err.to_string().contains("not a postcode directory"), "{err}");
+    assert!(
+        err.to_string().contains("not a postcode directory"),
+        "{err}"
+    );
 
     let empty_cells = format!("{HEADER_2025}\n,,,198001,,E08000003,,\n");
     let err = read(&write_file(dir.path(), "nokey.csv", empty_cells)).unwrap_err();
@@ -378,7 +401,8 @@ fn postcodes_physical_lines_survive_blank_lines_and_empty_codes_are_null() {
 fn postcodes_a_gzip_bomb_is_refused_by_its_inflate_ratio() {
     let dir = temp_dir();
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(format!("{HEADER_2025}\n").as_bytes()).unwrap();
+    enc.write_all(format!("{HEADER_2025}\n").as_bytes())
+        .unwrap();
     // Blank lines are skipped by the parser, so only the ratio can stop this.
     let blank = vec![b'\n'; 1 << 20];
     for _ in 0..16 {

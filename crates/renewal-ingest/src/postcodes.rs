@@ -115,7 +115,7 @@ pub fn read_postcodes(
         return Err(IngestError::invalid(location, "the file is empty"));
     }
     let input = if head.starts_with(&[0x1f, 0x8b]) {
-        Input::Gzip(flate2::bufread::MultiGzDecoder::new(buffered))
+        Input::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
     } else {
         Input::Plain(buffered)
     };
@@ -295,7 +295,7 @@ pub fn read_postcodes(
     let lines = reader.into_inner();
     let mut hashing = match lines.inner {
         Input::Plain(b) => b,
-        Input::Gzip(d) => d.into_inner(),
+        Input::Gzip(d) => (*d).into_inner(),
     };
     std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io_err)?;
     let hashing = hashing.into_inner();
@@ -349,7 +349,7 @@ fn choose_format<'c>(
             })
         })
         .collect();
-    fits.sort_by(|a, b| b.0.cmp(&a.0));
+    fits.sort_by_key(|f| std::cmp::Reverse(f.0));
     match fits.as_slice() {
         [] => Err(IngestError::invalid(
             location.at_line(line),
@@ -620,7 +620,8 @@ impl Read for Hashing<'_> {
 
 enum Input<'p> {
     Plain(BufReader<Hashing<'p>>),
-    Gzip(flate2::bufread::MultiGzDecoder<BufReader<Hashing<'p>>>),
+    // Boxed: the decoder's state is large, and there is one of these per read.
+    Gzip(Box<flate2::bufread::MultiGzDecoder<BufReader<Hashing<'p>>>>),
 }
 
 impl Read for Input<'_> {

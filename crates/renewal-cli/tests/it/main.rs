@@ -10,6 +10,7 @@ mod gaps;
 mod iod2025;
 mod map;
 mod population;
+mod postcodes;
 mod sample;
 mod targets;
 

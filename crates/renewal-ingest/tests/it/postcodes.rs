@@ -422,3 +422,31 @@ fn postcodes_a_line_longer_than_the_limit_is_refused() {
     let err = read(&write_file(dir.path(), "long.csv", text)).unwrap_err();
     assert!(err.to_string().contains("line 2 is longer than"), "{err}");
 }
+
+#[test]
+fn postcodes_a_truncated_gzip_is_an_error_naming_the_file() {
+    let dir = temp_dir();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut text = format!("{HEADER_2025}\n");
+    // 2,000 distinct postcodes, M1 0AA to M10 9ZA.
+    let letters = b"ABDEFGHJLNPQRSTUWXYZ";
+    for i in 0..2000 {
+        let pc = format!(
+            "M{} {}{}A",
+            1 + i / 200,
+            (i / 20) % 10,
+            char::from(letters[i % 20])
+        );
+        text.push_str(&format!(
+            "{pc},{pc},{pc},198001,,E08000003,E01033653,E01033653\n"
+        ));
+    }
+    enc.write_all(text.as_bytes()).unwrap();
+    let bytes = enc.finish().unwrap();
+    let path = dir.path().join("cut.csv.gz");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = read(&path).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("cut.csv.gz"), "{msg}");
+    assert!(msg.contains("gzip data is truncated or corrupt"), "{msg}");
+}

@@ -4,6 +4,7 @@
 mod ask;
 mod lm3;
 mod output;
+mod postcodes;
 mod progress;
 mod spend_ingest;
 
@@ -229,6 +230,9 @@ enum Ingest {
     /// Contract registers and supplier lists: one row per supplier (company number, else
     /// normalised name) with its postcode, into suppliers-<slug>.
     Suppliers(spend_ingest::SuppliersArgs),
+    /// The ONS Postcode Directory or NSPL (2024 or 2025 layout, or a column subset), CSV or
+    /// gzipped, streamed: postcode → district and LSOA (2011, 2021), terminated ones flagged.
+    Postcodes(postcodes::PostcodeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -642,6 +646,7 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
             vec![lm3::ingest(&catalog, args, &progress)?],
             args.publish.keep,
         ),
+        Ingest::Postcodes(args) => postcodes::drafts(&catalog, args, &progress)?,
         Ingest::Population(args) => {
             let options = renewal_ingest::PopulationOptions {
                 dataset: args.dataset.clone(),

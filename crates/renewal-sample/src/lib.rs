@@ -67,6 +67,7 @@ mod lookup;
 mod place;
 mod population;
 mod rng;
+mod spend;
 mod text;
 
 /// Number of LSOAs (2011) in England that IoD2019 ranks are out of.
@@ -213,6 +214,12 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
         files.extend(boundary_change(&place, spec.seed));
     }
     let readme = readme(spec, &place, &files, scope);
+    // The council's spending comes after the README is made, so the README (and every file
+    // before it) stays byte-identical; spend/README.txt describes these.
+    if scope == SampleScope::WithBoundaryChange {
+        let geo = geography2021::Geography21::build(&place);
+        files.extend(spend::files(&place, &geo, spec.seed));
+    }
     files.push(readme);
     files
 }

@@ -135,6 +135,11 @@ fn same_seed_same_bytes_other_seed_other_figures() {
             // The LM3 survey is the README's worked example: fixed figures.
             crate::lm3::SURVEY,
             crate::lm3::RESPEND,
+            // The council's register, its postcode directory and their README are fixed
+            // too: only the payments follow the seed.
+            crate::spend::REGISTER,
+            crate::spend::ONSPD,
+            crate::spend::README,
         ];
         if lookups.iter().any(|l| name == Path::new(l)) {
             assert!(bytes == other, "{name:?} should not depend on the seed");
@@ -173,10 +178,14 @@ fn report_lists_every_file_with_its_rows() {
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
-            // The 2019-geography files at the top, everything across the break in one folder.
+            // The 2019-geography files at the top, everything across the break in one folder,
+            // the council's spending in spend/ and its postcode directory in
+            // geography/postcodes/.
             let folder = f.path.parent().unwrap();
             if name.starts_with("spend/") {
                 assert_eq!(folder, out.join("spend"));
+            } else if name.starts_with("geography/") {
+                assert_eq!(folder, out.join("geography/postcodes"));
             } else if name.contains('/') {
                 assert_eq!(folder, out.join(BOUNDARY_CHANGE_DIR));
             } else {
@@ -263,6 +272,37 @@ fn report_lists_every_file_with_its_rows() {
         ])
         .map(|(n, r)| (n.to_owned(), r)),
     );
+    // Then the council's spending: payments per month depend on the seed (each checked
+    // against its file below), the register has 34 contracts, the directory 4 postcodes in
+    // each of the 80 LSOAs, one terminated and 9 beyond the sample.
+    let spend_rows: Vec<usize> = crate::spend::SPEND_FILES
+        .iter()
+        .map(|name| {
+            listed
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, r)| *r)
+                .unwrap_or_else(|| panic!("{name} not written"))
+        })
+        .collect();
+    expected.extend(
+        crate::spend::SPEND_FILES
+            .iter()
+            .zip(&spend_rows)
+            .map(|(n, r)| ((*n).to_owned(), *r)),
+    );
+    expected.extend(
+        [
+            (crate::spend::REGISTER, 34),
+            (crate::spend::ONSPD, 330),
+            (crate::spend::README, 0),
+        ]
+        .map(|(n, r)| (n.to_owned(), r)),
+    );
+    for (name, rows) in crate::spend::SPEND_FILES.iter().zip(&spend_rows) {
+        let text = std::fs::read_to_string(out.join(name)).unwrap();
+        assert_eq!(text.lines().count(), rows + 1, "{name}");
+    }
     expected.push(("README.txt".to_owned(), 0));
     assert_eq!(listed, expected);
     for (name, rows) in crime2024::CRIME.iter().zip(&crimes_2024) {
@@ -582,9 +622,12 @@ fn readme_says_fictional_and_names_the_seed() {
     assert!(text.contains("fictional sample files in the real published formats"));
     assert!(text.contains("`renewal sample` with seed 4242"));
     assert!(text.contains("--seed 4242"));
-    // Every file written is listed, the twelve crime months included.
+    // Every file written is listed, the twelve crime months included; the council's spending
+    // (spend/, geography/postcodes/) is described by spend/README.txt instead, so this README
+    // stays byte-identical.
     for output in outputs(&SampleSpec { seed: 4242 }, SampleScope::WithBoundaryChange) {
-        if output.name != "README.txt" {
+        let spending = output.name.starts_with("spend/") || output.name.starts_with("geography/");
+        if output.name != "README.txt" && !spending {
             assert!(text.contains(output.name), "{}", output.name);
         }
     }

@@ -21,6 +21,7 @@ mod indicator;
 pub mod lm3;
 pub mod period;
 pub mod population;
+pub mod postcodes;
 pub mod spend;
 
 pub use indicator::{
@@ -29,6 +30,7 @@ pub use indicator::{
 };
 pub use period::{Period, PeriodType};
 pub use population::{PopulationFormat, Sex};
+pub use postcodes::{PostcodeColumns, PostcodeField, PostcodeFormat};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -726,6 +728,8 @@ pub struct Catalog {
     pub population: Vec<(SchemaFile, PopulationFormat)>,
     /// `datasets/boundaries/`: GeoJSON boundary files of wards and LSOAs.
     pub boundaries: Vec<(SchemaFile, BoundaryFormat)>,
+    /// `datasets/postcodes/`: ONS postcode directory layouts.
+    pub postcodes: Vec<(SchemaFile, PostcodeFormat)>,
     pub indicators: Vec<(SchemaFile, IndicatorDef)>,
     /// `datasets/lm3/`: LM3 survey returns (supplier returns, re-spend returns).
     pub lm3: Vec<(SchemaFile, lm3::Lm3Format)>,
@@ -828,6 +832,13 @@ impl Catalog {
                     catalog.boundaries.push((file, format));
                     id
                 }
+                ["datasets", "postcodes", _] => {
+                    let format: PostcodeFormat = toml::from_str(&text).map_err(toml_err)?;
+                    format.check(&path)?;
+                    let id = format.id.clone();
+                    catalog.postcodes.push((file, format));
+                    id
+                }
                 ["datasets", "bridge", _] => {
                     let format: BridgeFormat = toml::from_str(&text).map_err(toml_err)?;
                     let id = format.id.clone();
@@ -911,7 +922,8 @@ impl Catalog {
             .chain(self.population.iter().map(|(f, _)| f))
             .chain(self.boundaries.iter().map(|(f, _)| f))
             .chain(self.lm3.iter().map(|(f, _)| f))
-            .chain(self.spend.files());
+            .chain(self.spend.files())
+            .chain(self.postcodes.iter().map(|(f, _)| f));
         files
             .into_iter()
             .find(|f| f.path == path)

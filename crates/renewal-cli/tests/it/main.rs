@@ -11,6 +11,7 @@ mod iod2025;
 mod lm3;
 mod map;
 mod population;
+mod postcodes;
 mod sample;
 mod spend;
 mod targets;

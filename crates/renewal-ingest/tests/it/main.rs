@@ -13,6 +13,7 @@ mod iod2025;
 mod lm3;
 mod observations;
 mod population;
+mod postcodes;
 mod real_data;
 mod spend;
 

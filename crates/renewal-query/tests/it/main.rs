@@ -8,6 +8,7 @@ mod bridging;
 mod cache;
 mod indicators;
 mod registry;
+mod spend;
 mod summary;
 
 use std::collections::BTreeMap;

@@ -4,6 +4,7 @@
 mod ask;
 mod output;
 mod progress;
+mod spend;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -80,6 +81,10 @@ enum Command {
     /// Custom neighbourhoods: named sets of LSOAs.
     #[command(subcommand)]
     Neighbourhood(ask::NeighbourhoodCommand),
+    /// Where public money lands: a body's payments by the supplier's place and IMD decile,
+    /// service, expense type, supplier and kind, per period or per year against a baseline.
+    #[command(subcommand)]
+    Spend(spend::SpendCommand),
     /// Serve the catalogue and questions over gRPC (and grpc-web) to partners.
     Serve(ServeArgs),
     /// Print the SHA-256 of an API key, as the keys file stores it.
@@ -450,6 +455,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Similar(args) => ask::similar(query_engine(&cli)?, args).await,
         Command::Map(args) => ask::map(query_engine(&cli)?, args).await,
         Command::Neighbourhood(command) => ask::neighbourhood(query_engine(&cli)?, command).await,
+        Command::Spend(command) => spend::run(query_engine(&cli)?, command).await,
         Command::Serve(args) => serve(&cli, args).await,
         Command::HashKey { key } => {
             let key = if key == "-" {

@@ -11,6 +11,7 @@ mod iod2025;
 mod map;
 mod population;
 mod sample;
+mod spend;
 mod targets;
 
 use std::path::{Path, PathBuf};

@@ -59,8 +59,14 @@ fn i64_column(batch: &RecordBatch, i: usize) -> Result<Vec<Option<i64>>> {
         .collect())
 }
 
-fn columns(batch: &RecordBatch, n: usize) -> Result<Vec<Vec<Option<String>>>> {
-    (0..n).map(|i| string_column(batch, i)).collect()
+/// The first `n` columns of `batch` as text, row by row.
+fn records(batch: &RecordBatch, n: usize) -> Result<Vec<Vec<Option<String>>>> {
+    let columns = (0..n)
+        .map(|i| string_column(batch, i))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((0..batch.num_rows())
+        .map(|r| columns.iter().map(|c| c[r].clone()).collect())
+        .collect())
 }
 
 /// The payments of `period`, in file order (source, line), so "first seen" is reproducible.
@@ -98,10 +104,10 @@ pub(crate) async fn payments(
         .await?;
     let mut out = Vec::new();
     for b in &batches {
-        let text = columns(b, 11)?;
+        let text = records(b, 11)?;
         let net = i64_column(b, 1)?;
-        for r in 0..b.num_rows() {
-            let cell = |c: usize| text[c][r].clone();
+        for (row, net) in text.iter().zip(net) {
+            let cell = |c: usize| row[c].clone();
             let place = || {
                 format!(
                     "{} line {}",
@@ -109,7 +115,7 @@ pub(crate) async fn payments(
                     cell(10).unwrap_or_default()
                 )
             };
-            let net_pence = net[r].ok_or_else(|| {
+            let net_pence = net.ok_or_else(|| {
                 QueryError::Precondition(format!(
                     "{} v{}: payment at {} has no net_pence",
                     manifest.dataset,
@@ -150,9 +156,8 @@ pub(crate) async fn suppliers(
         .await?;
     let mut out = Vec::new();
     for b in &batches {
-        let text = columns(b, 6)?;
-        for r in 0..b.num_rows() {
-            let cell = |c: usize| text[c][r].clone();
+        for row in records(b, 6)? {
+            let cell = |c: usize| row[c].clone();
             out.push(Supplier {
                 supplier_name: cell(0).unwrap_or_default(),
                 supplier_key: cell(1).unwrap_or_default(),
@@ -208,15 +213,14 @@ pub(crate) async fn places(
     let batches = ctx.sql(&sql).await?.collect().await?;
     let mut out = HashMap::new();
     for b in &batches {
-        let text = columns(b, 4)?;
-        for r in 0..b.num_rows() {
-            let Some(postcode) = text[0][r].clone() else {
+        for mut row in records(b, 4)? {
+            let Some(postcode) = row[0].take() else {
                 continue;
             };
             out.entry(postcode).or_insert_with(|| Place {
-                lad_code: text[1][r].clone(),
-                lsoa: text[2][r].clone(),
-                terminated: text[3][r].as_deref() == Some("true"),
+                lad_code: row[1].take(),
+                lsoa: row[2].take(),
+                terminated: row[3].as_deref() == Some("true"),
             });
         }
     }

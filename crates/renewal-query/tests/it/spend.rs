@@ -19,10 +19,10 @@
 //! | 11   | Eta Cleaning (unclassified)      | name            | M1 2BB → A, E01000003        | 6000      | Corporate  | Cleaning    |
 //! | 12   | Omega Traders Ltd (org)          | no match        | —                            | 3000      | Highways   | Materials   |
 //!
-//! Total 224020 = 100000 − 20000 + 50000 + 30000 + 20000 + 15000 + 7003 + 4017 + 9000 + 6000
-//! + 3000. Matched by number (2, 3, 5, 6, 7, 10) 154000; by name (4, 11) 56000; not matched
-//! (8, 9, 12) 14020. Not located 64020 = no match 14020 + no postcode 30000 + not in the
-//! directory 20000. Terminated postcode used: 15000 in 1 payment.
+//! Total 224020 (the sum of the net column, refund included). Matched by number (lines 2,
+//! 3, 5, 6, 7, 10) 154000; by name (4, 11) 56000; not matched (8, 9, 12) 14020. Not located
+//! 64020 = no match 14020, no postcode 30000 and not in the directory 20000. Terminated
+//! postcode used: 15000 in 1 payment.
 //!
 //! IMD (N = 100, deciles `ceil(rank/10)`): district A's LSOAs E01000001…E01000010 have ranks
 //! 41, 45, 52, 58, 63, 70, 77, 83, 90, 99 (national deciles 5, 5, 6, 6, 7, 7, 8, 9, 9, 10; local
@@ -514,10 +514,8 @@ async fn publish_wards(wh: &Warehouse) {
         ("E01000003", "E05000002", "Ward Two", "E08000001"),
         ("E01000011", "E05000003", "Ward Three", "E08000002"),
     ];
-    let col =
-        |f: &dyn Fn(&(&'static str, &'static str, &'static str, &'static str)) -> &'static str| {
-            text(rows.iter().map(|r| Some(f(r))).collect())
-        };
+    type Ward = (&'static str, &'static str, &'static str, &'static str);
+    let col = |f: &dyn Fn(&Ward) -> &'static str| text(rows.iter().map(|r| Some(f(r))).collect());
     let names = [
         "lsoa_code",
         "lsoa_name",

@@ -124,7 +124,8 @@ pub(crate) async fn payments(
                 ))
             })?;
             out.push(Payment {
-                body_area: cell(0),
+                // The column, else the dataset's own attribute (contract: both may carry it).
+                body_area: cell(0).or_else(|| manifest.attributes.get("body_area").cloned()),
                 net_pence,
                 supplier_name: cell(2).unwrap_or_default(),
                 supplier_key: cell(3).unwrap_or_default(),

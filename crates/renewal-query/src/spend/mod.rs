@@ -244,6 +244,8 @@ enum Status<'a> {
 /// Everything read once for a question: the register, the directory rows it needs, the IMD
 /// and ward lookup where the breakdown needs them.
 struct Context {
+    /// The payments dataset version every read of the question uses.
+    spend: Manifest,
     basis: BTreeMap<String, u64>,
     method: Vec<String>,
     fit: Fit,
@@ -794,7 +796,15 @@ async fn context(engine: &Engine, request: &SpendRequest, pins: &DatasetPins) ->
             }
         }
     }
+    if let Some(t) = spend.table("duplicates").filter(|t| t.rows > 0) {
+        notes.push(format!(
+            "payments left out of {} as repeats of a payment in an earlier file of the same \
+             ingest: {} (all periods; table duplicates)",
+            spend.dataset, t.rows
+        ));
+    }
     Ok(Context {
+        spend,
         basis,
         method,
         fit,
@@ -876,11 +886,19 @@ fn locate<'a>(ctx: &'a Context, payments: &'a [Payment]) -> Vec<Located<'a>> {
         .collect()
 }
 
-/// LSOA → local decile for each body district in the payments.
-fn local_maps(ctx: &Context, payments: &[Payment]) -> Result<HashMap<String, HashMap<String, u8>>> {
+/// LSOA → local decile for each body district in the payments, and a note for each district
+/// the IoD edition has no LSOAs in (an error when local deciles are the breakdown asked for).
+type LocalMaps = HashMap<String, HashMap<String, u8>>;
+
+fn local_maps(
+    ctx: &Context,
+    payments: &[Payment],
+    breakdown: Breakdown,
+) -> Result<(LocalMaps, Vec<String>)> {
     let mut out = HashMap::new();
+    let mut notes = Vec::new();
     let Some(imd) = &ctx.imd else {
-        return Ok(out);
+        return Ok((out, notes));
     };
     let areas: BTreeSet<&String> = payments
         .iter()
@@ -889,13 +907,19 @@ fn local_maps(ctx: &Context, payments: &[Payment]) -> Result<HashMap<String, Has
     for area in areas {
         let map = local_deciles(imd, area);
         if map.is_empty() {
-            return Err(QueryError::Precondition(format!(
-                "the IoD edition has no LSOAs in the body's district {area}, so no local deciles"
-            )));
+            let why = format!(
+                "the IoD edition has no LSOAs in the body's district {area} (its districts are \
+                 of its own vintage), so there are no local deciles"
+            );
+            if breakdown == Breakdown::LocalDecile {
+                return Err(QueryError::Precondition(why));
+            }
+            notes.push(why);
+            continue;
         }
         out.insert(area.clone(), map);
     }
-    Ok(out)
+    Ok((out, notes))
 }
 
 /// The notes every spend answer carries: how much was matched and located, and how.
@@ -1017,7 +1041,7 @@ fn breakdown_notes(
                      local deciles"
                         .into(),
                 );
-            } else {
+            } else if !local.is_empty() {
                 let locally = |max: u8| -> i64 {
                     located
                         .iter()
@@ -1086,8 +1110,8 @@ pub async fn spend_by_place(
     pins: &DatasetPins,
 ) -> Result<Answer> {
     let ctx = context(engine, request, pins).await?;
-    let spend = resolve(engine.warehouse(), &request.spend, pins).await?;
-    let payments = load::payments(&session(), engine.warehouse(), &spend, &request.period).await?;
+    let payments =
+        load::payments(&session(), engine.warehouse(), &ctx.spend, &request.period).await?;
     if payments.is_empty() {
         return Err(QueryError::NotFound(format!(
             "{} has no payments in {}",
@@ -1096,7 +1120,7 @@ pub async fn spend_by_place(
         )));
     }
     let located = locate(&ctx, &payments);
-    let local = local_maps(&ctx, &payments)?;
+    let (local, local_notes) = local_maps(&ctx, &payments, request.breakdown)?;
     let grouped = group_payments(&located, request.breakdown, &ctx, &local, None, request.top);
     let mut notes = location_notes(&located, &request.period.label());
     notes.extend(breakdown_notes(
@@ -1106,6 +1130,7 @@ pub async fn spend_by_place(
         &local,
         &grouped,
     ));
+    notes.extend(local_notes);
     notes.extend(ctx.notes.iter().cloned());
     let (schema, batches) = to_batches(&PLACE_COLUMNS, &rows(&grouped))?;
     Ok(Answer {
@@ -1141,7 +1166,6 @@ pub async fn spend_by_year(
         ));
     }
     let ctx = context(engine, request, pins).await?;
-    let spend = resolve(engine.warehouse(), &request.spend, pins).await?;
     let years: Vec<String> = (0..=baseline_years as i32)
         .rev()
         .map(|k| financial_year(start - k))
@@ -1152,7 +1176,7 @@ pub async fn spend_by_year(
         let payments = load::payments(
             &session(),
             engine.warehouse(),
-            &spend,
+            &ctx.spend,
             &Period::FinancialYear(fy.clone()),
         )
         .await?;
@@ -1172,7 +1196,7 @@ pub async fn spend_by_year(
     }
     let located: Vec<Vec<Located<'_>>> = per_year.iter().map(|p| locate(&ctx, p)).collect();
     let all: Vec<Payment> = per_year.iter().flatten().cloned().collect();
-    let local = local_maps(&ctx, &all)?;
+    let (local, local_notes) = local_maps(&ctx, &all, request.breakdown)?;
     let named: Option<HashSet<String>> = (request.breakdown == Breakdown::Supplier).then(|| {
         group_payments(
             &located[baseline_years],
@@ -1264,6 +1288,7 @@ pub async fn spend_by_year(
         &local,
         last,
     ));
+    notes.extend(local_notes);
     notes.extend(ctx.notes.iter().cloned());
     let (schema, batches) = to_batches(&YEAR_COLUMNS, &out)?;
     Ok(Answer {

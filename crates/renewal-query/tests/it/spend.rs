@@ -579,12 +579,27 @@ async fn fixture() -> Fixture {
     let early = payments_batch(&earlier_years(), "spend-2018-2021.csv");
     let late = payments_batch(&year_2021(), "spend-2021-22.csv");
     let payments = arrow::compute::concat_batches(&early.schema(), &[early, late]).unwrap();
+    // The later file repeated Alpha's first 2021-22 payment; the ingest kept it out of
+    // `payments` (it is in `duplicates`), so it must not count anywhere.
+    let again = payments_batch(&year_2021()[..1], "spend-2021-22-revised.csv");
+    let mut columns = again.columns().to_vec();
+    columns.push(text(vec![Some("spend-2021-22.csv")]));
+    columns.push(Arc::new(UInt64Array::from(vec![2])));
+    let mut fields: Vec<Field> = again
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("duplicate_of_source", DataType::Utf8, false));
+    fields.push(Field::new("duplicate_of_line", DataType::UInt64, false));
+    let duplicates = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
     publish(
         &wh,
         "spend-fictional-borough-council",
         "spend",
         &[("body_area", "E08000001")],
-        vec![("payments", payments)],
+        vec![("payments", payments), ("duplicates", duplicates)],
     )
     .await;
     publish(
@@ -708,6 +723,7 @@ async fn location_notes_report_every_share_in_pence() {
         "matched but no postcode 30000 pence (13.4%)",
         "postcode not in the directory 20000 pence (8.9%)",
         "terminated postcodes used (still located, flagged): 15000 pence (6.7%) in 1 payment",
+        "as repeats of a payment in an earlier file of the same ingest: 1 (all periods",
     ] {
         assert!(notes.contains(expected), "{expected:?} not in\n{notes}");
     }

@@ -682,6 +682,11 @@ impl YearRow {
     }
 }
 
+/// `1 payment`, `2 payments`.
+fn plural(n: i64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 fn share(part: i64, total: i64) -> Option<f64> {
     (total != 0).then(|| part as f64 / total as f64)
 }
@@ -941,8 +946,8 @@ fn location_notes(located: &[Located<'_>], period: &str) -> Vec<String> {
     let not_located = no_match + no_postcode + not_in;
     let mut notes = vec![
         format!(
-            "{period}: {} payments, {total} pence in all (net; refunds negative)",
-            located.len()
+            "{period}: {}, {total} pence in all (net; refunds negative)",
+            plural(located.len() as i64, "payment")
         ),
         format!(
             "matched to the register exactly (company number): {by_number} pence ({}); by name: \
@@ -963,10 +968,9 @@ fn location_notes(located: &[Located<'_>], period: &str) -> Vec<String> {
     ];
     if terminated_n > 0 {
         notes.push(format!(
-            "terminated postcodes used (still located, flagged): {terminated} pence ({}) in \
-             {terminated_n} payment{}",
+            "terminated postcodes used (still located, flagged): {terminated} pence ({}) in {}",
             pct(terminated, total),
-            if terminated_n == 1 { "" } else { "s" }
+            plural(terminated_n as i64, "payment")
         ));
     }
     notes
@@ -1072,12 +1076,11 @@ fn breakdown_notes(
     {
         let one = s.redacted == 0 && s.payees.len() == 1;
         notes.push(format!(
-            "{PRIVATE_PAYEES}: {} payments, {} pence; {} payees by name not known to be \
-             organisations and {} redacted payments are never named{}",
-            s.payments,
+            "{PRIVATE_PAYEES}: {}, {} pence, never named: {} not known to be organisations, {}{}",
+            plural(s.payments, "payment"),
             s.net_pence,
-            s.payees.len(),
-            s.redacted,
+            plural(s.payees.len() as i64, "payee"),
+            plural(s.redacted, "redacted payment"),
             if one {
                 "; this aggregate is a single payee's spend"
             } else {

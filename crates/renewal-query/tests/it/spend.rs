@@ -489,7 +489,8 @@ async fn publish(
 }
 
 /// The IoD fixture: ranks only (deciles follow from N = 100), LSOA → district pairs.
-async fn publish_imd(wh: &Warehouse) {
+/// (LSOA, district, IMD rank) of the fixture edition.
+fn imd_rows() -> Vec<(String, &'static str, f64)> {
     let a = [41.0, 45.0, 52.0, 58.0, 63.0, 70.0, 77.0, 83.0, 90.0, 99.0];
     let mut codes: Vec<(String, &str, f64)> = a
         .iter()
@@ -498,6 +499,11 @@ async fn publish_imd(wh: &Warehouse) {
         .collect();
     codes.push(("E01000011".into(), "E08000002", 3.0));
     codes.push(("E01000012".into(), "E08000002", 12.0));
+    codes
+}
+
+async fn publish_imd(wh: &Warehouse) {
+    let codes = imd_rows();
     let lads: Vec<(&str, &str)> = codes.iter().map(|(c, d, _)| (c.as_str(), *d)).collect();
     let cells: Vec<(&str, &str, &str, f64)> = codes
         .iter()
@@ -987,7 +993,10 @@ async fn supplier_breakdown_names_only_organisations() {
     assert_sums_to_total(&a, TOTAL);
     let notes = a.notes.join("\n");
     assert!(
-        notes.contains(&format!("{PRIVATE_PAYEES}: 2 payments, 11020 pence")),
+        notes.contains(&format!(
+            "{PRIVATE_PAYEES}: 2 payments, 11020 pence, never named: 1 payee not known to be \
+             organisations, 1 redacted payment"
+        )),
         "{notes}"
     );
     assert!(!notes.contains("single payee"), "{notes}");
@@ -1223,4 +1232,170 @@ async fn periods_and_breakdowns_parse_strictly() {
         Breakdown::LocalDecile
     );
     assert!("postcode".parse::<Breakdown>().is_err());
+}
+
+/// The fixture written as the plain CSV the Python reference reads, and its answer as
+/// (measure, group) → pence.
+fn python_reference() -> BTreeMap<(String, String), i64> {
+    let dir = renewal_test_support::temp_dir();
+    let opt = |v: Option<&str>| v.unwrap_or("").to_owned();
+    let mut payments =
+        String::from("financial_year,body_area,net_pence,supplier_key,company_number,payee\n");
+    for p in earlier_years().iter().chain(&year_2021()) {
+        payments.push_str(&format!(
+            "{},E08000001,{},{},{},{}\n",
+            p.fy,
+            p.pence,
+            p.key,
+            opt(p.number),
+            p.payee
+        ));
+    }
+    let mut suppliers = String::from("supplier_key,company_number,postcode\n");
+    for r in REGISTER {
+        suppliers.push_str(&format!("{},{},{}\n", r.1, opt(r.2), opt(r.4)));
+    }
+    let mut postcodes = String::from("postcode,lad_code,lsoa11,lsoa21,is_terminated\n");
+    for d in DIRECTORY {
+        postcodes.push_str(&format!(
+            "{},{},{},E01999999,{}\n",
+            d.0,
+            d.1,
+            d.2,
+            d.3.is_some()
+        ));
+    }
+    let mut iod = String::from("lsoa_code,lad_code,rank\n");
+    for (code, lad, rank) in imd_rows() {
+        iod.push_str(&format!("{code},{lad},{rank}\n"));
+    }
+    let write = |name: &str, text: &str| renewal_test_support::write_file(dir.path(), name, text);
+    let files = [
+        ("--payments", write("payments.csv", &payments)),
+        ("--suppliers", write("suppliers.csv", &suppliers)),
+        ("--postcodes", write("postcodes.csv", &postcodes)),
+        ("--iod", write("iod.csv", &iod)),
+    ];
+    let script = renewal_test_support::workspace_root().join("tests/reference/spend_reference.py");
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(&script);
+    for (flag, path) in &files {
+        cmd.arg(flag).arg(path);
+    }
+    cmd.args(["--national", "100", "--period", "2021-22"]);
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            ((f[0].to_owned(), f[1].to_owned()), f[2].parse().unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn decile_and_district_figures_agree_with_the_python_reference() {
+    let f = fixture().await;
+    let reference = python_reference();
+    let get = |m: &str, g: &str| {
+        reference
+            .get(&(m.to_owned(), g.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    };
+    // The group names of the rows that are not a decile or district, as the reference calls them.
+    let other = |name: &str| match name {
+        NOT_LOCATED => "not_located",
+        "no English or Welsh LSOA in the postcode directory" => "no_lsoa",
+        "LSOA not in the IoD edition" => "not_in_edition",
+        "outside the body's district" => "outside",
+        "no district in the postcode directory" => "no_district",
+        other => panic!("unexpected group {other:?}"),
+    };
+    for (breakdown, measure) in [
+        (Breakdown::Decile, "decile"),
+        (Breakdown::LocalDecile, "local"),
+        (Breakdown::District, "district"),
+    ] {
+        let a = place(&f, breakdown).await;
+        let mine: BTreeMap<String, i64> = rows(&a)
+            .into_iter()
+            .map(|r| (r.0.unwrap_or_else(|| other(&r.1).to_owned()), r.5))
+            .collect();
+        let theirs: BTreeMap<String, i64> = reference
+            .iter()
+            // The reference's district measure also totals inside and outside; those are
+            // compared with the `inside` column below, not as rows.
+            .filter(|((m, g), _)| {
+                m == measure && !(measure == "district" && (g == "inside" || g == "outside"))
+            })
+            .map(|((_, g), v)| (g.clone(), *v))
+            .collect();
+        assert_eq!(mine, theirs, "{measure}");
+        assert_eq!(mine.values().sum::<i64>(), get("total", ""));
+        let notes = a.notes.join("\n");
+        if breakdown == Breakdown::District {
+            let inside: i64 = rows(&a)
+                .iter()
+                .filter(|r| r.2 == Some(true))
+                .map(|r| r.5)
+                .sum();
+            let outside: i64 = rows(&a)
+                .iter()
+                .filter(|r| r.2 == Some(false))
+                .map(|r| r.5)
+                .sum();
+            assert_eq!(
+                (inside, outside),
+                (get("district", "inside"), get("district", "outside"))
+            );
+            for (label, value) in [
+                ("exactly (company number): ", get("matched", "number")),
+                ("by name: ", get("matched", "name")),
+                ("not matched: ", get("matched", "none")),
+                ("matched but no postcode ", get("located", "no_postcode")),
+                (
+                    "postcode not in the directory ",
+                    get("located", "not_in_directory"),
+                ),
+                ("flagged): ", get("terminated", "")),
+            ] {
+                assert!(
+                    notes.contains(&format!("{label}{value} pence")),
+                    "{label}{value}: {notes}"
+                );
+            }
+        } else {
+            for (label, value) in [
+                ("nationally: ", get("most_deprived", "national_10")),
+                (
+                    "ranked among themselves): ",
+                    get("most_deprived", "local_10"),
+                ),
+            ] {
+                assert!(
+                    notes.contains(&format!("{label}{value} pence")),
+                    "{label}{value}: {notes}"
+                );
+            }
+            for value in [
+                get("most_deprived", "national_20"),
+                get("most_deprived", "local_20"),
+            ] {
+                assert!(
+                    notes.contains(&format!("20%: {value} pence")),
+                    "{value}: {notes}"
+                );
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ mod iod2025;
 mod map;
 mod population;
 mod sample;
-mod spend;
+mod spend_questions;
 mod targets;
 
 use std::path::{Path, PathBuf};

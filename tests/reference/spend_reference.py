@@ -3,7 +3,8 @@
 
 Given a body's payments, its supplier register, a postcode directory and IMD ranks, all as
 plain CSV in the columns of the issue 16 table contract, recomputes for one financial year:
-where the money was matched and located, spend by the supplier's district (inside / outside
+where the money was matched (company number where payment and register both have one, else
+normalised name, unless both give numbers that differ; never a redacted payee) and located, spend by the supplier's district (inside / outside
 the body's own), by the national IMD decile of the supplier's LSOA and by its local decile
 (the body's own district's LSOAs ranked among themselves, ceil(10 r / n)), and the shares in
 the most deprived 10% and 20% nationally and locally.
@@ -110,8 +111,11 @@ def main():
                 supplier = register[first_number[p["company_number"]]]
                 out[("matched", "number")] += pence
             elif p["supplier_key"] in first_key:
-                supplier = register[first_key[p["supplier_key"]]]
-                out[("matched", "name")] += pence
+                candidate = register[first_key[p["supplier_key"]]]
+                # Both have a company number and they differ: another company of that name.
+                if blank(p["company_number"]) or blank(candidate["company_number"]):
+                    supplier = candidate
+                    out[("matched", "name")] += pence
         if supplier is None:
             out[("matched", "none")] += pence
             status = "no_match"

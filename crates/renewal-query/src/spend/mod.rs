@@ -4,6 +4,10 @@
 //! supplier and kind of payee, for a period ([`spend_by_place`]) or per financial year against a
 //! baseline of earlier years ([`spend_by_year`]).
 //!
+//! A payment's supplier is the register identity with the payment's company number; failing
+//! that, the first identity with its normalised name (`supplier_key`), unless both give a
+//! company number and they differ; a redacted payee is never matched.
+//!
 //! Three rules hold for every answer:
 //! - **Nothing is silently dropped.** A payment whose supplier cannot be located lands in a
 //!   `not located` row, so a breakdown's rows always sum to the period's total, in integer
@@ -273,6 +277,12 @@ impl Context {
             return Match::Number(*i);
         }
         match self.by_key.get(&p.supplier_key) {
+            // Both give a company number and they differ: two companies sharing a name.
+            Some(i)
+                if p.company_number.is_some() && self.suppliers[*i].company_number.is_some() =>
+            {
+                Match::None
+            }
             Some(i) => Match::Name(*i),
             None => Match::None,
         }
@@ -1300,4 +1310,81 @@ pub async fn spend_by_year(
         basis: answer_basis(&ctx),
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn supplier(key: &str, number: Option<&str>) -> Supplier {
+        Supplier {
+            supplier_name: key.into(),
+            supplier_key: key.into(),
+            company_number: number.map(String::from),
+            charity_number: None,
+            postcode: None,
+            sme: None,
+        }
+    }
+
+    fn payment(key: &str, number: Option<&str>, payee: &str) -> Payment {
+        Payment {
+            body_area: None,
+            net_pence: 1,
+            supplier_name: key.into(),
+            supplier_key: key.into(),
+            company_number: number.map(String::from),
+            charity_number: None,
+            service_area: None,
+            expense_type: None,
+            payee: payee.into(),
+        }
+    }
+
+    #[test]
+    fn company_number_first_then_name_unless_the_numbers_disagree() {
+        let suppliers = vec![
+            supplier("acme", Some("00000001")),
+            supplier("bravo", None),
+            supplier("acme", Some("00000002")),
+        ];
+        let ctx = Context {
+            spend: serde_json::from_str(
+                r#"{"manifest_format": 1, "dataset": "spend-x", "version": 1, "kind": "spend",
+                    "vintage": {}, "attributes": {}, "sources": [], "schemas": [], "tables": [],
+                    "fingerprint": "", "created_at": "2026-01-01T00:00:00Z", "program": "test"}"#,
+            )
+            .unwrap(),
+            basis: BTreeMap::new(),
+            method: vec![],
+            fit: Fit::Exact,
+            by_number: HashMap::from([("00000001".into(), 0), ("00000002".into(), 2)]),
+            by_key: HashMap::from([("acme".into(), 0), ("bravo".into(), 1)]),
+            suppliers,
+            places: HashMap::new(),
+            imd: None,
+            wards: HashMap::new(),
+            notes: vec![],
+        };
+        let check = |p: Payment, want: Match| assert_eq!(ctx.matched(&p), want);
+        // The number wins over the name, even when the name's first identity differs.
+        check(
+            payment("acme", Some("00000002"), "organisation"),
+            Match::Number(2),
+        );
+        // No number on the payment: by name, the first identity with that key.
+        check(payment("acme", None, "organisation"), Match::Name(0));
+        // A number the register does not know, and the name's identity has another one.
+        check(
+            payment("acme", Some("00000009"), "organisation"),
+            Match::None,
+        );
+        // A number the register does not know, and the name's identity has none: by name.
+        check(
+            payment("bravo", Some("00000009"), "organisation"),
+            Match::Name(1),
+        );
+        // A redacted payee is never matched, whatever its text.
+        check(payment("bravo", None, "redacted"), Match::None);
+    }
 }

@@ -6,6 +6,7 @@ mod lm3;
 mod output;
 mod postcodes;
 mod progress;
+mod spend;
 mod spend_ingest;
 
 use std::io::Write;
@@ -86,6 +87,10 @@ enum Command {
     /// Custom neighbourhoods: named sets of LSOAs.
     #[command(subcommand)]
     Neighbourhood(ask::NeighbourhoodCommand),
+    /// Where public money lands: a body's payments by the supplier's place and IMD decile,
+    /// service, expense type, supplier and kind, per period or per year against a baseline.
+    #[command(subcommand)]
+    Spend(spend::SpendCommand),
     /// Serve the catalogue and questions over gRPC (and grpc-web) to partners.
     Serve(ServeArgs),
     /// Print the SHA-256 of an API key, as the keys file stores it.
@@ -478,6 +483,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Map(args) => ask::map(query_engine(&cli)?, args).await,
         Command::Lm3(args) => lm3::lm3(&open_warehouse(&cli)?, args).await,
         Command::Neighbourhood(command) => ask::neighbourhood(query_engine(&cli)?, command).await,
+        Command::Spend(command) => spend::run(query_engine(&cli)?, command).await,
         Command::Serve(args) => serve(&cli, args).await,
         Command::HashKey { key } => {
             let key = if key == "-" {

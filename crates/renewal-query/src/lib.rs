@@ -21,6 +21,7 @@ mod priority;
 mod profile;
 mod questions;
 pub mod render;
+pub mod spend;
 mod store;
 mod summary;
 mod tables;

@@ -14,6 +14,7 @@ mod population;
 mod postcodes;
 mod sample;
 mod spend;
+mod spend_questions;
 mod targets;
 
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@ mod cache;
 mod indicators;
 mod lm3;
 mod registry;
+mod spend;
 mod summary;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
 //! Renewal's gRPC service: the query engine for partners (LSP analysts, ETL jobs, dashboards).
 //!
-//! - Services `renewal.v1.Catalogue` and `renewal.v1.Analysis` (proto/renewal/v1/), plus the
+//! - Services `renewal.v1.Catalogue`, `renewal.v1.Analysis` and `renewal.v1.Spend`
+//!   (proto/renewal/v1/; the last in module `spend`), plus the
 //!   standard health service and server reflection (v1), so grpcurl-style tools work without
 //!   the .proto files. grpc-web is accepted on the same port, with CORS as configured.
 //! - Bearer API keys (hashed at rest, constant-time compare) carry scopes: authorities,
@@ -35,6 +36,7 @@ pub mod http;
 pub mod limits;
 mod metrics;
 mod service;
+mod spend;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -376,7 +378,11 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         pb::catalogue_server::CatalogueServer::new(service::CatalogueService(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
-    let analysis = pb::analysis_server::AnalysisServer::new(service::AnalysisService(state))
+    let analysis =
+        pb::analysis_server::AnalysisServer::new(service::AnalysisService(state.clone()))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
+    let spend = pb::spend_server::SpendServer::new(spend::SpendService(state))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
 
@@ -386,6 +392,9 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         .await;
     health_reporter
         .set_serving::<pb::analysis_server::AnalysisServer<service::AnalysisService>>()
+        .await;
+    health_reporter
+        .set_serving::<pb::spend_server::SpendServer<spend::SpendService>>()
         .await;
     // Both reflection versions: grpcurl and Postman speak v1, Python's grpcio-reflection v1alpha.
     let reflection = || {
@@ -451,6 +460,7 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         .add_service(reflection_v1alpha)
         .add_service(InterceptedService::new(catalogue, authenticate.clone()))
         .add_service(InterceptedService::new(analysis, authenticate.clone()))
+        .add_service(InterceptedService::new(spend, authenticate.clone()))
         .add_service(InterceptedService::new(
             arrow_flight::flight_service_server::FlightServiceServer::new(flight_sql)
                 .max_decoding_message_size(max)

@@ -72,7 +72,7 @@ pub fn to_status(e: QueryError) -> Status {
     }
 }
 
-fn partner<T>(request: &Request<T>) -> Result<Partner, Status> {
+pub(crate) fn partner<T>(request: &Request<T>) -> Result<Partner, Status> {
     request
         .extensions()
         .get::<Partner>()
@@ -92,14 +92,14 @@ fn writer<T>(request: &Request<T>, what: &str) -> Result<Partner, Status> {
     Ok(p)
 }
 
-fn required(field: &str, value: &str) -> Result<(), Status> {
+pub(crate) fn required(field: &str, value: &str) -> Result<(), Status> {
     if value.trim().is_empty() {
         return Err(Status::invalid_argument(format!("{field}: required")));
     }
     Ok(())
 }
 
-fn scope(s: Option<pb::Scope>) -> Result<Scope, Status> {
+pub(crate) fn scope(s: Option<pb::Scope>) -> Result<Scope, Status> {
     let s = s.unwrap_or_default();
     let ward_vintage = if s.ward_vintage.is_empty() {
         None
@@ -328,7 +328,7 @@ pub(crate) async fn list_vintages(state: &State, p: &Partner) -> Result<Answer, 
 }
 
 /// An answer as the gRPC table stream.
-fn stream(answer: Result<Answer, Status>) -> Result<Response<ChunkStream>, Status> {
+pub(crate) fn stream(answer: Result<Answer, Status>) -> Result<Response<ChunkStream>, Status> {
     let chunks = convert::chunks(&answer?).map_err(|e| Status::internal(e.to_string()))?;
     Ok(Response::new(Box::pin(tokio_stream::iter(
         chunks.into_iter().map(Ok),

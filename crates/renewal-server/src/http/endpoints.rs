@@ -344,3 +344,68 @@ pub(super) async fn similar(parts: Parts) -> Response {
     )
     .await
 }
+
+fn spend_request(q: SpendParams, scope: pb::Scope) -> Result<pb::SpendRequest, ApiError> {
+    Ok(pb::SpendRequest {
+        spend: text(q.spend),
+        suppliers: text(q.suppliers),
+        postcodes: text(q.postcodes),
+        period: text(q.period),
+        by: text(q.by),
+        top: parse_number("top", q.top.as_deref())?.unwrap_or(0),
+        edition: text(q.edition),
+        baseline_years: parse_number("baseline_years", q.baseline_years.as_deref())?.unwrap_or(0),
+        scope: Some(scope),
+    })
+}
+
+pub(super) async fn spend(parts: Parts) -> Response {
+    respond(
+        parts,
+        true,
+        "spend",
+        |feed, p, q: SpendParams, scope| async move {
+            if q.baseline_years.is_some() {
+                return Err(bad(
+                    "baseline_years: only /api/v1/spend-years takes a baseline",
+                ));
+            }
+            let r = spend_request(q, scope)?;
+            Ok(crate::spend::spend_by_place(&feed.state, &p, r).await?)
+        },
+    )
+    .await
+}
+
+pub(super) async fn spend_years(parts: Parts) -> Response {
+    respond(
+        parts,
+        true,
+        "spend-years",
+        |feed, p, q: SpendParams, scope| async move {
+            let r = spend_request(q, scope)?;
+            Ok(crate::spend::spend_by_year(&feed.state, &p, r).await?)
+        },
+    )
+    .await
+}
+
+pub(super) async fn lm3(parts: Parts) -> Response {
+    respond(
+        parts,
+        true,
+        "lm3",
+        |feed, p, q: Lm3Params, scope| async move {
+            let r = pb::LocalMultiplierRequest {
+                survey: text(q.survey),
+                round2_staff_proxy: text(q.round2_staff_proxy),
+                round2_supplier_proxy: text(q.round2_supplier_proxy),
+                staff_respend_proxy: text(q.staff_respend_proxy),
+                supplier_respend_proxy: text(q.supplier_respend_proxy),
+                scope: Some(scope),
+            };
+            Ok(crate::spend::local_multiplier(&feed.state, &p, r).await?)
+        },
+    )
+    .await
+}

@@ -36,7 +36,7 @@ macro_rules! feed_path {
             summary = $summary,
             params(CommonParams, $($scope,)? $params),
             responses(
-                (status = 200, description = "The answer: JSON (default) or the CLI's CSV",
+                (status = 200, description = "The answer: JSON (default), the CLI's CSV, or its XLSX workbook",
                     body = AnswerDocument, content_type = "application/json",
                     headers(
                         ("ETag" = String, description = "Changes when the data, scope or request do"),
@@ -156,6 +156,27 @@ feed_path!(
     ScopeParams
 );
 feed_path!(
+    doc_spend,
+    "/api/v1/spend",
+    "A paying body's spend in one period by the place, deprivation or kind of its suppliers (SpendByPlace); only organisations are named",
+    SpendParams,
+    ScopeParams
+);
+feed_path!(
+    doc_spend_years,
+    "/api/v1/spend-years",
+    "The spend breakdown per financial year, with a baseline of the preceding years and the change against it (SpendByYear)",
+    SpendParams,
+    ScopeParams
+);
+feed_path!(
+    doc_lm3,
+    "/api/v1/lm3",
+    "Local Multiplier 3 from a supplier survey, with response rates and proxies (LocalMultiplier)",
+    Lm3Params,
+    ScopeParams
+);
+feed_path!(
     doc_similar,
     "/api/v1/similar",
     "The areas most similar to one area (MostSimilar)",
@@ -194,7 +215,8 @@ impl utoipa::Modify for Security {
     ),
     paths(
         doc_datasets, doc_indicators, doc_vintages, doc_areas, doc_gap, doc_map, doc_gap_vs_england, doc_versus,
-        doc_trend, doc_target_status, doc_priority, doc_profile, doc_similar
+        doc_trend, doc_target_status, doc_priority, doc_profile, doc_similar, doc_spend,
+        doc_spend_years, doc_lm3
     ),
     components(schemas(AnswerDocument, ErrorDocument, Format, LevelParam, BenchmarkParam)),
     modifiers(&Security)

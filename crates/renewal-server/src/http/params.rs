@@ -224,6 +224,55 @@ pub struct SimilarParams {
     pub(super) k: Option<String>,
 }
 
+/// `GET /api/v1/spend` (SpendByPlace) and `GET /api/v1/spend-years` (SpendByYear).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SpendParams {
+    /// The payments dataset (`spend-…`).
+    #[param(required = true)]
+    pub(super) spend: Option<String>,
+    /// The supplier register dataset (`suppliers-…`).
+    #[param(required = true)]
+    pub(super) suppliers: Option<String>,
+    /// The postcode directory dataset (default `postcodes`).
+    pub(super) postcodes: Option<String>,
+    /// A financial year (`2021-22`) or dates (`2021-04-01..2021-09-30`, inclusive).
+    #[param(required = true)]
+    pub(super) period: Option<String>,
+    /// `district`, `ward`, `lsoa`, `decile`, `local-decile`, `service`, `expense`, `supplier`
+    /// or `kind`.
+    #[param(required = true)]
+    pub(super) by: Option<String>,
+    /// Organisations named by the `supplier` breakdown (default 20).
+    #[param(value_type = Option<u32>)]
+    pub(super) top: Option<String>,
+    /// IoD edition placing suppliers (default: the default edition).
+    pub(super) edition: Option<String>,
+    /// `/api/v1/spend-years` only: financial years before `period` in the baseline (default 3).
+    #[param(value_type = Option<u32>)]
+    pub(super) baseline_years: Option<String>,
+}
+
+/// `GET /api/v1/lm3` (LocalMultiplier).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Lm3Params {
+    /// The survey dataset (`lm3-…`).
+    #[param(required = true)]
+    pub(super) survey: Option<String>,
+    /// Round 2 proxies (decimal shares, both or neither), needed only when no supplier
+    /// responded.
+    pub(super) round2_staff_proxy: Option<String>,
+    /// See `round2_staff_proxy`.
+    pub(super) round2_supplier_proxy: Option<String>,
+    /// Round 3 proxy for staff, needed only when no staff responded.
+    pub(super) staff_respend_proxy: Option<String>,
+    /// Round 3 proxy for local suppliers, needed only when none responded.
+    pub(super) supplier_respend_proxy: Option<String>,
+}
+
 /// `GET /api/v1/map`: the gap question as GeoJSON.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

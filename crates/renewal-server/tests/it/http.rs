@@ -55,7 +55,7 @@ pub async fn get(running: &Running, path_and_query: &str, headers: &[(&str, &str
     .unwrap()
 }
 
-fn bearer(key: &str) -> String {
+pub fn bearer(key: &str) -> String {
     format!("Bearer {key}")
 }
 
@@ -90,7 +90,7 @@ fn cell(v: &Option<pb::cell::Value>) -> Value {
 
 /// The JSON document's rows equal the gRPC table's, cell by cell (numbers compared as the
 /// doubles both carry), and its basis names the same dataset versions.
-fn assert_same_rows(what: &str, doc: &Value, table: &Table) {
+pub fn assert_same_rows(what: &str, doc: &Value, table: &Table) {
     let rows = doc["rows"]
         .as_array()
         .unwrap_or_else(|| panic!("{what}: no rows"));
@@ -119,7 +119,7 @@ fn assert_same_rows(what: &str, doc: &Value, table: &Table) {
 }
 
 /// The CSV's header is exactly the answer's columns (the CLI's), with one line per row.
-fn assert_csv(what: &str, reply: &Reply, table: &Table) {
+pub fn assert_csv(what: &str, reply: &Reply, table: &Table) {
     assert_eq!(reply.status, 200, "{what}: {}", reply.body);
     assert_eq!(
         reply.header("content-type"),

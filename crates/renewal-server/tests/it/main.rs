@@ -30,6 +30,7 @@ mod http_xlsx;
 mod overload;
 mod registrations;
 mod revocation;
+mod spend;
 
 pub const FULL_KEY: &str = "full-access-key";
 pub const VALE_KEY: &str = "vale-only-key";

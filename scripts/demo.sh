@@ -79,6 +79,20 @@ echo "== IoD2025's most deprived neighbourhoods against the rest (imd-decile<=2 
 renewal versus --indicator crime-all --authority E08999001 --select 'imd2025-decile<=2' \
     "${WEIGHTS[@]}" --format table
 
+echo "== Where Renewal Vale Council's money lands: its payments over £500 (Salford's layout),"
+echo "   its contract register (suppliers' postcodes) and the ONS Postcode Directory"
+renewal ingest spend --body-area E08999001 "$SAMPLE"/spend/renewal_vale_spend_over_500_*.csv
+renewal ingest suppliers --dataset renewal-vale-council "$SAMPLE"/spend/renewal_vale_contract_register.csv
+renewal ingest postcodes "$SAMPLE"/geography/postcodes/renewal_sample_onspd.csv
+SPEND=(--spend spend-renewal-vale-council --suppliers suppliers-renewal-vale-council)
+echo "== 2023-24 spend by the IMD decile of the supplier's neighbourhood (only organisations are named)"
+renewal spend place "${SPEND[@]}" --period 2023-24 --by decile --format table
+echo "== ... inside and outside the council's own district, against the two years before"
+renewal spend years "${SPEND[@]}" --period 2023-24 --by district --baseline 2 --format table
+echo "== Local Multiplier 3 from the council's supplier survey"
+renewal ingest lm3-survey --body-area E08999001 "$SAMPLE"/spend/renewal_vale_lm3_*.csv
+renewal lm3 --dataset lm3-renewal-vale --format table
+
 ADDR="${RENEWAL_ADDR:-127.0.0.1:50051}"
 echo "== serving the warehouse over gRPC on $ADDR (development mode: loopback, no keys)."
 echo "   Try: grpcurl -plaintext $ADDR list    (Ctrl-C stops the server)"

@@ -4,12 +4,13 @@
 //!
 //! Rounding, per row (the row's `unit` column, when the answer has one, says what its
 //! figures measure):
-//! - counts (`numerator`, `denominator`, `payments`, … columns): whole numbers as integers,
-//!   apportioned ones to 1 dp;
+//! - counts and money (`numerator`, `denominator`, `payments`, `…_pence`, … columns): whole
+//!   numbers as integers, others (apportioned counts, mean pence) to 1 dp;
 //! - a percentage (`%`) or a rate per N (`per 1,000 residents`): 1 dp, confidence limits and
 //!   gaps alike;
 //! - a score, and figures without a unit: 2 dp;
-//! - shares and ratios: 3 dp; p-values: 4 dp.
+//! - shares, ratios and rates (`share`, `ratio`, `response_rate_by_count`): 3 dp; percentages
+//!   named as such (`change_pct`): 1 dp; p-values: 4 dp.
 
 use std::sync::Arc;
 
@@ -26,22 +27,31 @@ pub fn table(batches: &[RecordBatch]) -> Result<String, RenderError> {
 
 /// Decimal places for column `name` in a row whose unit is `unit`; `None`: a count.
 fn places(name: &str, unit: Option<&str>) -> Option<usize> {
-    const COUNTS: [&str; 6] = [
+    const COUNTS: [&str; 7] = [
         "numerator",
         "denominator",
         "population",
         "payments",
+        "pence",
         "count",
         "areas",
     ];
-    if COUNTS.iter().any(|c| name.contains(c)) {
-        return None;
-    }
     if name.contains("p_value") {
         return Some(4);
     }
-    if name.contains("share") || name.contains("ratio") || name == "distance" {
+    // Proportions first: `response_rate_by_count` is a rate, not a count.
+    if name.contains("share")
+        || name.contains("ratio")
+        || name.contains("rate")
+        || name == "distance"
+    {
         return Some(3);
+    }
+    if name.contains("pct") || name.contains("percent") {
+        return Some(1);
+    }
+    if COUNTS.iter().any(|c| name.contains(c)) {
+        return None;
     }
     match unit.map(str::trim) {
         Some("%") => Some(1),
@@ -107,6 +117,8 @@ mod tests {
             Field::new("lower_95", DataType::Float64, true),
             Field::new("numerator", DataType::Float64, true),
             Field::new("ratio", DataType::Float64, true),
+            Field::new("response_rate_by_count", DataType::Float64, true),
+            Field::new("baseline_pence", DataType::Float64, true),
         ]));
         RecordBatch::try_new(
             schema,
@@ -136,13 +148,21 @@ mod tests {
                     Some(3.0),
                 ])),
                 Arc::new(Float64Array::from(vec![Some(1.23456), None, None, None])),
+                Arc::new(Float64Array::from(vec![Some(0.8), None, None, None])),
+                Arc::new(Float64Array::from(vec![
+                    Some(43766029.0),
+                    Some(127521709.5),
+                    None,
+                    None,
+                ])),
             ],
         )
         .unwrap()
     }
 
-    /// Percentages and rates to 1 dp, scores to 2, whole counts as integers, an apportioned
-    /// count to 1 dp, ratios to 3; an empty cell stays empty; no "-0.00".
+    /// Percentages and rates per N to 1 dp, scores to 2, whole counts and pence as integers,
+    /// an apportioned count or a mean of pence to 1 dp, ratios and response rates to 3; an
+    /// empty cell stays empty; no "-0.00".
     #[test]
     fn figures_are_rounded_by_unit() {
         let text = table(&[batch()]).unwrap();
@@ -160,10 +180,10 @@ mod tests {
         assert_eq!(
             rows,
             vec![
-                vec!["%", "12.3", "10.1", "410", "1.235"],
-                vec!["per 1,000 residents", "81.3", "", "12.3", ""],
-                vec!["score", "27.46", "1.00", "", ""],
-                vec!["", "0.00", "2.00", "3", ""],
+                vec!["%", "12.3", "10.1", "410", "1.235", "0.800", "43766029"],
+                vec!["per 1,000 residents", "81.3", "", "12.3", "", "", "127521709.5"],
+                vec!["score", "27.46", "1.00", "", "", "", ""],
+                vec!["", "0.00", "2.00", "3", "", "", ""],
             ]
         );
     }

@@ -128,19 +128,27 @@ impl SpendColumns {
     }
 }
 
+/// How many of `declared` fields and `recognise` headers a file with `headers` has, or `None`
+/// when one is missing: the score of both spend and supplier formats.
+fn score(
+    declared: &[(&'static str, &Headers)],
+    recognise: &[String],
+    headers: &[String],
+) -> Option<usize> {
+    let all = declared
+        .iter()
+        .all(|(_, h)| find_header(headers, h).is_some())
+        && recognise
+            .iter()
+            .all(|r| find_header(headers, std::slice::from_ref(r)).is_some());
+    all.then_some(declared.len() + recognise.len())
+}
+
 impl SpendFormat {
     /// How many declared fields a file with these headers has, or `None` when one is missing
     /// (the format does not read the file). More fields found is a closer match.
     pub fn score(&self, headers: &[String]) -> Option<usize> {
-        let declared = self.columns.declared();
-        let all = declared
-            .iter()
-            .all(|(_, h)| find_header(headers, h).is_some())
-            && self
-                .recognise
-                .iter()
-                .all(|r| find_header(headers, std::slice::from_ref(r)).is_some());
-        all.then_some(declared.len() + self.recognise.len())
+        score(&self.columns.declared(), &self.recognise, headers)
     }
 
     fn check(&self, file: &str) -> Result<(), SchemaError> {
@@ -245,15 +253,7 @@ pub struct SupplierFormat {
 impl SupplierFormat {
     /// As [`SpendFormat::score`].
     pub fn score(&self, headers: &[String]) -> Option<usize> {
-        let declared = self.columns.declared();
-        let all = declared
-            .iter()
-            .all(|(_, h)| find_header(headers, h).is_some())
-            && self
-                .recognise
-                .iter()
-                .all(|r| find_header(headers, std::slice::from_ref(r)).is_some());
-        all.then_some(declared.len() + self.recognise.len())
+        score(&self.columns.declared(), &self.recognise, headers)
     }
 
     /// `Some(true)` / `Some(false)` for a declared yes / no value, else `None`.

@@ -188,27 +188,76 @@ fn parse_date(text: &str, style: DateStyle) -> std::result::Result<chrono::Naive
     }
 }
 
-/// The format reading a table with these headers: the one matching the most declared fields.
-fn choose_format<'c>(
-    catalog: &'c Catalog,
+/// Of `formats` (schema file, format, its score for these headers), the one matching the most
+/// declared fields; a tie at the top is an error naming the tied formats.
+fn best_format<'c, F: HasId>(
     table: &TextTable,
-    headers: &[String],
-) -> Result<Option<(&'c renewal_schema::SchemaFile, &'c SpendFormat)>> {
-    let mut scored: Vec<(usize, &renewal_schema::SchemaFile, &SpendFormat)> = catalog
-        .spend
-        .spend
-        .iter()
-        .filter_map(|(file, f)| f.score(headers).map(|s| (s, file, f)))
+    formats: impl Iterator<Item = (Option<usize>, &'c renewal_schema::SchemaFile, &'c F)>,
+) -> Result<Option<(&'c renewal_schema::SchemaFile, &'c F)>> {
+    let mut scored: Vec<(usize, &renewal_schema::SchemaFile, &F)> = formats
+        .filter_map(|(score, file, f)| score.map(|s| (s, file, f)))
         .collect();
     scored.sort_by_key(|s| std::cmp::Reverse(s.0));
     match scored.as_slice() {
         [] => Ok(None),
         [(a, ..), (b, ..), ..] if a == b => Err(crate::source::ambiguous_formats(
             table,
-            scored.iter().filter(|s| s.0 == *a).map(|s| s.2.id.as_str()),
+            scored.iter().filter(|s| s.0 == *a).map(|s| s.2.id()),
         )),
         [(_, file, format), ..] => Ok(Some((file, format))),
     }
+}
+
+/// A spend or supplier format's id, for the tie and "not a known layout" messages.
+pub(super) trait HasId {
+    fn id(&self) -> &str;
+}
+
+impl HasId for SpendFormat {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for renewal_schema::spend::SupplierFormat {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// The first table of `source` that one of `formats` reads, with its cleaned headers and the
+/// best format for it ([`best_format`]); otherwise an error at line 1 saying what the file is
+/// not (`what`), its header, and the known formats under `dir` of data-schemas.
+pub(super) fn first_known<'t, 'c, F: HasId>(
+    source_name: &str,
+    tables: &'t [TextTable],
+    formats: &'c [(renewal_schema::SchemaFile, F)],
+    score: impl Fn(&F, &[String]) -> Option<usize>,
+    what: &str,
+    dir: &str,
+) -> Result<(
+    &'t TextTable,
+    Vec<String>,
+    (&'c renewal_schema::SchemaFile, &'c F),
+)> {
+    for table in tables {
+        let headers = clean_headers(table);
+        let candidates = formats
+            .iter()
+            .map(|(file, f)| (score(f, &headers), file, f));
+        if let Some(found) = best_format(table, candidates)? {
+            return Ok((table, headers, found));
+        }
+    }
+    let known: Vec<&str> = formats.iter().map(|(_, f)| f.id()).collect();
+    Err(IngestError::invalid(
+        Location::file(source_name).at_line(1),
+        format!(
+            "not a known {what} (header {:?}); known: {} in data-schemas/datasets/{dir}/",
+            tables.first().map(clean_headers).unwrap_or_default(),
+            known.join(", ")
+        ),
+    ))
 }
 
 /// Reads spend-over-£500 files of one paying body into dataset `spend-<slug>`.
@@ -247,30 +296,14 @@ pub fn read_spend(
     for (index, source) in sources.into_iter().enumerate() {
         progress.start_file(&source.name, source.bytes.len() as u64);
         let tables = read_tables_with_shape(&source, Shape::TrailingEmpty, progress)?;
-        let mut chosen = None;
-        for table in &tables {
-            let headers = clean_headers(table);
-            if let Some(found) = choose_format(catalog, table, &headers)? {
-                chosen = Some((table, headers, found));
-                break;
-            }
-        }
-        let Some((table, headers, (schema_file, format))) = chosen else {
-            let known: Vec<&str> = catalog
-                .spend
-                .spend
-                .iter()
-                .map(|(_, f)| f.id.as_str())
-                .collect();
-            return Err(IngestError::invalid(
-                Location::file(&source.name).at_line(1),
-                format!(
-                    "not a known spend layout (header {:?}); known: {} in data-schemas/datasets/spend/",
-                    tables.first().map(clean_headers).unwrap_or_default(),
-                    known.join(", ")
-                ),
-            ));
-        };
+        let (table, headers, (schema_file, format)) = first_known(
+            &source.name,
+            &tables,
+            &catalog.spend.spend,
+            SpendFormat::score,
+            "spend layout",
+            "spend",
+        )?;
         schemas.insert(
             schema_file.path.clone(),
             SchemaRef {

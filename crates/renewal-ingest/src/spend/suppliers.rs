@@ -11,11 +11,11 @@ use renewal_schema::spend::{SupplierFormat, find_header};
 use renewal_warehouse::{Draft, DraftTable, SchemaRef};
 
 use super::normal::{self, Number};
-use super::{clean_headers, dataset_id, payee_rules, read_sources};
+use super::{dataset_id, first_known, payee_rules, read_sources};
 use crate::error::{IngestError, Location, Result};
 use crate::frame::{text_column, to_parquet};
 use crate::progress::Progress;
-use crate::source::{Shape, TextTable, read_tables_with_shape};
+use crate::source::{Shape, read_tables_with_shape};
 
 /// What `renewal ingest suppliers` was asked for besides its files.
 #[derive(Debug, Clone, Default)]
@@ -51,28 +51,6 @@ impl Identity {
     }
 }
 
-fn choose<'c>(
-    catalog: &'c Catalog,
-    table: &TextTable,
-    headers: &[String],
-) -> Result<Option<(&'c renewal_schema::SchemaFile, &'c SupplierFormat)>> {
-    let mut scored: Vec<_> = catalog
-        .spend
-        .suppliers
-        .iter()
-        .filter_map(|(file, f)| f.score(headers).map(|s| (s, file, f)))
-        .collect();
-    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
-    match scored.as_slice() {
-        [] => Ok(None),
-        [(a, ..), (b, ..), ..] if a == b => Err(crate::source::ambiguous_formats(
-            table,
-            scored.iter().filter(|s| s.0 == *a).map(|s| s.2.id.as_str()),
-        )),
-        [(_, file, format), ..] => Ok(Some((file, format))),
-    }
-}
-
 /// Reads contract registers and supplier lists (`data-schemas/datasets/suppliers/`) into
 /// dataset `suppliers-<slug>`, table `suppliers`: one row per identity, named as its first
 /// row names it, with the most frequent valid postcode of its rows. Invalid postcodes and
@@ -96,30 +74,14 @@ pub fn read_suppliers(
     for (index, source) in sources.into_iter().enumerate() {
         progress.start_file(&source.name, source.bytes.len() as u64);
         let tables = read_tables_with_shape(&source, Shape::TrailingEmpty, progress)?;
-        let mut chosen = None;
-        for table in &tables {
-            let headers = clean_headers(table);
-            if let Some(found) = choose(catalog, table, &headers)? {
-                chosen = Some((table, headers, found));
-                break;
-            }
-        }
-        let Some((table, headers, (schema_file, format))) = chosen else {
-            let known: Vec<&str> = catalog
-                .spend
-                .suppliers
-                .iter()
-                .map(|(_, f)| f.id.as_str())
-                .collect();
-            return Err(IngestError::invalid(
-                Location::file(&source.name).at_line(1),
-                format!(
-                    "not a known supplier register or list (header {:?}); known: {} in data-schemas/datasets/suppliers/",
-                    tables.first().map(clean_headers).unwrap_or_default(),
-                    known.join(", ")
-                ),
-            ));
-        };
+        let (table, headers, (schema_file, format)) = first_known(
+            &source.name,
+            &tables,
+            &catalog.spend.suppliers,
+            SupplierFormat::score,
+            "supplier register or list",
+            "suppliers",
+        )?;
         schemas.insert(
             schema_file.path.clone(),
             SchemaRef {

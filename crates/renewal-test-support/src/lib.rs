@@ -65,3 +65,60 @@ pub fn write_file(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap_or_else(|e| panic!("creating a temp dir: {e}"))
 }
+
+/// Runs `tests/reference/<script>` (an independent implementation, Python standard library
+/// only) with the system `python3` and `args`, and returns its standard output; panics naming
+/// the script and its stderr when it fails.
+pub fn python_reference<I, S>(script: &str, args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let script = workspace_root().join("tests/reference").join(script);
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("the reference prints UTF-8")
+}
+
+/// Every sheet of a workbook as read by Python openpyxl (`tests/reference/xlsx_cells.py`, an
+/// independent reader; its JSON on standard output), run with the project's Python
+/// environment (`RENEWAL_PYTHON`). `None`, after a loud skip, when that Python lacks openpyxl
+/// outside CI; under CI or with `RENEWAL_REQUIRE_PYTHON_OPENPYXL` (scripts/test.sh installs it
+/// and sets it) a missing openpyxl fails the test.
+pub fn openpyxl_cells(path: &Path) -> Option<String> {
+    let python = std::env::var("RENEWAL_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has = std::process::Command::new(&python)
+        .args(["-c", "import openpyxl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        assert!(
+            std::env::var_os("RENEWAL_REQUIRE_PYTHON_OPENPYXL").is_none()
+                && std::env::var("CI").as_deref() != Ok("true"),
+            "{python} lacks openpyxl, which scripts/test.sh installs"
+        );
+        eprintln!("SKIPPED: {python} has no openpyxl; run scripts/test.sh (it installs it)");
+        return None;
+    }
+    let script = workspace_root().join("tests/reference/xlsx_cells.py");
+    let out = std::process::Command::new(&python)
+        .arg(script)
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("running {python}: {e}"));
+    assert!(
+        out.status.success(),
+        "openpyxl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).expect("the reader prints UTF-8"))
+}

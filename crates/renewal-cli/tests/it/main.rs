@@ -98,51 +98,11 @@ pub const SUMMARY_HEADER: &str = "area_code,area_name,lsoa_count,population,aver
 /// Runs a script of tests/reference/ (independent implementations, Python standard library)
 /// and returns its standard output.
 pub fn python_reference(script: &str, args: &[&std::ffi::OsStr]) -> String {
-    let script = renewal_test_support::workspace_root()
-        .join("tests/reference")
-        .join(script);
-    let out = Command::new("python3")
-        .arg(&script)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
-    assert!(
-        out.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    renewal_test_support::python_reference(script, args)
 }
 
-/// Every sheet of a workbook as read by openpyxl (`tests/reference/xlsx_cells.py`, an
-/// independent reader), or `None` after a loud skip when the project's Python environment
-/// lacks it outside CI (scripts/test.sh installs it and requires it).
+/// Every sheet of a workbook as read by openpyxl (`renewal_test_support::openpyxl_cells`), or
+/// `None` after its loud skip.
 pub fn openpyxl_cells(path: &Path) -> Option<serde_json::Value> {
-    let python = std::env::var("RENEWAL_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has = Command::new(&python)
-        .args(["-c", "import openpyxl"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has {
-        assert!(
-            std::env::var_os("RENEWAL_REQUIRE_PYTHON_OPENPYXL").is_none()
-                && std::env::var("CI").as_deref() != Ok("true"),
-            "{python} lacks openpyxl, which scripts/test.sh installs"
-        );
-        eprintln!("SKIPPED: {python} has no openpyxl; run scripts/test.sh (it installs it)");
-        return None;
-    }
-    let script = renewal_test_support::workspace_root().join("tests/reference/xlsx_cells.py");
-    let out = Command::new(&python)
-        .arg(script)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openpyxl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).unwrap())
+    renewal_test_support::openpyxl_cells(path).map(|json| serde_json::from_str(&json).unwrap())
 }

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use renewal_geo::Vintage;
 use renewal_ingest::{IngestError, NoProgress, PopulationOptions, read_population};
@@ -53,21 +52,7 @@ fn defaults() -> PopulationOptions {
 /// Runs tests/reference/population_reference.py (Python standard library, written apart from
 /// the Rust reader) and returns its CSV rows without the header.
 fn python_reference(args: &[&Path]) -> Vec<Vec<String>> {
-    let script =
-        renewal_test_support::workspace_root().join("tests/reference/population_reference.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
-    assert!(
-        out.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    renewal_test_support::python_reference("population_reference.py", args)
         .lines()
         .skip(1)
         .map(|l| l.split(',').map(str::to_owned).collect())

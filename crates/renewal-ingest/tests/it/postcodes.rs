@@ -4,7 +4,6 @@
 
 use std::io::Write as _;
 use std::path::Path;
-use std::process::Command;
 
 use polars::prelude::*;
 use renewal_ingest::postcodes::{PostcodeOptions, read_postcodes};
@@ -69,19 +68,8 @@ fn s(v: &str) -> Option<String> {
 /// tests/reference/postcode_counts.py on `path`: (rows, terminated, lsoa11 non-empty,
 /// lsoa21 non-empty or -1 without the column, without an English/Welsh LSOA).
 fn python_counts(path: &Path) -> (u64, u64, u64, i64, u64) {
-    let script = renewal_test_support::workspace_root().join("tests/reference/postcode_counts.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
-    assert!(
-        out.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = renewal_test_support::python_reference("postcode_counts.py", [path]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let n = |k: &str| v[k].as_u64().unwrap();
     (
         n("rows"),

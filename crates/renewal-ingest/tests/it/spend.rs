@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use polars::prelude::*;
 use renewal_ingest::{
@@ -21,21 +20,9 @@ fn spend(files: &[PathBuf]) -> Result<Draft, IngestError> {
 
 /// Runs tests/reference/spend_totals.py in `mode` and returns its CSV rows without the header.
 fn python(mode: &str, files: &[PathBuf]) -> Vec<Vec<String>> {
-    let script = renewal_test_support::workspace_root().join("tests/reference/spend_totals.py");
-    let out = Command::new("python3")
-        .arg(&script)
-        .arg(mode)
-        .args(files)
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
-    assert!(
-        out.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    let args =
+        std::iter::once(std::ffi::OsStr::new(mode)).chain(files.iter().map(|f| f.as_os_str()));
+    renewal_test_support::python_reference("spend_totals.py", args)
         .lines()
         .skip(1)
         .map(|l| l.split(',').map(str::to_owned).collect())

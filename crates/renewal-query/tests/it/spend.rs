@@ -1276,23 +1276,13 @@ fn python_reference() -> BTreeMap<(String, String), i64> {
         ("--postcodes", write("postcodes.csv", &postcodes)),
         ("--iod", write("iod.csv", &iod)),
     ];
-    let script = renewal_test_support::workspace_root().join("tests/reference/spend_reference.py");
-    let mut cmd = std::process::Command::new("python3");
-    cmd.arg(&script);
+    let mut args: Vec<std::ffi::OsString> = Vec::new();
     for (flag, path) in &files {
-        cmd.arg(flag).arg(path);
+        args.push(flag.into());
+        args.push(path.into());
     }
-    cmd.args(["--national", "100", "--period", "2021-22"]);
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("python3 is needed for the reference implementation: {e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    args.extend(["--national", "100", "--period", "2021-22"].map(Into::into));
+    renewal_test_support::python_reference("spend_reference.py", &args)
         .lines()
         .skip(1)
         .map(|l| {

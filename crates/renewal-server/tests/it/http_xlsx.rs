@@ -7,37 +7,12 @@ use serde_json::Value;
 
 use crate::*;
 
-/// The openpyxl reading of `bytes`, or `None` (after a loud skip) when openpyxl is missing
-/// outside CI; scripts/test.sh installs it and requires it.
+/// The openpyxl reading of `bytes` (`renewal_test_support::openpyxl_cells`), or `None`
+/// after its loud skip.
 pub fn read_with_openpyxl(dir: &Path, bytes: &[u8]) -> Option<Value> {
-    let python = std::env::var("RENEWAL_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has = std::process::Command::new(&python)
-        .args(["-c", "import openpyxl"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has {
-        assert!(
-            std::env::var_os("RENEWAL_REQUIRE_PYTHON_OPENPYXL").is_none()
-                && std::env::var("CI").as_deref() != Ok("true"),
-            "{python} lacks openpyxl, which scripts/test.sh installs"
-        );
-        eprintln!("SKIPPED: {python} has no openpyxl; run scripts/test.sh (it installs it)");
-        return None;
-    }
     let path = dir.join("answer.xlsx");
     std::fs::write(&path, bytes).unwrap();
-    let script = renewal_test_support::workspace_root().join("tests/reference/xlsx_cells.py");
-    let out = std::process::Command::new(&python)
-        .arg(script)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openpyxl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).unwrap())
+    renewal_test_support::openpyxl_cells(&path).map(|json| serde_json::from_str(&json).unwrap())
 }
 
 async fn get_bytes(running: &Running, path: &str) -> (u16, ::http::HeaderMap, Vec<u8>) {

@@ -150,8 +150,11 @@ async fn spend_by_decile_equals_the_independent_reading_of_the_raw_files() {
     .await
     .unwrap();
 
-    let reference: Value =
-        serde_json::from_str(&python_reference_json("spend_deciles.py", &s.sample)).unwrap();
+    let reference: Value = serde_json::from_str(&renewal_test_support::python_reference(
+        "spend_deciles.py",
+        [&s.sample],
+    ))
+    .unwrap();
     let mut ours: BTreeMap<String, i64> = BTreeMap::new();
     let mut total = 0;
     for r in 0..table.rows.len() {
@@ -207,25 +210,6 @@ async fn spend_by_decile_equals_the_independent_reading_of_the_raw_files() {
     .await;
     assert_csv(&path, &csv, &table);
     running.stop().await.unwrap();
-}
-
-/// Runs a tests/reference script on a directory and returns its standard output.
-fn python_reference_json(script: &str, dir: &Path) -> String {
-    let script = renewal_test_support::workspace_root()
-        .join("tests/reference")
-        .join(script);
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Only organisations are named: no redacted or unclassified payee's name is in any row of

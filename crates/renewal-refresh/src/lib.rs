@@ -175,19 +175,8 @@ async fn refresh_one(
         return Ok(Status::WouldRefresh);
     }
     let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
-    let drafts = entry
-        .kind
-        .read(catalog, entry, &paths, boundaries.as_ref())
-        .map_err(|e| e.to_string())?;
-    let draft = single_draft(entry, drafts)?;
-    let keep = PublishOptions {
-        keep_versions: entry
-            .keep
-            .unwrap_or(renewal_warehouse::DEFAULT_KEEP_VERSIONS),
-        ..Default::default()
-    };
-    match warehouse
-        .publish(draft, keep)
+    let draft = read_draft(catalog, entry, &paths, boundaries.as_ref()).map_err(|e| e.to_string())?;
+    match publish_draft(warehouse, entry, draft)
         .await
         .map_err(|e| e.to_string())?
     {
@@ -199,8 +188,61 @@ async fn refresh_one(
     }
 }
 
-/// The inputs (fetched files and boundary files) are byte-for-byte those of the current version and the schema files that read
-/// them have not changed: ingesting again would publish the same data.
+/// Reads one dataset's files into its draft exactly as `renewal refresh` does: the entry's
+/// kind picks the ingester, and the files must make exactly the dataset `entry.id`.
+///
+/// This is the one read path shared by the refresh and the server's uploads
+/// (`renewal_server`'s `Ingest` service), so an uploaded file is validated as the CLI would
+/// validate it. It does blocking IO and parsing: call it off an async runtime's workers.
+pub fn read_draft(
+    catalog: &Catalog,
+    entry: &SourceEntry,
+    files: &[PathBuf],
+    boundaries: Option<&renewal_ingest::Boundaries>,
+) -> Result<Draft, ReadError> {
+    let drafts = entry.kind.read(catalog, entry, files, boundaries)?;
+    single_draft(entry, drafts).map_err(ReadError::Datasets)
+}
+
+/// Why [`read_draft`] made no draft.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The files are bad input (naming file, line and column where the format allows) or
+    /// cannot be read.
+    #[error(transparent)]
+    Ingest(#[from] renewal_ingest::IngestError),
+    /// The files were read but make another dataset, or several.
+    #[error("{0}")]
+    Datasets(String),
+}
+
+/// Publishes `draft` keeping the entry's number of versions: a draft whose fingerprint equals
+/// the current version's is [`Published::Unchanged`].
+pub async fn publish_draft(
+    warehouse: &Warehouse,
+    entry: &SourceEntry,
+    draft: Draft,
+) -> Result<Published, renewal_warehouse::WarehouseError> {
+    let keep = PublishOptions {
+        keep_versions: entry
+            .keep
+            .unwrap_or(renewal_warehouse::DEFAULT_KEEP_VERSIONS),
+        ..Default::default()
+    };
+    warehouse.publish(draft, keep).await
+}
+
+/// The inputs (fetched files and boundary files, by their hex SHA-256 `now`) are byte-for-byte
+/// those of the current version and the schema files that read them have not changed:
+/// ingesting again would publish the same data.
+pub fn inputs_unchanged(
+    current: &renewal_warehouse::Manifest,
+    now: Vec<&str>,
+    catalog: &Catalog,
+) -> bool {
+    unchanged(current, now, catalog)
+}
+
 fn unchanged(current: &renewal_warehouse::Manifest, mut now: Vec<&str>, catalog: &Catalog) -> bool {
     let mut then: Vec<&str> = current.sources.iter().map(|s| s.sha256.as_str()).collect();
     now.sort_unstable();

@@ -129,8 +129,34 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, by the name `sources.toml` (and an upload's header) gives it.
+    pub const NAMES: [(&'static str, Kind); 7] = [
+        ("imd", Kind::Imd),
+        ("lookup", Kind::Lookup),
+        ("census", Kind::Census),
+        ("benefits", Kind::Benefits),
+        ("services", Kind::Services),
+        ("crime", Kind::Crime),
+        ("population", Kind::Population),
+    ];
+
+    /// The kind named `name` (lowercase, as in `sources.toml`).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, k)| *k)
+    }
+
+    /// Whether the files of this kind are published under the id the caller chooses. IoD
+    /// files make `iod-<edition>` and lookups their own `lookup-<vintages>` ids, whatever the
+    /// entry says.
+    pub fn takes_dataset_id(self) -> bool {
+        !matches!(self, Kind::Imd | Kind::Lookup)
+    }
+
     /// Reads the files with the matching ingester.
-    pub(crate) fn read(
+    pub fn read(
         self,
         catalog: &Catalog,
         entry: &SourceEntry,
@@ -205,4 +231,27 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
         OneOrMany::One(s) => vec![s],
         OneOrMany::Many(v) => v,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An upload names its kind as sources.toml does: every name reads back as the kind serde
+    /// gives it in sources.toml, and nothing else is a kind.
+    #[test]
+    fn kind_names_are_the_sources_toml_names() {
+        #[derive(Deserialize)]
+        struct K {
+            kind: Kind,
+        }
+        for (name, kind) in Kind::NAMES {
+            let k: K = toml::from_str(&format!("kind = \"{name}\"")).expect("a sources.toml kind");
+            assert_eq!(k.kind, kind, "{name}");
+            assert_eq!(Kind::from_name(name), Some(kind));
+        }
+        assert_eq!(Kind::from_name("Services"), None);
+        assert_eq!(Kind::from_name("boundaries"), None);
+        assert!(Kind::Services.takes_dataset_id() && !Kind::Imd.takes_dataset_id());
+    }
 }

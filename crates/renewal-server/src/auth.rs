@@ -16,6 +16,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+/// Why [`Partner::may_ingest`] refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IngestRefusal {
+    /// The key may not upload, or not to that namespace.
+    #[error("{0}")]
+    Denied(String),
+    /// The id is not of the shape `partner-<ns>-<name>`.
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// A keys file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum KeysError {
@@ -44,6 +55,49 @@ pub struct Partner {
     /// May run read-only SQL (reserved for the Flight SQL endpoint).
     #[serde(default)]
     pub sql: bool,
+    /// Dataset namespaces this key may upload to (the `Ingest` service): namespace `ns` owns
+    /// exactly the dataset ids `partner-<ns>-<rest>`. Namespaces are `[a-z0-9]+`, without
+    /// hyphens, so no namespace's ids are a prefix of another's; empty means no uploads.
+    #[serde(default)]
+    pub ingest: Vec<String>,
+    /// Development mode only (never read from a keys file): may upload to any `partner-*` id.
+    #[serde(skip)]
+    pub ingest_any: bool,
+}
+
+/// The prefix of every dataset id a partner uploads: no built-in dataset pattern (`iod-*`,
+/// `crime-*`, `services-*best-value*`, …) matches it, so uploads never pool with the published
+/// datasets unless an indicator names `partner-<ns>-*`.
+pub const UPLOAD_PREFIX: &str = "partner-";
+
+/// Whether `ns` can be an ingest namespace: one or more of `[a-z0-9]`, at most 32.
+pub fn valid_namespace(ns: &str) -> bool {
+    !ns.is_empty()
+        && ns.len() <= 32
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// The namespace of an upload id `partner-<ns>-<rest>`, or why the id is not one. `rest` is
+/// hyphen-separated words of `[a-z0-9]`; the whole id is at most 100 bytes (it is a directory
+/// name in the warehouse).
+pub fn upload_namespace(id: &str) -> Result<&str, String> {
+    let shape = || {
+        format!(
+            "dataset id {id:?} is not an upload id: it must be `{UPLOAD_PREFIX}<namespace>-<name>`, \
+             lowercase letters, digits and single hyphens, at most 100 characters"
+        )
+    };
+    let rest = id.strip_prefix(UPLOAD_PREFIX).ok_or_else(shape)?;
+    let (ns, name) = rest.split_once('-').ok_or_else(shape)?;
+    let words_ok = name
+        .split('-')
+        .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    if id.len() > 100 || !valid_namespace(ns) || !words_ok {
+        return Err(shape());
+    }
+    Ok(ns)
 }
 
 /// The partner name of development mode, which owns what it registers.
@@ -59,7 +113,35 @@ impl Partner {
             datasets: Vec::new(),
             write: true,
             sql: true,
+            ingest: Vec::new(),
+            ingest_any: true,
         }
+    }
+
+    /// Whether this key may upload dataset `id`: PERMISSION_DENIED's message when not (the
+    /// id, and the namespaces the key may use), INVALID_ARGUMENT's when `id` is no upload id.
+    pub fn may_ingest(&self, id: &str) -> Result<(), IngestRefusal> {
+        if !self.ingest_any && self.ingest.is_empty() {
+            return Err(IngestRefusal::Denied(format!(
+                "{} may not upload datasets (no ingest scope)",
+                self.partner
+            )));
+        }
+        let ns = upload_namespace(id).map_err(IngestRefusal::Invalid)?;
+        if self.ingest_any || self.ingest.iter().any(|n| n == ns) {
+            return Ok(());
+        }
+        let mine: Vec<String> = self
+            .ingest
+            .iter()
+            .map(|n| format!("{UPLOAD_PREFIX}{n}-*"))
+            .collect();
+        Err(IngestRefusal::Denied(format!(
+            "{} may not upload dataset {id}: its namespace {ns:?} is not the key's; it may upload \
+             only {}",
+            self.partner,
+            mine.join(", ")
+        )))
     }
 
     /// Whether rows of authority (LAD code) `code` may be shown to this key.
@@ -116,7 +198,31 @@ impl Keys {
     pub fn parse(text: &str) -> Result<Keys, String> {
         let file: KeysFile = toml::from_str(text).map_err(|e| e.to_string())?;
         let mut partners = Vec::new();
+        // Which partner owns each namespace: two partners sharing one would read as each
+        // other's uploads.
+        let mut owners = std::collections::BTreeMap::<String, String>::new();
         for p in file.key {
+            for ns in &p.ingest {
+                if !valid_namespace(ns) {
+                    return Err(format!(
+                        "key of {:?}: ingest namespace {ns:?} must be 1 to 32 lowercase letters \
+                         or digits (no hyphens): it owns the dataset ids {UPLOAD_PREFIX}<namespace>-*",
+                        p.partner
+                    ));
+                }
+                match owners.get(ns) {
+                    Some(other) if *other != p.partner => {
+                        return Err(format!(
+                            "ingest namespace {ns:?} is given to both {other:?} and {:?}; a \
+                             namespace belongs to one partner",
+                            p.partner
+                        ));
+                    }
+                    _ => {
+                        owners.insert(ns.clone(), p.partner.clone());
+                    }
+                }
+            }
             let digest = hex::decode(&p.sha256)
                 .ok()
                 .and_then(|d| <[u8; 32]>::try_from(d).ok())
@@ -396,6 +502,59 @@ mod tests {
             store.authenticate(None),
             Err(AuthError::Unauthenticated(_))
         ));
+    }
+
+    #[test]
+    fn ingest_namespaces_are_checked_at_load_and_scope_uploads() {
+        let key = |partner: &str, ingest: &str| {
+            format!(
+                "[[key]]\npartner = \"{partner}\"\nsha256 = \"{}\"\ningest = [{ingest}]\n",
+                hash_key(partner)
+            )
+        };
+        for bad in ["\"gmp-police\"", "\"GMP\"", "\"\"", "\"*\""] {
+            let err = Keys::parse(&key("GMP", bad)).unwrap_err();
+            assert!(err.contains("ingest namespace"), "{bad}: {err}");
+        }
+        let err = Keys::parse(&(key("GMP", "\"gmp\"") + &key("Other", "\"gmp\""))).unwrap_err();
+        assert!(err.contains("belongs to one partner"), "{err}");
+        // Two keys of one partner (a rotation) may share it.
+        let keys =
+            Keys::parse(&(key("GMP", "\"gmp\", \"tfgm\"") + &key("GMP", "\"gmp\""))).unwrap();
+        let gmp = keys.verify("GMP").unwrap();
+        assert_eq!(gmp.may_ingest("partner-gmp-best-value"), Ok(()));
+        assert_eq!(gmp.may_ingest("partner-tfgm-2024"), Ok(()));
+        let Err(IngestRefusal::Denied(m)) = gmp.may_ingest("partner-salford-best-value") else {
+            panic!("another namespace is refused");
+        };
+        assert!(
+            m.contains("partner-salford-best-value") && m.contains("partner-gmp-*, partner-tfgm-*"),
+            "{m}"
+        );
+        for bad in [
+            "services-best-value",
+            "partner-gmp",
+            "partner-gmp-",
+            "partner-gmp--x",
+            "partner-gmp-Best",
+            "partner-gmp-../x",
+        ] {
+            assert!(
+                matches!(gmp.may_ingest(bad), Err(IngestRefusal::Invalid(_))),
+                "{bad}"
+            );
+        }
+        let reader = Keys::parse(&format!(
+            "[[key]]\npartner = \"R\"\nsha256 = \"{}\"\n",
+            hash_key("r")
+        ))
+        .unwrap();
+        assert!(matches!(
+            reader.verify("r").unwrap().may_ingest("partner-gmp-x"),
+            Err(IngestRefusal::Denied(_))
+        ));
+        assert_eq!(Partner::developer().may_ingest("partner-any-x"), Ok(()));
+        assert!(Partner::developer().may_ingest("crime-x").is_err());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Renewal's gRPC service: the query engine for partners (LSP analysts, ETL jobs, dashboards).
 //!
 //! - Services `renewal.v1.Catalogue`, `renewal.v1.Analysis` and `renewal.v1.Spend`
-//!   (proto/renewal/v1/; the last in module `spend`), plus the
+//!   (proto/renewal/v1/; the last in module `spend`), `renewal.v1.Ingest` (partners upload
+//!   their own datasets; module [`ingest`]), plus the
 //!   standard health service and server reflection (v1), so grpcurl-style tools work without
 //!   the .proto files. grpc-web is accepted on the same port, with CORS as configured.
 //! - Bearer API keys (hashed at rest, constant-time compare) carry scopes: authorities,
@@ -33,6 +34,7 @@ mod convert;
 mod dashboard;
 pub mod flight;
 pub mod http;
+pub mod ingest;
 pub mod limits;
 mod metrics;
 mod service;
@@ -133,6 +135,14 @@ pub struct ServerConfig {
     pub tls_cert: Option<PathBuf>,
     /// See `tls_cert`.
     pub tls_key: Option<PathBuf>,
+    /// Uploads (the `Ingest` service): most bytes one upload may send over all its files, as
+    /// sent (FAILED_PRECONDITION beyond, while streaming).
+    pub max_upload_bytes: u64,
+    /// Uploads: most bytes one upload's files may come to with `.gz` files decompressed
+    /// (counted while streaming; FAILED_PRECONDITION beyond).
+    pub max_upload_decompressed_bytes: u64,
+    /// Uploads: most files in one upload, boundary files included.
+    pub max_upload_files: usize,
     /// Tests and drills only (not read from the settings file): every admitted query waits at
     /// this gate, holding its slot, until the gate releases it.
     #[serde(skip)]
@@ -164,6 +174,9 @@ impl Default for ServerConfig {
             http_cache_control: "private, max-age=60".into(),
             tls_cert: None,
             tls_key: None,
+            max_upload_bytes: 512 << 20,
+            max_upload_decompressed_bytes: 2 << 30,
+            max_upload_files: 64,
             gate: None,
         }
     }
@@ -382,9 +395,19 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         pb::analysis_server::AnalysisServer::new(service::AnalysisService(state.clone()))
             .max_decoding_message_size(max)
             .max_encoding_message_size(max);
-    let spend = pb::spend_server::SpendServer::new(spend::SpendService(state))
+    let spend = pb::spend_server::SpendServer::new(spend::SpendService(state.clone()))
         .max_decoding_message_size(max)
         .max_encoding_message_size(max);
+    let ingest = pb::ingest_server::IngestServer::new(ingest::IngestService::new(
+        state,
+        ingest::UploadLimits {
+            max_bytes: config.max_upload_bytes,
+            max_decompressed_bytes: config.max_upload_decompressed_bytes,
+            max_files: config.max_upload_files.max(1),
+        },
+    ))
+    .max_decoding_message_size(max)
+    .max_encoding_message_size(max);
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter
@@ -395,6 +418,9 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         .await;
     health_reporter
         .set_serving::<pb::spend_server::SpendServer<spend::SpendService>>()
+        .await;
+    health_reporter
+        .set_serving::<pb::ingest_server::IngestServer<ingest::IngestService>>()
         .await;
     // Both reflection versions: grpcurl and Postman speak v1, Python's grpcio-reflection v1alpha.
     let reflection = || {
@@ -461,6 +487,7 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
         .add_service(InterceptedService::new(catalogue, authenticate.clone()))
         .add_service(InterceptedService::new(analysis, authenticate.clone()))
         .add_service(InterceptedService::new(spend, authenticate.clone()))
+        .add_service(InterceptedService::new(ingest, authenticate.clone()))
         .add_service(InterceptedService::new(
             arrow_flight::flight_service_server::FlightServiceServer::new(flight_sql)
                 .max_decoding_message_size(max)

@@ -31,6 +31,7 @@ mod overload;
 mod registrations;
 mod revocation;
 mod spend;
+mod upload;
 
 pub const FULL_KEY: &str = "full-access-key";
 pub const VALE_KEY: &str = "vale-only-key";

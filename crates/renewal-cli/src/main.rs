@@ -8,6 +8,7 @@ mod postcodes;
 mod progress;
 mod spend;
 mod spend_ingest;
+mod upload;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -109,6 +110,13 @@ enum Command {
     /// others still ran; a failed one keeps its current version), 2 for a usage or
     /// configuration error, 3 when another refresh holds the lock.
     Refresh(RefreshArgs),
+    /// Send one dataset version's files to a Renewal server (its `Ingest` service), which
+    /// validates them as `renewal ingest` would and publishes them atomically: a partner's
+    /// scheduled ETL job. The key is read from an environment variable (--key-env).
+    ///
+    /// Exit status: 0 when the server published the files or found them unchanged, 1 when it
+    /// refused them (its message names the file, line and column) or could not be reached.
+    Upload(upload::UploadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +166,16 @@ struct ServeArgs {
     /// PEM private key for TLS (with --tls-cert).
     #[arg(long, env = "RENEWAL_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Uploads: most bytes one upload may send, over all its files (default 512 MiB).
+    #[arg(long)]
+    max_upload_bytes: Option<u64>,
+    /// Uploads: most bytes one upload's files may come to with .gz files decompressed
+    /// (default 2 GiB).
+    #[arg(long)]
+    max_upload_decompressed_bytes: Option<u64>,
+    /// Uploads: most files in one upload, boundary files included (default 64).
+    #[arg(long)]
+    max_upload_files: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -485,6 +503,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Neighbourhood(command) => ask::neighbourhood(query_engine(&cli)?, command).await,
         Command::Spend(command) => spend::run(query_engine(&cli)?, command).await,
         Command::Serve(args) => serve(&cli, args).await,
+        Command::Upload(args) => upload::run(args).await,
         Command::HashKey { key } => {
             let key = if key == "-" {
                 let mut line = String::new();
@@ -539,6 +558,15 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
     if args.tls_cert.is_some() {
         config.tls_cert = args.tls_cert.clone();
         config.tls_key = args.tls_key.clone();
+    }
+    if let Some(n) = args.max_upload_bytes {
+        config.max_upload_bytes = n;
+    }
+    if let Some(n) = args.max_upload_decompressed_bytes {
+        config.max_upload_decompressed_bytes = n;
+    }
+    if let Some(n) = args.max_upload_files {
+        config.max_upload_files = n;
     }
     let running = renewal_server::start(query_engine(cli)?, &config).await?;
     // Scripts wait for this line before calling the server.

@@ -175,7 +175,8 @@ async fn refresh_one(
         return Ok(Status::WouldRefresh);
     }
     let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
-    let draft = read_draft(catalog, entry, &paths, boundaries.as_ref()).map_err(|e| e.to_string())?;
+    let draft =
+        read_draft(catalog, entry, &paths, boundaries.as_ref()).map_err(|e| e.to_string())?;
     match publish_draft(warehouse, entry, draft)
         .await
         .map_err(|e| e.to_string())?

@@ -91,9 +91,11 @@ pub fn upload_namespace(id: &str) -> Result<&str, String> {
     };
     let rest = id.strip_prefix(UPLOAD_PREFIX).ok_or_else(shape)?;
     let (ns, name) = rest.split_once('-').ok_or_else(shape)?;
-    let words_ok = name
-        .split('-')
-        .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    let words_ok = name.split('-').all(|w| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
     if id.len() > 100 || !valid_namespace(ns) || !words_ok {
         return Err(shape());
     }

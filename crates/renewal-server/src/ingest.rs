@@ -74,7 +74,9 @@ impl pb::ingest_server::Ingest for IngestService {
         let p = partner(&request)?;
         let mut log = Log::default();
         let result = self.run(&p, request.into_inner(), &mut log).await;
-        let code = result.as_ref().map_or_else(|s| s.code(), |_| tonic::Code::Ok);
+        let code = result
+            .as_ref()
+            .map_or_else(|s| s.code(), |_| tonic::Code::Ok);
         self.state.metrics.record(RPC, code, started.elapsed());
         // Never the key: the partner's name identifies the caller.
         match &result {
@@ -320,12 +322,7 @@ async fn commit(
                     entry.code_property.as_deref(),
                 )?)
             };
-            renewal_refresh::read_draft(
-                state.engine.catalog(),
-                &entry,
-                &data,
-                boundaries.as_ref(),
-            )
+            renewal_refresh::read_draft(state.engine.catalog(), &entry, &data, boundaries.as_ref())
         })
         .await
         .map_err(|e| Status::internal(format!("reading the upload: {e}")))?
@@ -651,7 +648,12 @@ mod tests {
 
     #[test]
     fn file_names_name_a_plain_file() {
-        for ok in ["best_value.csv", "2021-01-gmp-street.csv", "File 5.xlsx", "a.csv.gz"] {
+        for ok in [
+            "best_value.csv",
+            "2021-01-gmp-street.csv",
+            "File 5.xlsx",
+            "a.csv.gz",
+        ] {
             assert!(check_file_name(ok).is_ok(), "{ok}");
         }
         for bad in [

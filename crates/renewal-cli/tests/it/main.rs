@@ -16,6 +16,7 @@ mod sample;
 mod spend;
 mod spend_questions;
 mod targets;
+mod upload;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -96,7 +96,10 @@ async fn serve(f: &Fixture, tweak: impl FnOnce(&mut ServerConfig)) -> Running {
         ..ServerConfig::default()
     };
     tweak(&mut config);
-    let engine = Engine::new(f.warehouse.clone(), catalog_with_gmp_indicator(f.dir.path()));
+    let engine = Engine::new(
+        f.warehouse.clone(),
+        catalog_with_gmp_indicator(f.dir.path()),
+    );
     renewal_server::start(engine, &config).await.unwrap()
 }
 
@@ -165,8 +168,7 @@ fn sha(bytes: &[u8]) -> String {
 /// The sample's Best Value rows of 2019-20 for BV-HOMES-01, renamed GMP-HOMES: a partner's own
 /// file in the template layout. `bump` adds to every numerator (new bytes, new figures).
 fn gmp_best_value(f: &Fixture, bump: u64) -> String {
-    let text =
-        std::fs::read_to_string(f.sample.join("best_value_indicators_sample.csv")).unwrap();
+    let text = std::fs::read_to_string(f.sample.join("best_value_indicators_sample.csv")).unwrap();
     let mut lines = text.lines();
     let mut out = format!("{}\n", lines.next().unwrap());
     for line in lines.filter(|l| l.starts_with("BV-HOMES-01,") && l.contains(",2019-20,")) {
@@ -185,7 +187,11 @@ fn rows_of(csv: &str) -> Vec<(String, f64, f64)> {
         .skip(1)
         .map(|l| {
             let c: Vec<&str> = l.split(',').collect();
-            (c[1].to_owned(), c[3].parse().unwrap(), c[4].parse().unwrap())
+            (
+                c[1].to_owned(),
+                c[3].parse().unwrap(),
+                c[4].parse().unwrap(),
+            )
         })
         .collect()
 }
@@ -227,7 +233,12 @@ async fn gmp_values(ch: &Channel, version: u64) -> std::collections::BTreeMap<St
         t.basis.dataset_versions
     );
     (0..t.rows.len())
-        .map(|i| (t.text(i, "area_code").unwrap(), t.number(i, "value").unwrap()))
+        .map(|i| {
+            (
+                t.text(i, "area_code").unwrap(),
+                t.number(i, "value").unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -240,10 +251,18 @@ async fn an_upload_publishes_is_unchanged_on_retry_and_answers_at_once() {
     let v1_rows = rows_of(&v1_csv);
     assert!(v1_rows.len() >= 4, "the sample has Vale's wards");
 
-    let r = upload(&ch, GMP_KEY, header(ID, "services"), &[file("gmp.csv", v1_csv.clone())])
-        .await
-        .unwrap();
-    assert_eq!((r.status.as_str(), r.dataset.as_str(), r.version), ("published", ID, 1));
+    let r = upload(
+        &ch,
+        GMP_KEY,
+        header(ID, "services"),
+        &[file("gmp.csv", v1_csv.clone())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (r.status.as_str(), r.dataset.as_str(), r.version),
+        ("published", ID, 1)
+    );
     // Every row gives three measures (numerator, denominator, value), all present.
     assert_eq!(r.rows, 3 * v1_rows.len() as u64);
     assert_eq!(r.files.len(), 1);
@@ -260,22 +279,37 @@ async fn an_upload_publishes_is_unchanged_on_retry_and_answers_at_once() {
     // The next question answers from the upload: value = numerator / denominator × 100.
     let values = gmp_values(&ch, 1).await;
     for (ward, n, d) in &v1_rows {
-        let got = values.get(ward).unwrap_or_else(|| panic!("no row for {ward}"));
+        let got = values
+            .get(ward)
+            .unwrap_or_else(|| panic!("no row for {ward}"));
         assert!((got - n / d * 100.0).abs() < 1e-9, "{ward}: {got}");
     }
 
     // The ETL job's retry: the same bytes are unchanged, same version, nothing published.
-    let again = upload(&ch, GMP_KEY, header(ID, "services"), &[file("gmp.csv", v1_csv.clone())])
-        .await
-        .unwrap();
-    assert_eq!((again.status.as_str(), again.version, again.rows), ("unchanged", 1, r.rows));
+    let again = upload(
+        &ch,
+        GMP_KEY,
+        header(ID, "services"),
+        &[file("gmp.csv", v1_csv.clone())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (again.status.as_str(), again.version, again.rows),
+        ("unchanged", 1, r.rows)
+    );
     assert_eq!(current_version(&f, ID).await, Some(1));
 
     // New bytes are version 2, and the very next question sees them.
     let v2_csv = gmp_best_value(&f, 7);
-    let v2 = upload(&ch, GMP_KEY, header(ID, "services"), &[file("gmp.csv", v2_csv.clone())])
-        .await
-        .unwrap();
+    let v2 = upload(
+        &ch,
+        GMP_KEY,
+        header(ID, "services"),
+        &[file("gmp.csv", v2_csv.clone())],
+    )
+    .await
+    .unwrap();
     assert_eq!((v2.status.as_str(), v2.version), ("published", 2));
     let values = gmp_values(&ch, 2).await;
     for (ward, n, d) in rows_of(&v2_csv) {
@@ -293,7 +327,11 @@ async fn an_upload_publishes_is_unchanged_on_retry_and_answers_at_once() {
     let current = mine.iter().find(|d| d.current).unwrap();
     assert_eq!(current.version, 2);
     assert_eq!(current.sources[0].sha256, sha(v2_csv.as_bytes()));
-    assert!(staging_leftovers(&f).is_empty(), "{:?}", staging_leftovers(&f));
+    assert!(
+        staging_leftovers(&f).is_empty(),
+        "{:?}",
+        staging_leftovers(&f)
+    );
     running.stop().await.unwrap();
 }
 
@@ -303,15 +341,25 @@ async fn bad_input_is_refused_with_the_uploaded_file_line_and_column() {
     let running = serve(&f, |_| {}).await;
     let ch = channel(&running).await;
     let good = gmp_best_value(&f, 0);
-    upload(&ch, GMP_KEY, header(ID, "services"), &[file("gmp.csv", good)])
-        .await
-        .unwrap();
+    upload(
+        &ch,
+        GMP_KEY,
+        header(ID, "services"),
+        &[file("gmp.csv", good)],
+    )
+    .await
+    .unwrap();
     let bad = "indicator_id,area_code,period,numerator,denominator,value,unit,polarity\n\
                GMP-HOMES,E05999001,2019-20,12,100,12.00,percent,lower-is-better\n\
                GMP-HOMES,E05999002,2019-20,twelve,100,12.00,percent,lower-is-better\n";
-    let e = upload(&ch, GMP_KEY, header(ID, "services"), &[file("bad.csv", bad)])
-        .await
-        .unwrap_err();
+    let e = upload(
+        &ch,
+        GMP_KEY,
+        header(ID, "services"),
+        &[file("bad.csv", bad)],
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
     // Exactly the CLI's words (`renewal ingest services bad.csv`), with no staging path.
     assert_eq!(
@@ -319,7 +367,11 @@ async fn bad_input_is_refused_with_the_uploaded_file_line_and_column() {
         "bad.csv, line 3, column 4 (\"numerator\"): \"twelve\" is not a number"
     );
     assert_eq!(current_version(&f, ID).await, Some(1), "nothing published");
-    assert!(staging_leftovers(&f).is_empty(), "{:?}", staging_leftovers(&f));
+    assert!(
+        staging_leftovers(&f).is_empty(),
+        "{:?}",
+        staging_leftovers(&f)
+    );
 
     // A bad file among good ones refuses the whole upload; a new dataset is not created.
     let other = "partner-gmp-other";
@@ -335,7 +387,11 @@ async fn bad_input_is_refused_with_the_uploaded_file_line_and_column() {
     .await
     .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
-    assert!(e.message().starts_with("bad.csv, line 3, column 4"), "{}", e.message());
+    assert!(
+        e.message().starts_with("bad.csv, line 3, column 4"),
+        "{}",
+        e.message()
+    );
     assert_eq!(current_version(&f, other).await, None);
     assert!(staging_leftovers(&f).is_empty());
     running.stop().await.unwrap();
@@ -406,7 +462,9 @@ async fn headers_and_file_names_are_checked() {
         let ch = ch.clone();
         let csv = csv.clone();
         async move {
-            let e = upload(&ch, GMP_KEY, h, &[file(name, csv)]).await.unwrap_err();
+            let e = upload(&ch, GMP_KEY, h, &[file(name, csv)])
+                .await
+                .unwrap_err();
             assert_eq!(e.code(), Code::InvalidArgument, "{}", e.message());
             e.message().to_owned()
         }
@@ -416,9 +474,15 @@ async fn headers_and_file_names_are_checked() {
         assert!(m.starts_with("file_name:"), "{name}: {m}");
     }
     let m = invalid(header(ID, "imd"), "x.csv").await;
-    assert!(m.starts_with("kind: imd files make dataset ids of their own"), "{m}");
+    assert!(
+        m.starts_with("kind: imd files make dataset ids of their own"),
+        "{m}"
+    );
     let m = invalid(header(ID, "spreadsheet"), "x.csv").await;
-    assert!(m.contains("census, benefits, services, crime, population"), "{m}");
+    assert!(
+        m.contains("census, benefits, services, crime, population"),
+        "{m}"
+    );
     let m = invalid(
         pb::UploadHeader {
             assign_all: true,
@@ -429,7 +493,11 @@ async fn headers_and_file_names_are_checked() {
     .await;
     assert!(m.contains("kind crime only"), "{m}");
     // A stream that starts with a file, not a header.
-    let stream = tokio_stream::iter(chunks(header(ID, "services"), &[file("x.csv", "a")]).into_iter().skip(1));
+    let stream = tokio_stream::iter(
+        chunks(header(ID, "services"), &[file("x.csv", "a")])
+            .into_iter()
+            .skip(1),
+    );
     let e = IngestClient::new(ch.clone())
         .upload(authed(stream, GMP_KEY))
         .await
@@ -472,9 +540,14 @@ async fn size_file_and_decompression_limits_refuse_while_streaming() {
     let ch = channel(&running).await;
     // Sent bytes: 100 KiB of one file against 64 KiB.
     let big = vec![b'x'; 100 * 1024];
-    let e = upload(&ch, GMP_KEY, header(ID, "services"), &[file("big.csv", big)])
-        .await
-        .unwrap_err();
+    let e = upload(
+        &ch,
+        GMP_KEY,
+        header(ID, "services"),
+        &[file("big.csv", big)],
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), Code::FailedPrecondition);
     assert_eq!(
         e.message(),
@@ -484,9 +557,14 @@ async fn size_file_and_decompression_limits_refuse_while_streaming() {
     let line = "GMP-HOMES,E05999001,2019-20,1,2,50.00,percent,lower-is-better\n";
     let bomb = gzip(line.repeat(8 * 1024 * 1024 / line.len()).as_bytes());
     assert!(bomb.len() < 64 * 1024, "{}", bomb.len());
-    let e = upload(&ch, GMP_KEY, header(ID, "services"), &[file("bomb.csv.gz", bomb)])
-        .await
-        .unwrap_err();
+    let e = upload(
+        &ch,
+        GMP_KEY,
+        header(ID, "services"),
+        &[file("bomb.csv.gz", bomb)],
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), Code::FailedPrecondition);
     assert_eq!(
         e.message(),
@@ -498,22 +576,42 @@ async fn size_file_and_decompression_limits_refuse_while_streaming() {
         &ch,
         GMP_KEY,
         header(ID, "services"),
-        &[file("a.csv", csv.clone()), file("b.csv", csv.clone()), file("c.csv", csv.clone())],
+        &[
+            file("a.csv", csv.clone()),
+            file("b.csv", csv.clone()),
+            file("c.csv", csv.clone()),
+        ],
     )
     .await
     .unwrap_err();
     assert_eq!(e.code(), Code::FailedPrecondition);
-    assert!(e.message().starts_with("c.csv: an upload may have at most 2 files"), "{}", e.message());
+    assert!(
+        e.message()
+            .starts_with("c.csv: an upload may have at most 2 files"),
+        "{}",
+        e.message()
+    );
     assert_eq!(current_version(&f, ID).await, None, "nothing published");
     assert!(staging_leftovers(&f).is_empty());
     // Within the limits, a gzipped file is stored as sent and read as the CLI reads it.
     let gz = gzip(csv.as_bytes());
-    let r = upload(&ch, GMP_KEY, header(ID, "services"), &[file("gmp.csv.gz", gz.clone())])
-        .await
-        .unwrap();
-    assert_eq!((r.status.as_str(), r.rows), ("published", 3 * rows_of(&csv).len() as u64));
+    let r = upload(
+        &ch,
+        GMP_KEY,
+        header(ID, "services"),
+        &[file("gmp.csv.gz", gz.clone())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (r.status.as_str(), r.rows),
+        ("published", 3 * rows_of(&csv).len() as u64)
+    );
     let m = f.warehouse.current(ID).await.unwrap().unwrap();
-    assert_eq!((m.sources[0].size, m.sources[0].sha256.clone()), (gz.len() as u64, sha(&gz)));
+    assert_eq!(
+        (m.sources[0].size, m.sources[0].sha256.clone()),
+        (gz.len() as u64, sha(&gz))
+    );
     running.stop().await.unwrap();
 }
 
@@ -564,9 +662,21 @@ async fn crime_months_and_boundaries_make_one_version() {
     assert_eq!(
         sources,
         [
-            ("2021-01-renewal-vale-street.csv".into(), sha(&jan), "police-uk-street".into()),
-            ("2021-02-renewal-vale-street.csv".into(), sha(&feb), "police-uk-street".into()),
-            (shapes_name.into(), sha(&shapes), "boundaries-geojson".into()),
+            (
+                "2021-01-renewal-vale-street.csv".into(),
+                sha(&jan),
+                "police-uk-street".into()
+            ),
+            (
+                "2021-02-renewal-vale-street.csv".into(),
+                sha(&feb),
+                "police-uk-street".into()
+            ),
+            (
+                shapes_name.into(),
+                sha(&shapes),
+                "boundaries-geojson".into()
+            ),
         ]
     );
     let table = m.tables.iter().find(|t| t.name == "crimes").unwrap();
@@ -639,9 +749,14 @@ async fn an_upload_needs_a_free_query_slot() {
         })
     };
     gate.held(1).await;
-    let e = upload(&ch, GMP_KEY, header(ID, "services"), &[file("gmp.csv", gmp_best_value(&f, 0))])
-        .await
-        .unwrap_err();
+    let e = upload(
+        &ch,
+        GMP_KEY,
+        header(ID, "services"),
+        &[file("gmp.csv", gmp_best_value(&f, 0))],
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), Code::ResourceExhausted);
     assert!(e.metadata().get("grpc-retry-pushback-ms").is_some());
     assert_eq!(current_version(&f, ID).await, None);

@@ -559,6 +559,30 @@ mod tests {
         assert!(Partner::developer().may_ingest("crime-x").is_err());
     }
 
+    /// Uploads never pool with the published datasets: no built-in indicator's dataset
+    /// pattern matches an upload id, even one made of every word those patterns look for.
+    #[test]
+    fn no_built_in_indicator_reads_uploads() {
+        let catalog = renewal_schema::Catalog::embedded().unwrap();
+        let id = "partner-gmp-crime-services-oflog-best-value-census-qualification-general-health-benefits-esa";
+        assert!(upload_namespace(id).is_ok());
+        let mut patterns = 0;
+        for (_, d) in &catalog.indicators {
+            let sources = std::iter::once(&d.numerator.dataset)
+                .chain(d.denominator.iter().map(|s| &s.dataset))
+                .chain(d.population.iter().map(|p| &p.dataset));
+            for pattern in sources {
+                patterns += 1;
+                assert!(
+                    !renewal_schema::dataset_matches(pattern, id),
+                    "{}: {pattern} matches uploads",
+                    d.id
+                );
+            }
+        }
+        assert!(patterns > 20, "{patterns}");
+    }
+
     #[test]
     fn plain_keys_in_the_file_are_refused() {
         let err = Keys::parse("[[key]]\npartner = \"x\"\nsha256 = \"secret\"\n").unwrap_err();

@@ -131,7 +131,8 @@ impl IngestService {
             }
         };
         log.dataset = header.dataset_id.clone();
-        // Scope first: a key that may not upload here learns nothing more, and sends no bytes.
+        // Scope first: a key that may not upload here learns nothing more, and none of its
+        // bytes are staged.
         p.may_ingest(&header.dataset_id).map_err(|e| match e {
             IngestRefusal::Denied(m) => Status::permission_denied(m),
             IngestRefusal::Invalid(m) => Status::invalid_argument(format!("dataset_id: {m}")),

@@ -400,7 +400,10 @@ async fn bad_input_is_refused_with_the_uploaded_file_line_and_column() {
 #[tokio::test]
 async fn keys_upload_only_into_their_own_namespaces() {
     let f = fixture().await;
-    let running = serve(&f, |_| {}).await;
+    let running = serve(&f, |c| {
+        c.metrics_addr = Some("127.0.0.1:0".parse().unwrap())
+    })
+    .await;
     let ch = channel(&running).await;
     let csv = gmp_best_value(&f, 0);
     let refused = |key: &'static str, id: &'static str| {
@@ -449,7 +452,29 @@ async fn keys_upload_only_into_their_own_namespaces() {
     .await
     .unwrap();
     assert_eq!((r.status.as_str(), r.version), ("published", 1));
+    // Uploads are counted by outcome (the unauthenticated one never reached the service).
+    let text = metrics(&running).await;
+    for line in [
+        "renewal_requests_total{rpc=\"Upload\",code=\"PermissionDenied\"} 3",
+        "renewal_requests_total{rpc=\"Upload\",code=\"InvalidArgument\"} 1",
+        "renewal_requests_total{rpc=\"Upload\",code=\"Ok\"} 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
     running.stop().await.unwrap();
+}
+
+async fn metrics(running: &Running) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(running.metrics_addr.unwrap())
+        .await
+        .unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).await.unwrap();
+    text
 }
 
 #[tokio::test]

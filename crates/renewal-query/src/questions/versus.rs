@@ -54,7 +54,11 @@ impl Coverage {
             datasets.join(", "),
             self.with_data,
             self.expected,
-            agg.native_level.as_str()
+            match agg.native_level {
+                AreaLevel::Lsoa => "LSOA",
+                AreaLevel::Ward => "ward",
+                _ => "area",
+            }
         )
     }
 }

@@ -188,21 +188,27 @@ pub(crate) struct Similarity {
 /// Picks the period of a similarity indicator.
 pub(crate) type PeriodOf<'a> = &'a (dyn Fn(&crate::Aggregate) -> Result<String> + Sync);
 
+/// What similarity is measured on: the indicators, and the period each is read at.
+pub(crate) struct SimilarOn<'a> {
+    pub indicators: &'a [String],
+    pub period_of: PeriodOf<'a>,
+}
+
 /// The similarity method shared by [`most_similar`] and the change question: the `k` areas of
 /// `level` nearest to `area` by Euclidean distance over z-scores of the chosen indicators (each
-/// in the period `period_of` picks; z-scores over every area with a released value for all of
+/// in the period `on.period_of` picks; z-scores over every area with a released value for all of
 /// them, withheld values taking no part). Only areas for which `eligible` holds may be chosen;
 /// they are still all in the population the z-scores are taken over.
 pub(crate) async fn nearest(
     engine: &Engine,
     area: &str,
     level: AreaLevel,
-    indicators: &[String],
+    on: &SimilarOn<'_>,
     k: usize,
     scope: &Scope,
-    period_of: PeriodOf<'_>,
     eligible: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Similarity> {
+    let (indicators, period_of) = (on.indicators, on.period_of);
     if indicators.is_empty() {
         return Err(QueryError::InvalidArgument(
             "indicators: name at least one".into(),
@@ -305,10 +311,11 @@ pub async fn most_similar(
             .map(String::from)
             .ok_or_else(|| QueryError::Precondition(format!("{} has no periods", agg.indicator.id)))
     };
-    let found = nearest(engine, area, level, indicators, k, scope, &latest, &|_| {
-        true
-    })
-    .await?;
+    let on = SimilarOn {
+        indicators,
+        period_of: &latest,
+    };
+    let found = nearest(engine, area, level, &on, k, scope, &|_| true).await?;
     let rows: Vec<SimilarRow> = found
         .near
         .into_iter()

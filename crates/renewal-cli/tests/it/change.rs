@@ -9,11 +9,14 @@ use renewal_test_support::temp_dir;
 
 use crate::{Renewal, parse_csv};
 
+/// (numerator, denominator).
+type Counts = (u32, u32);
+
 /// Wards of the sample lookup (Renewal Vale) and their BV-HOMES-01 counts (numerator,
 /// denominator) in 2014-15 and 2019-20. E05999001 is the area, at 15% at the baseline;
 /// E05999002, -004 and -003 are nearest (15%, 14.394%, 15.625%); the others are far (40% and
 /// more). The three pool to 300/2000 and 280/2000.
-const FIXTURE: [(&str, (u32, u32), (u32, u32)); 7] = [
+const FIXTURE: [(&str, Counts, Counts); 7] = [
     ("E05999001", (30, 200), (20, 200)),
     ("E05999002", (105, 700), (98, 700)),
     ("E05999003", (100, 640), (91, 640)),

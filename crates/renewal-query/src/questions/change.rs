@@ -13,7 +13,7 @@ use crate::aggregate::{Aggregate, Assessed};
 use crate::answer::{Answer, Kind, to_batches};
 use crate::engine::{Engine, Scope};
 use crate::geography::AreaLevel;
-use crate::profile::nearest;
+use crate::profile::{SimilarOn, nearest};
 use crate::{Basis, QueryError, Result};
 
 use super::{comparison_name, polarity, withheld_name};
@@ -205,17 +205,11 @@ pub async fn change_vs_similar(
         })
     };
     let period_of = |a: &Aggregate| baseline_period(a, from);
-    let found = nearest(
-        engine,
-        &request.area,
-        level,
-        &request.similar_on,
-        request.k,
-        scope,
-        &period_of,
-        &both,
-    )
-    .await?;
+    let on = SimilarOn {
+        indicators: &request.similar_on,
+        period_of: &period_of,
+    };
+    let found = nearest(engine, &request.area, level, &on, request.k, scope, &both).await?;
     let kind = match def.value_type {
         ValueType::Proportion => Some(CountKind::Proportion),
         ValueType::Rate => Some(CountKind::Rate),

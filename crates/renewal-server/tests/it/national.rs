@@ -500,7 +500,7 @@ fn sample_best_value(sample: &Path) -> BTreeMap<(String, String), (f64, f64)> {
 #[tokio::test]
 async fn change_against_similar_wards_equals_a_computation_from_the_raw_sample() {
     let f = fixture().await;
-    let running = start(&f, |_| {}).await;
+    let running = start(&f, |c| c.http_addr = Some("127.0.0.1:0".parse().unwrap())).await;
     let (_, mut ana) = clients(&channel(&running).await);
     let (area, from, to, k) = ("E05999001", "2014-15", "2019-20", 3usize);
     let table = collect(
@@ -628,6 +628,22 @@ async fn change_against_similar_wards_equals_a_computation_from_the_raw_sample()
         "{}",
         table.basis.method
     );
+
+    // The HTTP feed gives the same answer, in JSON and CSV.
+    let path = format!(
+        "/api/v1/change?indicator=bv-homes-01&area={area}&from={from}&to={to}&similar_on=bv-homes-01&k={k}"
+    );
+    let auth = crate::http::bearer(FULL_KEY);
+    let json = crate::http::get(&running, &path, &[("authorization", &auth)]).await;
+    assert_eq!(json.status, 200, "{}", json.body);
+    crate::http::assert_same_rows("change", &json.json(), &table);
+    let csv = crate::http::get(
+        &running,
+        &format!("{path}&format=csv"),
+        &[("authorization", &auth)],
+    )
+    .await;
+    crate::http::assert_csv("change", &csv, &table);
 
     // Like MostSimilar, it compares across England: a key for some authorities is refused.
     let (c, _) = code(

@@ -113,15 +113,12 @@ async fn narrowing_against(
     let labels: Vec<&str> = agg.periods.iter().map(String::as_str).collect();
     let fy = financial_years(&labels);
     for period in &agg.periods {
-        let covered = if england_involved {
-            let c = england_coverage(engine.catalog(), &agg, period);
-            if !c.covered() {
-                uncovered.push(c.note(&agg, period));
-            }
-            c.covered()
-        } else {
-            true
-        };
+        // Always checked: england_value is in every row, and a partial England is never given.
+        let c = england_coverage(engine.catalog(), &agg, period);
+        if england_involved && !c.covered() {
+            uncovered.push(c.note(&agg, period));
+        }
+        let covered = c.covered();
         let v = versus(&agg, &chosen, &authority, benchmark, period, covered);
         let (s, sp) = v.selected;
         let (r, _) = v.rest;

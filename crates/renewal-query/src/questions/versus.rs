@@ -307,10 +307,11 @@ async fn selection_vs(
     }
     let mut notes = agg.notes.clone();
     let england_involved = needs_england(&authority, benchmark);
-    let coverage = england_involved.then(|| england_coverage(engine.catalog(), &agg, &period));
-    let covered = coverage.is_none_or(|c| c.covered());
-    if let Some(c) = coverage.filter(|c| !c.covered()) {
-        notes.push(c.note(&agg, &period));
+    // Always checked: england_value is in every row, and a partial England is never given.
+    let coverage = england_coverage(engine.catalog(), &agg, &period);
+    let covered = coverage.covered();
+    if england_involved && !covered {
+        notes.push(coverage.note(&agg, &period));
     }
     let v = versus(&agg, &chosen, &authority, benchmark, &period, covered);
     let (s, sp) = v.selected;

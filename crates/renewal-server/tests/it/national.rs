@@ -452,6 +452,8 @@ async fn national_questions_on_the_sample_say_england_is_not_covered() {
     .unwrap();
     assert!(rest.number(0, "gap").is_some());
     assert_eq!(rest.text(0, "benchmark").as_deref(), Some("authority"));
+    // Its England column is not a false England built from the sample's two authorities.
+    assert_eq!(rest.number(0, "england_value"), None);
     assert!(!rest.notes.iter().any(|n| n.contains("not covered")));
 
     let trend = collect(

@@ -38,19 +38,31 @@ pub(crate) struct Coverage {
     /// English native areas there are: the national LSOA count of the data's LSOA vintage
     /// (from the IoD edition schemas) for LSOA data, else the lookup's English areas.
     pub expected: usize,
+    /// The lookup's English LSOAs against the national count of its LSOA vintage, when that
+    /// is known: for ward or authority data the lookup must itself cover England.
+    pub lookup: Option<(usize, usize)>,
 }
 
 impl Coverage {
     pub fn covered(&self) -> bool {
-        self.expected > 0 && self.with_data >= self.expected
+        self.expected > 0
+            && self.with_data >= self.expected
+            && self.lookup.is_none_or(|(have, national)| have >= national)
     }
 
     /// The note a partial England carries.
     pub fn note(&self, agg: &Aggregate, period: &str) -> String {
         let datasets: Vec<&str> = agg.basis.datasets.keys().map(String::as_str).collect();
+        let lookup = match self.lookup {
+            Some((have, national)) if have < national => {
+                format!(" (the lookup holds {have} of {national} English LSOAs)")
+            }
+            _ => String::new(),
+        };
         format!(
-            "England is not covered by {}: {} of {} English {}s have data in {period}; no \
-             England figures are given, since a sum over part of England would be a false England",
+            "England is not covered by {}: {} of {} English {}s have data in {period}{lookup}; \
+             no England figures are given, since a sum over part of England would be a false \
+             England",
             datasets.join(", "),
             self.with_data,
             self.expected,
@@ -63,10 +75,22 @@ impl Coverage {
     }
 }
 
+/// The national LSOA count the IoD edition schemas declare for an LSOA vintage.
+fn national_lsoas(catalog: &renewal_schema::Catalog, v: renewal_geo::Vintage) -> Option<usize> {
+    catalog
+        .iod_vintages()
+        .into_iter()
+        .flat_map(|e| catalog.iod_formats(e))
+        .filter(|(_, f)| f.lsoa_vintage == v)
+        .map(|(_, f)| f.national_lsoa_count as usize)
+        .max()
+}
+
 /// The coverage of England by `agg`'s data in `period`. The lookup alone cannot say: a
 /// partnership's lookup (or the sample's) holds only its own LSOAs, so England built from it
 /// would look complete. LSOA data are therefore checked against the national LSOA count the
-/// IoD edition schemas declare for their LSOA vintage.
+/// IoD edition schemas declare for their LSOA vintage, and ward or authority data need a
+/// lookup holding that many English LSOAs.
 pub(crate) fn england_coverage(
     catalog: &renewal_schema::Catalog,
     agg: &Aggregate,
@@ -88,18 +112,16 @@ pub(crate) fn england_coverage(
         .lsoa_vintage
         .or(agg.indicator.native_geography.lsoa_vintage());
     let national = match (agg.native_level, vintage) {
-        (AreaLevel::Lsoa, Some(v)) => catalog
-            .iod_vintages()
-            .into_iter()
-            .flat_map(|e| catalog.iod_formats(e))
-            .filter(|(_, f)| f.lsoa_vintage == v)
-            .map(|(_, f)| f.national_lsoa_count as usize)
-            .max(),
+        (AreaLevel::Lsoa, Some(v)) => national_lsoas(catalog, v),
         _ => None,
     };
+    let (have, lookup_vintage) = agg.lookup_english_lsoas;
     Coverage {
         with_data,
         expected: national.unwrap_or(0).max(english.len()),
+        lookup: lookup_vintage
+            .and_then(|v| national_lsoas(catalog, v))
+            .map(|n| (have, n)),
     }
 }
 

@@ -481,6 +481,37 @@ async fn national_questions_on_the_sample_say_england_is_not_covered() {
             .iter()
             .any(|n| n.starts_with("England is not covered by"))
     );
+
+    // Ward data: every ward of the sample's lookup has data, but the lookup is not England.
+    let wards = collect(
+        ana.narrowing_the_gap(authed(
+            pb::TrendRequest {
+                indicator: "bv-homes-01".into(),
+                authority: "england".into(),
+                selection: "areas:E05999001".into(),
+                scope: None,
+            },
+            FULL_KEY,
+        ))
+        .await,
+    )
+    .await
+    .unwrap();
+    for i in 0..wards.rows.len() {
+        assert_eq!(
+            wards.number(i, "value"),
+            None,
+            "a national selection over part of England"
+        );
+        assert_eq!(wards.number(i, "benchmark_value"), None);
+        assert_eq!(wards.number(i, "england_value"), None);
+    }
+    let note = wards
+        .notes
+        .iter()
+        .find(|n| n.starts_with("England is not covered by"))
+        .unwrap_or_else(|| panic!("no coverage note in {:?}", wards.notes));
+    assert!(note.contains("English LSOAs)"), "{note}");
 }
 
 /// (numerator, denominator) per (ward, period) of BV-HOMES-01, read from the sample's raw CSV.

@@ -100,11 +100,16 @@ pub struct VersusArgs {
     indicator: String,
     #[arg(long)]
     period: Option<String>,
+    /// An authority code, or `england` (E92000001): the selection taken nationally against
+    /// the rest of England.
     #[arg(long)]
     authority: String,
     /// Which areas: imd-decile<=N, areas:CODE,CODE… (LSOAs or wards) or neighbourhood:ID.
     #[arg(long)]
     select: Selection,
+    /// The rest the selection is compared with: of its authority (default) or of England.
+    #[arg(long, value_enum, default_value = "authority")]
+    benchmark: BenchmarkName,
     #[command(flatten)]
     query: QueryArgs,
 }
@@ -113,11 +118,42 @@ pub struct VersusArgs {
 pub struct TrendArgs {
     #[arg(long)]
     indicator: String,
+    /// An authority code, or `england` (E92000001) for a national selection.
     #[arg(long)]
     authority: String,
     /// Which areas: imd-decile<=N, areas:CODE,CODE… or neighbourhood:ID.
     #[arg(long)]
     select: Selection,
+    /// The rest the selection is compared with: of its authority (default) or of England.
+    #[arg(long, value_enum, default_value = "authority")]
+    benchmark: BenchmarkName,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// The outcome indicator.
+    #[arg(long)]
+    indicator: String,
+    /// The area (a code of --level).
+    #[arg(long)]
+    area: String,
+    /// Baseline period P1.
+    #[arg(long)]
+    from: String,
+    /// Later period P2.
+    #[arg(long)]
+    to: String,
+    /// Baseline indicators to measure similarity on (comma-separated), each at P1, else its
+    /// latest earlier period, else its first.
+    #[arg(long, value_delimiter = ',', required = true)]
+    similar_on: Vec<String>,
+    /// How many similar areas.
+    #[arg(long, default_value_t = 10)]
+    k: usize,
+    #[arg(long, value_enum, default_value = "ward")]
+    level: LevelName,
     #[command(flatten)]
     query: QueryArgs,
 }
@@ -260,10 +296,17 @@ pub async fn versus(e: Engine, args: &VersusArgs) -> Result<()> {
     let request = SelectionRequest {
         indicator: args.indicator.clone(),
         period: args.period.clone(),
-        authority: args.authority.clone(),
+        authority: renewal_query::authority_code(&args.authority),
         selection: args.select.clone(),
     };
-    let answer = renewal_query::deprived_vs_rest(&e, &request, &args.query.scope()).await?;
+    let answer = match args.benchmark {
+        BenchmarkName::Authority => {
+            renewal_query::deprived_vs_rest(&e, &request, &args.query.scope()).await?
+        }
+        BenchmarkName::England => {
+            renewal_query::deprived_vs_england(&e, &request, &args.query.scope()).await?
+        }
+    };
     render(&answer, &args.query, "renewal versus")
 }
 
@@ -271,11 +314,33 @@ pub async fn trend(e: Engine, args: &TrendArgs) -> Result<()> {
     let e = engine(e, &args.query);
     let request = TrendRequest {
         indicator: args.indicator.clone(),
-        authority: args.authority.clone(),
+        authority: renewal_query::authority_code(&args.authority),
         selection: args.select.clone(),
     };
-    let answer = renewal_query::narrowing(&e, &request, &args.query.scope()).await?;
+    let answer = match args.benchmark {
+        BenchmarkName::Authority => {
+            renewal_query::narrowing(&e, &request, &args.query.scope()).await?
+        }
+        BenchmarkName::England => {
+            renewal_query::narrowing_vs_england(&e, &request, &args.query.scope()).await?
+        }
+    };
     render(&answer, &args.query, "renewal trend")
+}
+
+pub async fn change(e: Engine, args: &ChangeArgs) -> Result<()> {
+    let e = engine(e, &args.query);
+    let request = renewal_query::ChangeRequest {
+        indicator: args.indicator.clone(),
+        area: args.area.clone(),
+        level: args.level.into(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        similar_on: args.similar_on.clone(),
+        k: args.k,
+    };
+    let answer = renewal_query::change_vs_similar(&e, &request, &args.query.scope()).await?;
+    render(&answer, &args.query, "renewal change")
 }
 
 pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
@@ -297,7 +362,7 @@ pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
                 indicator: indicator.clone(),
                 // The edition is pinned: a newer IoD never changes a registered target.
                 selection: select.pinned(e.catalog())?.to_string(),
-                authority: authority.clone(),
+                authority: renewal_query::authority_code(authority),
                 baseline_period: baseline.clone(),
                 target_period: target.clone(),
                 fraction_remaining: *fraction_remaining,

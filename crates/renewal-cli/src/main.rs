@@ -77,6 +77,10 @@ enum Command {
     Profile(ask::ProfileArgs),
     /// The areas most similar to one area over chosen indicators.
     Similar(ask::SimilarArgs),
+    /// Change against similar areas: an area's change between two periods against the
+    /// pooled change of its k most similar areas (similar on baseline indicators), with a
+    /// 95% interval for the difference in change.
+    Change(ask::ChangeArgs),
     /// The gap question for one authority's wards (or LSOAs) as a GeoJSON map: each
     /// feature's properties are exactly its row of `renewal gap`, withheld figures included
     /// as null; `basis` and `notes` sit beside the features. Needs the boundaries of the
@@ -498,6 +502,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Priority(args) => ask::priority(query_engine(&cli)?, args).await,
         Command::Profile(args) => ask::profile(query_engine(&cli)?, args).await,
         Command::Similar(args) => ask::similar(query_engine(&cli)?, args).await,
+        Command::Change(args) => ask::change(query_engine(&cli)?, args).await,
         Command::Map(args) => ask::map(query_engine(&cli)?, args).await,
         Command::Lm3(args) => lm3::lm3(&open_warehouse(&cli)?, args).await,
         Command::Neighbourhood(command) => ask::neighbourhood(query_engine(&cli)?, command).await,

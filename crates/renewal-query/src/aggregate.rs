@@ -43,6 +43,9 @@ pub struct Aggregate {
     pub notes: Vec<String>,
     /// The LSOA vintage of the native figures, when they are LSOAs of a known vintage.
     pub lsoa_vintage: Option<renewal_geo::Vintage>,
+    /// The lookup's English LSOAs and their vintage: whether the geography itself covers
+    /// England (a partnership's lookup holds only its own areas), for any native level.
+    pub lookup_english_lsoas: (usize, Option<renewal_geo::Vintage>),
     /// Disclosure control: the threshold and, per period, the withheld native cells and their
     /// protection groups (empty for indicators that are not counts).
     threshold: f64,
@@ -165,6 +168,7 @@ impl Aggregate {
             basis,
             notes,
             lsoa_vintage: None,
+            lookup_english_lsoas: (0, None),
             threshold: crate::DEFAULT_DISCLOSURE_THRESHOLD,
             protection: HashMap::new(),
         }

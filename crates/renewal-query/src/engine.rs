@@ -353,6 +353,14 @@ impl Engine {
             notes,
         );
         aggregate.lsoa_vintage = target;
+        aggregate.lookup_english_lsoas = (
+            lookup
+                .rows
+                .iter()
+                .filter(|r| r.lsoa_code.starts_with('E'))
+                .count(),
+            lookup.lsoa_vintage.parse().ok(),
+        );
         aggregate.protect(self.threshold, &refinement);
         let aggregate = Arc::new(aggregate);
         flight.publish(aggregate.clone(), aggregate_bytes(&aggregate));

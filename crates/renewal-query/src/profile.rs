@@ -165,17 +165,50 @@ const SIMILAR_COLUMNS: [(&str, Kind); 5] = [
     ("distance", Kind::Number),
 ];
 
-/// The `k` areas of the same level nearest to `area` by Euclidean distance over z-scores of
-/// the chosen indicators (latest period of each; areas lacking any value are left out, and
-/// so are withheld values).
-pub async fn most_similar(
+/// An area near another over the similarity indicators.
+#[derive(Debug, Clone)]
+pub(crate) struct Near {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+    pub distance: f64,
+}
+
+/// The areas nearest one area, and what the distance was computed over.
+pub(crate) struct Similarity {
+    /// Nearest first (ties by code).
+    pub near: Vec<Near>,
+    /// Areas with a value for every indicator: the population the z-scores are taken over.
+    pub areas: usize,
+    pub datasets: BTreeMap<String, u64>,
+    /// `indicator period` for each indicator, in the order given.
+    pub periods: Vec<String>,
+}
+
+/// Picks the period of a similarity indicator.
+pub(crate) type PeriodOf<'a> = &'a (dyn Fn(&crate::Aggregate) -> Result<String> + Sync);
+
+/// What similarity is measured on: the indicators, and the period each is read at.
+pub(crate) struct SimilarOn<'a> {
+    pub indicators: &'a [String],
+    pub period_of: PeriodOf<'a>,
+}
+
+/// The similarity method shared by [`most_similar`] and the change question: the `k` areas of
+/// `level` nearest to `area` by Euclidean distance over z-scores of the chosen indicators (each
+/// in the period `on.period_of` picks; z-scores over every area with a released value for all of
+/// them, withheld values taking no part). Only areas for which `eligible` holds may be chosen;
+/// they are still all in the population the z-scores are taken over.
+pub(crate) async fn nearest(
     engine: &Engine,
     area: &str,
     level: AreaLevel,
-    indicators: &[String],
+    on: &SimilarOn<'_>,
     k: usize,
     scope: &Scope,
-) -> Result<Answer> {
+    eligible: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Similarity> {
+    let (indicators, period_of) = (on.indicators, on.period_of);
     if indicators.is_empty() {
         return Err(QueryError::InvalidArgument(
             "indicators: name at least one".into(),
@@ -189,10 +222,7 @@ pub async fn most_similar(
     let mut methods = Vec::new();
     for (i, id) in indicators.iter().enumerate() {
         let agg = engine.aggregate(id, scope).await?;
-        let period = agg
-            .latest_period()
-            .ok_or_else(|| QueryError::Precondition(format!("{id} has no periods")))?
-            .to_owned();
+        let period = period_of(&agg)?;
         datasets.extend(agg.basis.datasets.clone());
         methods.push(format!("{id} {period}"));
         for a in agg.areas_of(level, None) {
@@ -232,7 +262,7 @@ pub async fn most_similar(
     let zt = z(&target);
     let mut scored: Vec<(f64, &String)> = values
         .iter()
-        .filter(|(code, _)| code.as_str() != area)
+        .filter(|(code, _)| code.as_str() != area && eligible(code))
         .map(|(code, v)| {
             let d = z(v)
                 .iter()
@@ -244,19 +274,58 @@ pub async fn most_similar(
         })
         .collect();
     scored.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-    let rows: Vec<SimilarRow> = scored
+    let near = scored
         .into_iter()
         .take(k)
-        .enumerate()
-        .map(|(i, (d, code))| {
+        .map(|(d, code)| {
             let (name, parent) = names.get(code).cloned().unwrap_or_default();
-            SimilarRow {
-                rank: i as i64 + 1,
-                area_code: code.clone(),
-                area_name: name,
-                parent_code: parent,
+            Near {
+                code: code.clone(),
+                name,
+                parent,
                 distance: d,
             }
+        })
+        .collect();
+    Ok(Similarity {
+        near,
+        areas: values.len(),
+        datasets,
+        periods: methods,
+    })
+}
+
+/// The `k` areas of the same level nearest to `area` by Euclidean distance over z-scores of
+/// the chosen indicators (latest period of each; areas lacking any value are left out, and
+/// so are withheld values).
+pub async fn most_similar(
+    engine: &Engine,
+    area: &str,
+    level: AreaLevel,
+    indicators: &[String],
+    k: usize,
+    scope: &Scope,
+) -> Result<Answer> {
+    let latest = |agg: &crate::Aggregate| -> Result<String> {
+        agg.latest_period()
+            .map(String::from)
+            .ok_or_else(|| QueryError::Precondition(format!("{} has no periods", agg.indicator.id)))
+    };
+    let on = SimilarOn {
+        indicators,
+        period_of: &latest,
+    };
+    let found = nearest(engine, area, level, &on, k, scope, &|_| true).await?;
+    let rows: Vec<SimilarRow> = found
+        .near
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| SimilarRow {
+            rank: i as i64 + 1,
+            area_code: n.code,
+            area_name: n.name,
+            parent_code: n.parent,
+            distance: n.distance,
         })
         .collect();
     let (schema, batches) = to_batches(&SIMILAR_COLUMNS, &rows)?;
@@ -264,12 +333,12 @@ pub async fn most_similar(
         schema,
         batches,
         basis: Basis {
-            datasets,
+            datasets: found.datasets,
             method: format!(
                 "Euclidean distance over z-scores across {} {} areas ({})",
-                values.len(),
+                found.areas,
                 level.as_str(),
-                methods.join(", ")
+                found.periods.join(", ")
             ),
             fit: renewal_geo::Fit::BestFit,
             bridges: Vec::new(),

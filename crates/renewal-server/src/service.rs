@@ -460,11 +460,12 @@ pub(crate) async fn deprived_vs_rest(
 ) -> Result<Answer, Status> {
     required("indicator", &r.indicator)?;
     required("authority", &r.authority)?;
-    authority_in_scope(p, &r.authority)?;
+    let authority = renewal_query::authority_code(&r.authority);
+    authority_in_scope(p, &authority)?;
     let req = SelectionRequest {
         indicator: r.indicator,
         period: (!r.period.is_empty()).then_some(r.period),
-        authority: r.authority,
+        authority,
         selection: selection(&r.selection)?,
     };
     let scope = scope(r.scope)?;
@@ -486,10 +487,11 @@ pub(crate) async fn narrowing_the_gap(
 ) -> Result<Answer, Status> {
     required("indicator", &r.indicator)?;
     required("authority", &r.authority)?;
-    authority_in_scope(p, &r.authority)?;
+    let authority = renewal_query::authority_code(&r.authority);
+    authority_in_scope(p, &authority)?;
     let req = TrendRequest {
         indicator: r.indicator,
-        authority: r.authority,
+        authority,
         selection: selection(&r.selection)?,
     };
     let scope = scope(r.scope)?;
@@ -637,6 +639,109 @@ pub(crate) async fn most_similar(
         .await
 }
 
+/// An authority's selection pooled against England without it (DeprivedVsEngland).
+pub(crate) async fn deprived_vs_england(
+    state: &State,
+    p: &Partner,
+    r: pb::SelectionRequest,
+) -> Result<Answer, Status> {
+    required("indicator", &r.indicator)?;
+    required("authority", &r.authority)?;
+    let authority = renewal_query::authority_code(&r.authority);
+    authority_in_scope(p, &authority)?;
+    let req = SelectionRequest {
+        indicator: r.indicator,
+        period: (!r.period.is_empty()).then_some(r.period),
+        authority,
+        selection: selection(&r.selection)?,
+    };
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    state
+        .answer("DeprivedVsEngland", p, async move {
+            renewal_query::deprived_vs_england(&engine, &req, &scope)
+                .await
+                .map_err(to_status)
+        })
+        .await
+}
+
+/// An authority's selection against England without it, every period
+/// (NarrowingTheGapVsEngland).
+pub(crate) async fn narrowing_the_gap_vs_england(
+    state: &State,
+    p: &Partner,
+    r: pb::TrendRequest,
+) -> Result<Answer, Status> {
+    required("indicator", &r.indicator)?;
+    required("authority", &r.authority)?;
+    let authority = renewal_query::authority_code(&r.authority);
+    authority_in_scope(p, &authority)?;
+    let req = TrendRequest {
+        indicator: r.indicator,
+        authority,
+        selection: selection(&r.selection)?,
+    };
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    state
+        .answer("NarrowingTheGapVsEngland", p, async move {
+            renewal_query::narrowing_vs_england(&engine, &req, &scope)
+                .await
+                .map_err(to_status)
+        })
+        .await
+}
+
+/// The change question a request asks, checked (the gRPC method and the HTTP feed share it).
+pub(crate) fn change_question(
+    r: &pb::ChangeRequest,
+) -> Result<renewal_query::ChangeRequest, Status> {
+    required("indicator", &r.indicator)?;
+    required("area", &r.area)?;
+    required("from_period", &r.from_period)?;
+    required("to_period", &r.to_period)?;
+    if r.similar_on.is_empty() {
+        return Err(Status::invalid_argument(
+            "similar_on: name at least one indicator",
+        ));
+    }
+    Ok(renewal_query::ChangeRequest {
+        indicator: r.indicator.clone(),
+        area: r.area.clone(),
+        level: level(r.level, AreaLevel::Ward)?,
+        from: r.from_period.clone(),
+        to: r.to_period.clone(),
+        similar_on: r.similar_on.clone(),
+        k: if r.k == 0 { 10 } else { r.k as usize },
+    })
+}
+
+/// An area's change against its most similar areas' (ChangeVsSimilar). Similar areas are
+/// found across England, so, like MostSimilar, it needs a key for all authorities.
+pub(crate) async fn change_vs_similar(
+    state: &State,
+    p: &Partner,
+    r: pb::ChangeRequest,
+) -> Result<Answer, Status> {
+    let req = change_question(&r)?;
+    if !p.all_authorities() {
+        return Err(Status::permission_denied(format!(
+            "{}: change against similar areas compares across England; it needs a key for all authorities",
+            p.partner
+        )));
+    }
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    state
+        .answer("ChangeVsSimilar", p, async move {
+            renewal_query::change_vs_similar(&engine, &req, &scope)
+                .await
+                .map_err(to_status)
+        })
+        .await
+}
+
 fn areas_answer(
     agg: &renewal_query::Aggregate,
     level: AreaLevel,
@@ -723,6 +828,33 @@ impl pb::analysis_server::Analysis for AnalysisService {
     type PriorityNeighbourhoodsStream = ChunkStream;
     type AreaProfileStream = ChunkStream;
     type MostSimilarStream = ChunkStream;
+    type DeprivedVsEnglandStream = ChunkStream;
+    type NarrowingTheGapVsEnglandStream = ChunkStream;
+    type ChangeVsSimilarStream = ChunkStream;
+
+    async fn deprived_vs_england(
+        &self,
+        request: Request<pb::SelectionRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        stream(deprived_vs_england(&self.0, &p, request.into_inner()).await)
+    }
+
+    async fn narrowing_the_gap_vs_england(
+        &self,
+        request: Request<pb::TrendRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        stream(narrowing_the_gap_vs_england(&self.0, &p, request.into_inner()).await)
+    }
+
+    async fn change_vs_similar(
+        &self,
+        request: Request<pb::ChangeRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        stream(change_vs_similar(&self.0, &p, request.into_inner()).await)
+    }
 
     async fn area_gap(
         &self,
@@ -859,6 +991,8 @@ impl pb::analysis_server::Analysis for AnalysisService {
         required("authority", &r.authority)?;
         required("baseline_period", &r.baseline_period)?;
         required("target_period", &r.target_period)?;
+        let mut r = r;
+        r.authority = renewal_query::authority_code(&r.authority);
         authority_in_scope(&p, &r.authority)?;
         self.0.engine.indicator(&r.indicator).map_err(to_status)?;
         // The edition is pinned at registration: a newer IoD never changes a target.

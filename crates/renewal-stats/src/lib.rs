@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod change;
 mod difference;
 pub mod disclosure;
 pub mod lm3;
@@ -23,6 +24,9 @@ mod mean;
 mod target;
 mod trend;
 
+pub use change::{
+    Change, CountKind, Counted, counted_change, counted_difference, single_case_difference,
+};
 pub use difference::{mover_difference, proportion_difference, rate_difference};
 pub use disclosure::{Withheld, protect};
 pub use mean::{mean_interval, t_quantile};

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 mod boundary;
+mod change;
 mod conformance;
 mod crash;
 mod disclosure;

@@ -5,6 +5,7 @@
 //! ([`periods`]), and targets ([`targets`]). What they share lives here: the gap of one figure
 //! against another, the period a question picks, and how withheld figures are named.
 
+mod change;
 mod gap;
 mod periods;
 mod selection;
@@ -12,12 +13,13 @@ mod targets;
 mod trend;
 mod versus;
 
+pub use change::{CHANGE_COLUMNS, ChangeRequest, change_vs_similar};
 pub use gap::{Benchmark, GAP_COLUMNS, GapRequest, GapRow, gap_table};
 pub use periods::{financial_years, period_position};
 pub use selection::Selection;
 pub use targets::target_status;
-pub use trend::{TrendRequest, narrowing};
-pub use versus::{SelectionRequest, deprived_vs_rest};
+pub use trend::{TrendRequest, narrowing, narrowing_vs_england};
+pub use versus::{SelectionRequest, authority_code, deprived_vs_england, deprived_vs_rest};
 
 use renewal_schema::{IndicatorDef, PolarityName};
 use renewal_stats::{Comparison, Interval, Polarity};

@@ -93,7 +93,8 @@ impl std::fmt::Display for Selection {
     }
 }
 
-/// The native member codes a selection covers within `authority`.
+/// The native member codes a selection covers within `authority` (England, `E92000001`:
+/// within England, so `imd-decile<=1` is every English LSOA in the most deprived decile).
 pub(crate) async fn resolve_selection(
     engine: &Engine,
     agg: &Aggregate,
@@ -101,9 +102,14 @@ pub(crate) async fn resolve_selection(
     authority: &str,
     scope: &Scope,
 ) -> Result<BTreeSet<String>> {
+    let whole = if authority == crate::ENGLAND_CODE {
+        AreaLevel::England
+    } else {
+        AreaLevel::Lad
+    };
     let in_authority: HashSet<&String> = agg
         .members
-        .get(&(AreaLevel::Lad, authority.to_owned()))
+        .get(&(whole, authority.to_owned()))
         .map(|m| m.iter().collect())
         .unwrap_or_default();
     let members_of = |level: AreaLevel, code: &str| -> Vec<String> {

@@ -8,9 +8,10 @@ use crate::engine::{Engine, Scope};
 use crate::store::Target;
 use crate::{QueryError, Result};
 
+use super::gap::Benchmark;
 use super::periods::{financial_years, period_position};
 use super::selection::{Selection, resolve_selection};
-use super::versus::versus;
+use super::versus::{authority_code, england_coverage, versus};
 use super::{Gap, gap, withheld_name};
 
 #[derive(Debug, Clone, Serialize)]
@@ -58,7 +59,8 @@ const TARGET_COLUMNS: [(&str, Kind); 18] = [
 
 /// Question 5: each target's baseline gap, target gap, trajectory value now, latest gap with
 /// its interval and whether it is on track. The gap is the selection against its whole
-/// authority, as targets are written ("between ward set S and the authority").
+/// authority, as targets are written ("between ward set S and the authority"); a national
+/// target (authority `E92000001`) is against England as a whole, where the data cover it.
 /// One target's row, the basis it was computed on and its notes.
 async fn evaluate(
     engine: &Engine,
@@ -76,10 +78,34 @@ async fn evaluate(
     let agg = engine.aggregate(&t.indicator, &scope).await?;
     let def = &agg.indicator;
     let selection: Selection = t.selection.parse().map_err(QueryError::InvalidArgument)?;
-    let chosen = resolve_selection(engine, &agg, &selection, &t.authority, &scope).await?;
+    let authority = authority_code(&t.authority);
+    let national = authority == crate::ENGLAND_CODE;
+    let chosen = resolve_selection(engine, &agg, &selection, &authority, &scope).await?;
+    // A national target is against England as a whole: only where the data cover England.
+    let covered = |period: &str| -> bool {
+        !national || england_coverage(engine.catalog(), &agg, period).covered()
+    };
+    for p in [
+        t.baseline_period.as_str(),
+        agg.latest_period().unwrap_or_default(),
+    ] {
+        if national && agg.periods.iter().any(|q| q == p) {
+            let c = england_coverage(engine.catalog(), &agg, p);
+            if !c.covered() {
+                notes.push(format!("target {}: {}", t.id, c.note(&agg, p)));
+            }
+        }
+    }
     // The gap needs both the selection and its authority released.
     let gap_at = |period: &str| -> (Gap, Option<&'static str>) {
-        let v = versus(&agg, &chosen, &t.authority, period);
+        let v = versus(
+            &agg,
+            &chosen,
+            &authority,
+            Benchmark::Authority,
+            period,
+            covered(period),
+        );
         match withheld_name(&v.selected.0).or(withheld_name(&v.authority)) {
             Some(why) => (Gap::default(), Some(why)),
             None => (gap(def, &v.selected.0, &v.authority), None),

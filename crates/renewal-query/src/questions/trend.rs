@@ -1,4 +1,6 @@
-//! Question 4: narrowing the gap, the selection against the rest in every period.
+//! Question 4: narrowing the gap, the selection against the rest in every period (the rest
+//! of its authority, or of England: nationally with `authority` England, or for an
+//! authority's selection with [`narrowing_vs_england`]).
 
 use renewal_schema::ValueType;
 use serde::Serialize;
@@ -7,9 +9,10 @@ use crate::answer::{Answer, Kind, to_batches};
 use crate::engine::{Engine, Scope};
 use crate::{QueryError, Result};
 
+use super::gap::Benchmark;
 use super::periods::{financial_years, period_position};
 use super::selection::{Selection, resolve_selection};
-use super::versus::versus;
+use super::versus::{authority_code, england_coverage, needs_england, versus};
 use super::{Gap, gap, withheld_name};
 
 #[derive(Debug, Clone)]
@@ -39,9 +42,10 @@ struct TrendRow {
     benchmark_withheld: Option<&'static str>,
     trend: Option<&'static str>,
     gap_trend: Option<&'static str>,
+    england_value: Option<f64>,
 }
 
-const TREND_COLUMNS: [(&str, Kind); 17] = [
+const TREND_COLUMNS: [(&str, Kind); 18] = [
     ("indicator", Kind::Text),
     ("selection", Kind::Text),
     ("authority", Kind::Text),
@@ -59,29 +63,63 @@ const TREND_COLUMNS: [(&str, Kind); 17] = [
     ("benchmark_withheld", Kind::Text),
     ("trend", Kind::Text),
     ("gap_trend", Kind::Text),
+    ("england_value", Kind::Number),
 ];
 
 /// Question 4: the gap between the selection and the rest of its authority in every period,
 /// with the Fingertips trend marker for the selection's own values (last five points) and
-/// whether the gap is narrowing.
+/// whether the gap is narrowing. With `authority` England (`E92000001` or `england`) the
+/// selection is national and the benchmark the rest of England.
 pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -> Result<Answer> {
+    narrowing_against(engine, request, Benchmark::Authority, scope).await
+}
+
+/// Question 4 against England: an authority's selection against England without it, every
+/// period.
+pub async fn narrowing_vs_england(
+    engine: &Engine,
+    request: &TrendRequest,
+    scope: &Scope,
+) -> Result<Answer> {
+    narrowing_against(engine, request, Benchmark::England, scope).await
+}
+
+async fn narrowing_against(
+    engine: &Engine,
+    request: &TrendRequest,
+    benchmark: Benchmark,
+    scope: &Scope,
+) -> Result<Answer> {
+    let authority = authority_code(&request.authority);
     let agg = engine.aggregate(&request.indicator, scope).await?;
     let def = &agg.indicator;
-    let chosen =
-        resolve_selection(engine, &agg, &request.selection, &request.authority, scope).await?;
+    let chosen = resolve_selection(engine, &agg, &request.selection, &authority, scope).await?;
     if chosen.is_empty() {
         return Err(QueryError::NotFound(format!(
-            "selection {} has no areas in authority {}",
-            request.selection, request.authority
+            "selection {} has no areas in {}",
+            request.selection,
+            if authority == crate::ENGLAND_CODE {
+                "England".to_owned()
+            } else {
+                format!("authority {authority}")
+            }
         )));
     }
+    let england_involved = needs_england(&authority, benchmark);
+    let mut uncovered = Vec::new();
     let mut rows = Vec::new();
     let mut series = Vec::new();
     let mut gaps = Vec::new();
     let labels: Vec<&str> = agg.periods.iter().map(String::as_str).collect();
     let fy = financial_years(&labels);
     for period in &agg.periods {
-        let v = versus(&agg, &chosen, &request.authority, period);
+        // Always checked: england_value is in every row, and a partial England is never given.
+        let c = england_coverage(engine.catalog(), &agg, period);
+        if england_involved && !c.covered() {
+            uncovered.push(c.note(&agg, period));
+        }
+        let covered = c.covered();
+        let v = versus(&agg, &chosen, &authority, benchmark, period, covered);
         let (s, sp) = v.selected;
         let (r, _) = v.rest;
         let suppressed = s.suppressed || r.suppressed;
@@ -101,7 +139,7 @@ pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -
         rows.push(TrendRow {
             indicator: def.id.clone(),
             selection: request.selection.to_string(),
-            authority: request.authority.clone(),
+            authority: authority.clone(),
             period: period.clone(),
             value: s.value,
             lower_95: s.ci95.map(|i| i.lower),
@@ -116,6 +154,7 @@ pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -
             benchmark_withheld: withheld_name(&r),
             trend: None,
             gap_trend: None,
+            england_value: v.england.value,
         });
     }
     let last5 = &series[series.len().saturating_sub(5)..];
@@ -135,9 +174,19 @@ pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -
         last.gap_trend = Some(direction);
     }
     let mut notes = agg.notes.clone();
+    if let Some(first) = uncovered.first() {
+        notes.push(match uncovered.len() {
+            1 => first.clone(),
+            n => format!("{first}; the same in {} other periods", n - 1),
+        });
+    }
+    let whole = if england_involved {
+        "England (England without the selection)".to_owned()
+    } else {
+        format!("{authority} (the authority without the selection)")
+    };
     notes.push(format!(
-        "benchmark: the rest of {} (the authority without the selection); trend: chi-squared test for trend over the last {} points at 99.8%; gap trend: weighted regression of the gap on time at 99.8%",
-        request.authority,
+        "benchmark: the rest of {whole}; trend: chi-squared test for trend over the last {} points at 99.8%; gap trend: weighted regression of the gap on time at 99.8%",
         last5.len()
     ));
     let (schema, batches) = to_batches(&TREND_COLUMNS, &rows)?;

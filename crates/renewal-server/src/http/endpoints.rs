@@ -409,3 +409,33 @@ pub(super) async fn lm3(parts: Parts) -> Response {
     )
     .await
 }
+
+pub(super) async fn change(parts: Parts) -> Response {
+    respond(
+        parts,
+        true,
+        "change",
+        |feed, p, q: ChangeParams, scope| async move {
+            let r = pb::ChangeRequest {
+                indicator: text(q.indicator),
+                area: text(q.area),
+                level: level(q.level),
+                from_period: text(q.from),
+                to_period: text(q.to),
+                similar_on: q
+                    .similar_on
+                    .as_deref()
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                k: parse_number("k", q.k.as_deref())?.unwrap_or(0),
+                scope: Some(scope),
+            };
+            Ok(service::change_vs_similar(&feed.state, &p, r).await?)
+        },
+    )
+    .await
+}

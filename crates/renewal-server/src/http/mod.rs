@@ -225,6 +225,7 @@ pub fn router(feed: Feed, extra: Router<Feed>) -> Router {
         .route("/api/v1/priority", get(priority))
         .route("/api/v1/profile", get(profile))
         .route("/api/v1/similar", get(similar))
+        .route("/api/v1/change", get(change))
         .route("/api/v1/spend", get(spend))
         .route("/api/v1/spend-years", get(spend_years))
         .route("/api/v1/lm3", get(lm3))

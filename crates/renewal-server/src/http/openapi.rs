@@ -184,6 +184,14 @@ feed_path!(
     ScopeParams
 );
 
+feed_path!(
+    doc_change,
+    "/api/v1/change",
+    "An area's change between two periods against its most similar areas' pooled change (ChangeVsSimilar)",
+    ChangeParams,
+    ScopeParams
+);
+
 pub(super) struct Security;
 
 impl utoipa::Modify for Security {
@@ -216,7 +224,7 @@ impl utoipa::Modify for Security {
     paths(
         doc_datasets, doc_indicators, doc_vintages, doc_areas, doc_gap, doc_map, doc_gap_vs_england, doc_versus,
         doc_trend, doc_target_status, doc_priority, doc_profile, doc_similar, doc_spend,
-        doc_spend_years, doc_lm3
+        doc_spend_years, doc_lm3, doc_change
     ),
     components(schemas(AnswerDocument, ErrorDocument, Format, LevelParam, BenchmarkParam)),
     modifiers(&Security)

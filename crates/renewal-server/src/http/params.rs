@@ -224,6 +224,33 @@ pub struct SimilarParams {
     pub(super) k: Option<String>,
 }
 
+/// `GET /api/v1/change` (ChangeVsSimilar).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeParams {
+    /// The outcome indicator.
+    #[param(required = true)]
+    pub(super) indicator: Option<String>,
+    /// The area: a code of `level`.
+    #[param(required = true)]
+    pub(super) area: Option<String>,
+    /// Areas of this level (default `ward`).
+    pub(super) level: Option<LevelParam>,
+    /// Baseline period P1.
+    #[param(required = true)]
+    pub(super) from: Option<String>,
+    /// Later period P2.
+    #[param(required = true)]
+    pub(super) to: Option<String>,
+    /// Baseline indicators to measure similarity on, comma-separated.
+    #[param(required = true)]
+    pub(super) similar_on: Option<String>,
+    /// How many similar areas (default 10).
+    #[param(value_type = Option<u32>)]
+    pub(super) k: Option<String>,
+}
+
 /// `GET /api/v1/spend` (SpendByPlace) and `GET /api/v1/spend-years` (SpendByYear).
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -618,3 +618,59 @@ pub(crate) async fn load_parents(warehouse: &Warehouse, manifest: &Manifest) -> 
         rows,
     })
 }
+
+/// Every parent area of the current parents datasets → the districts wholly inside it: for a
+/// district-based type (PFA, region …) its member districts; for an LSOA-based type (ICB) the
+/// districts all of whose LSOAs (in a lookup of the same LSOA vintage) are members, so a
+/// district an ICB covers only in part is not among them. What API keys scoped to parent areas
+/// (`areas = [...]`) may read.
+pub async fn parent_districts(warehouse: &Warehouse) -> Result<HashMap<String, Vec<String>>> {
+    let datasets = warehouse.datasets().await?;
+    let pins = DatasetPins::default();
+    let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for m in candidate_parents(warehouse, &datasets, &pins).await? {
+        let set = load_parents(warehouse, &m).await?;
+        if set.member_level == renewal_geo::Level::Lad {
+            for (member, parent, _) in set.rows {
+                out.entry(parent).or_default().insert(member);
+            }
+            continue;
+        }
+        // LSOA-based: whole districts only, from a lookup on the members' LSOA vintage.
+        let prefix = renewal_warehouse::ids::lookup_prefix(&set.member_vintage);
+        let Some(id) = datasets
+            .iter()
+            .find(|d| !set.member_vintage.is_empty() && d.starts_with(&prefix))
+        else {
+            continue;
+        };
+        let lookup = load_lookup(warehouse, resolve(warehouse, id, &pins).await?).await?;
+        let mut lsoas_of: HashMap<&str, Vec<&str>> = HashMap::new();
+        for r in &lookup.rows {
+            lsoas_of
+                .entry(r.lad_code.as_str())
+                .or_default()
+                .push(r.lsoa_code.as_str());
+        }
+        let parent_of: HashMap<&str, Vec<&str>> =
+            set.rows.iter().fold(HashMap::new(), |mut acc, (m, p, _)| {
+                acc.entry(m.as_str()).or_default().push(p.as_str());
+                acc
+            });
+        for (lad, lsoas) in &lsoas_of {
+            let parents: BTreeSet<Option<&Vec<&str>>> =
+                lsoas.iter().map(|l| parent_of.get(l)).collect();
+            if let [Some(ps)] = parents.into_iter().collect::<Vec<_>>().as_slice()
+                && let [p] = ps.as_slice()
+            {
+                out.entry((*p).to_owned())
+                    .or_default()
+                    .insert((*lad).to_owned());
+            }
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(p, d)| (p, d.into_iter().collect()))
+        .collect())
+}

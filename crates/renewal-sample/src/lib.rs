@@ -64,6 +64,7 @@ mod iod;
 mod iod2025;
 mod lm3;
 mod lookup;
+mod partners;
 mod place;
 mod population;
 mod rng;
@@ -220,6 +221,8 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
         let geo = geography2021::Geography21::build(&place);
         files.extend(spend::files(&place, &geo, spec.seed));
     }
+    // After the README is made, like the spend files, so the README stays byte-identical.
+    files.push(partners::file());
     files.push(readme);
     files
 }

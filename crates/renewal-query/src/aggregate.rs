@@ -128,7 +128,9 @@ impl Aggregate {
                         .unwrap_or(a.members)
                 };
                 let whole = !a.missing && a.members == expected;
-                if !whole {
+                // Parent areas speak through their own notes, given when their type is
+                // asked for: every answer would otherwise carry them.
+                if !whole && key.0 != AreaLevel::Parent {
                     *incomplete.entry(key.0).or_default() += 1;
                 }
                 let figure = Figure {

@@ -529,12 +529,13 @@ impl Membership {
     }
 }
 
-/// Codes for a note: all of them up to twenty, else the first twenty and how many more.
+/// Codes for a note: all of them up to a hundred, else the first hundred and how many more.
 fn list(codes: &[&str]) -> String {
-    if codes.len() <= 20 {
+    const SHOWN: usize = 100;
+    if codes.len() <= SHOWN {
         codes.join(", ")
     } else {
-        format!("{} and {} more", codes[..20].join(", "), codes.len() - 20)
+        format!("{} and {} more", codes[..SHOWN].join(", "), codes.len() - SHOWN)
     }
 }
 

@@ -38,6 +38,7 @@ fn reference(root: &Path) -> (BTreeMap<String, String>, Vec<String>) {
         "--parent-column".into(),
         "PFA24CD".into(),
     ];
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
     let (_, rows) = parse_csv(&python_reference("parent_score.py", &args));
     let mut values = BTreeMap::new();
     let mut missing = Vec::new();

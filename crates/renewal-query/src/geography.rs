@@ -535,7 +535,11 @@ fn list(codes: &[&str]) -> String {
     if codes.len() <= SHOWN {
         codes.join(", ")
     } else {
-        format!("{} and {} more", codes[..SHOWN].join(", "), codes.len() - SHOWN)
+        format!(
+            "{} and {} more",
+            codes[..SHOWN].join(", "),
+            codes.len() - SHOWN
+        )
     }
 }
 

@@ -208,7 +208,7 @@ async fn area_gap_with_the_police_force_area_as_benchmark() {
         assert!((g - (v - expected)).abs() < 1e-9);
     }
     assert!(
-        t.basis.datasets.contains_key("parents-pfa-2024"),
+        t.basis.dataset_versions.contains_key("parents-pfa-2024"),
         "{:?}",
         t.basis
     );

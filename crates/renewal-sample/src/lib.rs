@@ -211,6 +211,7 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
     files.push(families::best_value(&place, spec.seed));
     files.extend(families::crime(&place, spec.seed));
     files.extend(lm3::files());
+    files.push(partners::file());
     if scope == SampleScope::WithBoundaryChange {
         files.extend(boundary_change(&place, spec.seed));
     }
@@ -221,8 +222,6 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
         let geo = geography2021::Geography21::build(&place);
         files.extend(spend::files(&place, &geo, spec.seed));
     }
-    // After the README is made, like the spend files, so the README stays byte-identical.
-    files.push(partners::file());
     files.push(readme);
     files
 }

@@ -148,4 +148,50 @@ fn manchester_wards_against_their_police_force_area_match_the_reference() {
         }
     }
     assert!(compared > 250, "only {compared} districts compared");
+
+    // CSPs follow pre-reorganisation districts: a district the raw file puts in several CSPs
+    // (Bournemouth, Christchurch and Poole; East Suffolk) lies in no single CSP, so it has no
+    // CSP benchmark, and the CSPs it touches have no figure.
+    let text = std::fs::read_to_string(shared_file(&root, PFA)).unwrap();
+    let (header, raw) = parse_csv(text.trim_start_matches('\u{feff}'));
+    let (lad, csp) = (
+        header.iter().position(|h| h.trim() == "LAD24CD").unwrap(),
+        header.iter().position(|h| h.trim() == "CSP24CD").unwrap(),
+    );
+    let mut csps: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in &raw {
+        csps.entry(r[lad].clone())
+            .or_default()
+            .push(r[csp].trim().to_owned());
+    }
+    let out = r.ok([
+        "gap",
+        "--indicator",
+        "iod-imd-score",
+        "--level",
+        "lad",
+        "--benchmark",
+        "csp",
+        "--format",
+        "csv",
+    ]);
+    let (header, rows) = parse_csv(&out);
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let mut shared = 0;
+    for row in &rows {
+        let code = &row[col("area_code")];
+        match csps.get(code).map(Vec::as_slice) {
+            Some([one]) => assert_eq!(&row[col("benchmark_code")], one, "{code}"),
+            Some(_) => {
+                shared += 1;
+                assert_eq!(row[col("benchmark_code")], "", "{code}");
+                assert_eq!(row[col("benchmark_value")], "", "{code}");
+            }
+            None => assert_eq!(row[col("benchmark_code")], "", "{code}"),
+        }
+    }
+    assert_eq!(
+        shared, 2,
+        "BCP and East Suffolk are districts of 2019 in several CSPs"
+    );
 }

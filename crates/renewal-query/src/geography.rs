@@ -598,12 +598,17 @@ pub(crate) async fn load_parents(warehouse: &Warehouse, manifest: &Manifest) -> 
         .await?;
     let mut rows = Vec::new();
     for b in &batches {
-        let cols = (0..3)
-            .map(|i| string_column(b, i))
-            .collect::<Result<Vec<_>>>()?;
-        for r in 0..b.num_rows() {
-            let s = |c: usize| cols[c][r].clone().unwrap_or_default();
-            rows.push((s(0), s(1), s(2)));
+        let (members, codes, names) = (
+            string_column(b, 0)?,
+            string_column(b, 1)?,
+            string_column(b, 2)?,
+        );
+        for ((m, c), n) in members.into_iter().zip(codes).zip(names) {
+            rows.push((
+                m.unwrap_or_default(),
+                c.unwrap_or_default(),
+                n.unwrap_or_default(),
+            ));
         }
     }
     let member_level = match manifest.vintage.get("member_level").map(String::as_str) {

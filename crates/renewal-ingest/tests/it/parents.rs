@@ -60,11 +60,14 @@ fn read(paths: &[std::path::PathBuf], options: &ParentsOptions) -> Vec<Draft> {
     read_parents(&catalog(), paths, options, &NoProgress).unwrap()
 }
 
+/// (dataset, member header, parent header) a file should publish.
+type Expected = (&'static str, &'static str, &'static str);
+
 #[test]
 fn every_real_ons_parent_lookup_reads_with_its_raw_pairs() {
     let Some(root) = shared_data() else { return };
     // (file, datasets expected, member header, parent header per dataset)
-    let cases: [(&str, &[(&str, &str, &str)]); 5] = [
+    let cases: [(&str, &[Expected]); 5] = [
         (
             CSP_PFA,
             &[

@@ -87,9 +87,15 @@ pub struct GapArgs {
     authority: Option<String>,
     #[arg(long, value_enum, default_value = "ward")]
     level: LevelName,
-    /// Compare with the area's authority or with England.
-    #[arg(long, value_enum, default_value = "authority")]
-    benchmark: BenchmarkName,
+    /// Compare with the area's authority, with England, or with the parent area of a type
+    /// containing it (`pfa`, `csp`, `icb`, `sub-icb`, `region`, `utla`, `combined-authority`,
+    /// or a user-defined type; `renewal ingest parents` loads them).
+    #[arg(
+        long,
+        default_value = "authority",
+        value_name = "authority|england|TYPE"
+    )]
+    benchmark: Benchmark,
     #[command(flatten)]
     query: QueryArgs,
 }
@@ -282,10 +288,7 @@ pub async fn gap(e: Engine, args: &GapArgs) -> Result<()> {
         period: args.period.clone(),
         authority: args.authority.clone(),
         level: args.level.into(),
-        benchmark: match args.benchmark {
-            BenchmarkName::Authority => Benchmark::Authority,
-            BenchmarkName::England => Benchmark::England,
-        },
+        benchmark: args.benchmark.clone(),
     };
     let answer = renewal_query::gap_table(&e, &request, &args.query.scope()).await?;
     render(&answer, &args.query, "renewal gap")

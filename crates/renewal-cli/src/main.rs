@@ -257,6 +257,22 @@ enum Ingest {
     /// Contract registers and supplier lists: one row per supplier (company number, else
     /// normalised name) with its postcode, into suppliers-<slug>.
     Suppliers(spend_ingest::SuppliersArgs),
+    /// Parent-area lookups (ONS layouts in data-schemas/datasets/parents/: counties, CSPs,
+    /// police force areas, combined authorities, regions, ICBs) into parents-<type>-<year>
+    /// (parents-pfa-2024); or a user-defined `parent_code,parent_name,member_code` file with
+    /// --type NAME, members district or LSOA codes.
+    Parents {
+        /// The parent type of a user-defined file (e.g. `neighbourhood-partnership`).
+        #[arg(long = "type", value_name = "NAME")]
+        user_type: Option<String>,
+        /// Publish under this dataset id (only when the files define one parent type).
+        #[arg(long, value_name = "ID")]
+        dataset: Option<String>,
+        #[command(flatten)]
+        publish: PublishArgs,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// The ONS Postcode Directory or NSPL (2024 or 2025 layout, or a column subset), CSV or
     /// gzipped, streamed: postcode → district and LSOA (2011, 2021), terminated ones flagged.
     Postcodes(postcodes::PostcodeArgs),
@@ -704,6 +720,23 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
         }
         Ingest::Spend(args) => spend_ingest::spend(&catalog, args, &progress)?,
         Ingest::Suppliers(args) => spend_ingest::suppliers(&catalog, args, &progress)?,
+        Ingest::Parents {
+            user_type,
+            dataset,
+            publish,
+            files,
+        } => (
+            renewal_ingest::read_parents(
+                &catalog,
+                files,
+                &renewal_ingest::ParentsOptions {
+                    user_type: user_type.clone(),
+                    dataset: dataset.clone(),
+                },
+                &progress,
+            )?,
+            publish.keep,
+        ),
     };
     progress.clear();
     for draft in drafts {

@@ -46,6 +46,14 @@ pub struct Aggregate {
     /// The lookup's English LSOAs and their vintage: whether the geography itself covers
     /// England (a partnership's lookup holds only its own areas), for any native level.
     pub lookup_english_lsoas: (usize, Option<renewal_geo::Vintage>),
+    /// Parent area code → its type (`pfa`, `icb` …), for areas of [`AreaLevel::Parent`].
+    pub parent_type: HashMap<String, String>,
+    /// Per parent type, what the parent lookup could not place (said when the type is used).
+    pub parent_notes: BTreeMap<String, Vec<String>>,
+    /// Per parent type, the dataset and version its areas come from.
+    pub parent_datasets: BTreeMap<String, (String, u64)>,
+    /// Per parent type, native code → the parent it counts towards.
+    parent_members: HashMap<String, HashMap<String, String>>,
     /// Disclosure control: the threshold and, per period, the withheld native cells and their
     /// protection groups (empty for indicators that are not counts).
     threshold: f64,
@@ -123,7 +131,9 @@ impl Aggregate {
                         .unwrap_or(a.members)
                 };
                 let whole = !a.missing && a.members == expected;
-                if !whole {
+                // Parent areas speak through their own notes, given when their type is
+                // asked for: every answer would otherwise carry them.
+                if !whole && key.0 != AreaLevel::Parent {
                     *incomplete.entry(key.0).or_default() += 1;
                 }
                 let figure = Figure {
@@ -153,6 +163,19 @@ impl Aggregate {
         for list in members.values_mut() {
             list.sort();
         }
+        let mut parent_members: HashMap<String, HashMap<String, String>> = HashMap::new();
+        for ((level, code), natives) in &members {
+            if *level != AreaLevel::Parent {
+                continue;
+            }
+            let Some(kind) = membership.parent_type.get(code) else {
+                continue;
+            };
+            let index = parent_members.entry(kind.clone()).or_default();
+            for n in natives {
+                index.insert(n.clone(), code.clone());
+            }
+        }
         let native_level = match indicator.native_geography {
             NativeGeography::Ward => AreaLevel::Ward,
             NativeGeography::Lad => AreaLevel::Lad,
@@ -169,6 +192,10 @@ impl Aggregate {
             notes,
             lsoa_vintage: None,
             lookup_english_lsoas: (0, None),
+            parent_type: membership.parent_type.clone(),
+            parent_notes: membership.parent_notes.clone(),
+            parent_datasets: membership.parent_datasets.clone(),
+            parent_members,
             threshold: crate::DEFAULT_DISCLOSURE_THRESHOLD,
             protection: HashMap::new(),
         }
@@ -300,6 +327,35 @@ impl Aggregate {
     pub fn figure(&self, level: AreaLevel, code: &str, period: &str) -> Option<&Figure> {
         self.figures
             .get(&(level, code.to_owned(), period.to_owned()))
+    }
+
+    /// The parent types this aggregate has parent areas of.
+    pub fn parent_types(&self) -> std::collections::BTreeSet<&str> {
+        self.parent_type.values().map(String::as_str).collect()
+    }
+
+    /// The parent area of type `kind` that wholly contains area (`level`, `code`): the one
+    /// parent every native member of the area counts towards. `None` when the area straddles
+    /// parents, or some member lies in none.
+    pub fn containing_parent(&self, kind: &str, level: AreaLevel, code: &str) -> Option<String> {
+        if level == AreaLevel::Parent {
+            return None;
+        }
+        let members = self.members.get(&(level, code.to_owned()))?;
+        let mut found: Option<&String> = None;
+        for m in members {
+            let p = self.parent_of_native(kind, m)?;
+            match found {
+                Some(f) if f != p => return None,
+                _ => found = Some(p),
+            }
+        }
+        found.cloned()
+    }
+
+    /// The parent of type `kind` a native area counts towards, if any.
+    fn parent_of_native(&self, kind: &str, native: &str) -> Option<&String> {
+        self.parent_members.get(kind).and_then(|m| m.get(native))
     }
 
     /// Areas of a level, optionally only those whose parent is `parent`.

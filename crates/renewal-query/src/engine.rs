@@ -11,7 +11,9 @@ use renewal_warehouse::{Manifest, Warehouse};
 use crate::aggregate::Aggregate;
 use crate::bridging::BridgeSources;
 use crate::cache::{Cache, Claim, DEFAULT_CACHE_BYTES, aggregate_bytes};
-use crate::geography::{Lookup, Membership, candidate_lookups, load_lookup};
+use crate::geography::{
+    Lookup, Membership, candidate_lookups, candidate_parents, load_lookup, load_parents,
+};
 use crate::native::{combine, merge, read_parts, resolve_sources};
 use crate::population::period_bases;
 use crate::store::{NEIGHBOURHOODS, load_neighbourhoods};
@@ -140,6 +142,8 @@ impl Engine {
         } else {
             None
         };
+        // Parent areas (PFA, ICB, …): every current parents dataset, one per type.
+        let parent_ds = candidate_parents(&self.warehouse, &datasets, &scope.pins).await?;
         let mut pop_ds = Vec::new();
         if let Some(p) = &def.population {
             for id in datasets
@@ -184,6 +188,7 @@ impl Engine {
             .chain(&all_lookups)
             .chain(&neighbourhoods)
             .chain(&pop_ds)
+            .chain(&parent_ds)
             .map(|m| (m.dataset.clone(), m.version))
             .collect();
         versions.extend(bridge_sources.versions().map(|(d, v)| (d.to_owned(), v)));
@@ -273,7 +278,12 @@ impl Engine {
             Some(m) => load_neighbourhoods(&self.warehouse, m).await?,
             None => Vec::new(),
         };
-        let membership = Membership::build(def.native_geography, &lookup, &neighbourhoods);
+        let mut membership = Membership::build(def.native_geography, &lookup, &neighbourhoods);
+        let mut parent_sets = Vec::new();
+        for m in &parent_ds {
+            parent_sets.push(load_parents(&self.warehouse, m).await?);
+        }
+        membership.add_parents(def.native_geography, &lookup, &parent_sets);
         let covered = def
             .numerator
             .absent_means_zero

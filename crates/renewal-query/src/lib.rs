@@ -36,7 +36,7 @@ pub use answer::{Answer, Kind as ColumnKind, answer_from_rows};
 pub use bridging::{BridgeUse, lsoa_bridge};
 pub use cache::DEFAULT_CACHE_BYTES;
 pub use engine::{DEFAULT_DISCLOSURE_THRESHOLD, Engine, Scope};
-pub use geography::{Area, AreaLevel, ENGLAND_CODE, Neighbourhood};
+pub use geography::{Area, AreaLevel, ENGLAND_CODE, Neighbourhood, ParentSet, parent_districts};
 pub use map::{DEFAULT_MAP_PRECISION, GapMap, MapOptions, gap_map, vertex_count};
 pub use priority::{DOMAINS, PriorityRequest, priority_neighbourhoods};
 pub use profile::{area_profile, most_similar};

@@ -64,6 +64,7 @@ mod iod;
 mod iod2025;
 mod lm3;
 mod lookup;
+mod partners;
 mod place;
 mod population;
 mod rng;
@@ -210,6 +211,7 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
     files.push(families::best_value(&place, spec.seed));
     files.extend(families::crime(&place, spec.seed));
     files.extend(lm3::files());
+    files.push(partners::file());
     if scope == SampleScope::WithBoundaryChange {
         files.extend(boundary_change(&place, spec.seed));
     }

@@ -135,6 +135,8 @@ fn same_seed_same_bytes_other_seed_other_figures() {
             // The LM3 survey is the README's worked example: fixed figures.
             crate::lm3::SURVEY,
             crate::lm3::RESPEND,
+            // The partner geographies are fixed geography too.
+            crate::partners::FILE,
             // The council's register, its postcode directory and their README are fixed
             // too: only the payments follow the seed.
             crate::spend::REGISTER,
@@ -233,6 +235,8 @@ fn report_lists_every_file_with_its_rows() {
         (crate::lm3::SURVEY.to_owned(), 5),
         (crate::lm3::RESPEND.to_owned(), 5),
     ]);
+    // The CSP/PFA lookup: one row per authority.
+    expected.push((crate::partners::FILE.to_owned(), 2));
     // Then the files across the 2021 break (rows checked against the files in their own
     // tests): 85 bridge pairs, 81 LSOA21s, 3 rows per LSOA11 a year, 6 age groups per LSOA21,
     // 80 LSOA11s × 6 Januaries and 81 LSOA21s × 5.
@@ -346,8 +350,8 @@ fn base_scope_is_the_sample_without_the_boundary_change() {
     // The spend folder's files (the LM3 survey) are compared as the others are.
     names.extend([crate::lm3::SURVEY, crate::lm3::RESPEND].map(String::from));
     names.sort();
-    assert_eq!(names.len(), 25, "{names:?}");
-    assert_eq!(written.files.len(), 25);
+    assert_eq!(names.len(), 26, "{names:?}");
+    assert_eq!(written.files.len(), 26);
     for name in &names {
         let ours = std::fs::read(base.path().join(name)).unwrap();
         let with = std::fs::read(all.path().join(name)).unwrap();

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 mod indicator;
 pub mod lm3;
+pub mod parents;
 pub mod period;
 pub mod population;
 pub mod postcodes;
@@ -737,6 +738,8 @@ pub struct Catalog {
     pub editions: Editions,
     /// `datasets/spend/` and `datasets/suppliers/`: spend files, supplier registers, payee words.
     pub spend: spend::SpendCatalog,
+    /// `datasets/parents/`: district or LSOA → parent-area lookups (PFA, ICB, region …).
+    pub parents: Vec<(SchemaFile, parents::ParentsFormat)>,
 }
 
 /// `data-schemas/editions.toml`.
@@ -852,6 +855,13 @@ impl Catalog {
                     catalog.lm3.push((file, format));
                     id
                 }
+                ["datasets", "parents", _] => {
+                    let format: parents::ParentsFormat = toml::from_str(&text).map_err(toml_err)?;
+                    format.check(&path)?;
+                    let id = format.id.clone();
+                    catalog.parents.push((file, format));
+                    id
+                }
                 ["datasets", family @ ("spend" | "suppliers"), name] => {
                     catalog.spend.load(family, name, &text, file)?
                 }
@@ -923,11 +933,21 @@ impl Catalog {
             .chain(self.boundaries.iter().map(|(f, _)| f))
             .chain(self.lm3.iter().map(|(f, _)| f))
             .chain(self.spend.files())
-            .chain(self.postcodes.iter().map(|(f, _)| f));
+            .chain(self.postcodes.iter().map(|(f, _)| f))
+            .chain(self.parents.iter().map(|(f, _)| f));
         files
             .into_iter()
             .find(|f| f.path == path)
             .map(|f| f.sha256.as_str())
+    }
+
+    /// The parent types the parents layouts declare (the closed vocabulary, without `user`).
+    pub fn parent_types(&self) -> BTreeSet<&str> {
+        self.parents
+            .iter()
+            .flat_map(|(_, f)| f.parents.iter().map(|p| p.kind.as_str()))
+            .filter(|k| *k != parents::USER_TYPE)
+            .collect()
     }
 
     /// The IoD editions with at least one format.

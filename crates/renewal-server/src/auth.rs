@@ -43,9 +43,14 @@ pub struct Partner {
     pub partner: String,
     /// Hex SHA-256 of the key (`renewal serve hash-key KEY` prints it).
     pub sha256: String,
-    /// Authorities (LAD codes) it may read; empty means all of England.
+    /// Authorities (LAD codes) it may read; empty (and no `areas`) means all of England.
     #[serde(default)]
     pub authorities: Vec<String>,
+    /// Parent areas (PFA, region, ICB … codes) it may read: the districts wholly inside them
+    /// are added to `authorities` when the key is presented ([`KeyStore::set_area_districts`]).
+    /// A code no parents dataset knows adds nothing: the key reads less, never more.
+    #[serde(default)]
+    pub areas: Vec<String>,
     /// Dataset id patterns (`*` wildcards) its answers may draw on; empty means all.
     #[serde(default)]
     pub datasets: Vec<String>,
@@ -112,6 +117,7 @@ impl Partner {
             partner: DEVELOPER.into(),
             sha256: String::new(),
             authorities: Vec::new(),
+            areas: Vec::new(),
             datasets: Vec::new(),
             write: true,
             sql: true,
@@ -148,12 +154,24 @@ impl Partner {
 
     /// Whether rows of authority (LAD code) `code` may be shown to this key.
     pub fn may_read_authority(&self, code: &str) -> bool {
-        self.authorities.is_empty() || self.authorities.iter().any(|a| a == code)
+        self.all_authorities() || self.authorities.iter().any(|a| a == code)
     }
 
-    /// Whether this key reads every authority (no `authorities` list).
+    /// Whether this key reads every authority (no `authorities` list and no `areas`).
     pub fn all_authorities(&self) -> bool {
-        self.authorities.is_empty()
+        self.authorities.is_empty() && self.areas.is_empty()
+    }
+
+    /// Adds to `authorities` the districts wholly inside the key's `areas`, from
+    /// `districts` (parent code → districts, `renewal_query::parent_districts`).
+    pub fn expand_areas(&mut self, districts: &std::collections::HashMap<String, Vec<String>>) {
+        for area in &self.areas {
+            for d in districts.get(area).into_iter().flatten() {
+                if !self.authorities.contains(d) {
+                    self.authorities.push(d.clone());
+                }
+            }
+        }
     }
 
     /// Whether answers for this key may draw on dataset `id`.
@@ -162,6 +180,7 @@ impl Partner {
         // (and every map) needs.
         id.starts_with("lookup-")
             || id.starts_with("boundaries-")
+            || id.starts_with(renewal_schema::parents::PARENTS_PREFIX)
             || id == renewal_query::NEIGHBOURHOODS
             || id == renewal_query::TARGETS
             || self.datasets.is_empty()
@@ -312,9 +331,19 @@ pub struct KeyStore {
     /// Reloads caused by a request finding the file changed (not SIGHUP or explicit calls).
     changes: AtomicU64,
     reloaded: tokio::sync::watch::Sender<u64>,
+    /// Parent area → districts wholly inside it, for keys scoped by `areas`.
+    area_districts: RwLock<std::sync::Arc<std::collections::HashMap<String, Vec<String>>>>,
 }
 
 impl KeyStore {
+    /// Replaces the parent area → districts map keys with `areas` are expanded by (the server
+    /// sets it from the warehouse's current parents datasets at start and on SIGHUP).
+    pub fn set_area_districts(&self, districts: std::collections::HashMap<String, Vec<String>>) {
+        if let Ok(mut d) = self.area_districts.write() {
+            *d = std::sync::Arc::new(districts);
+        }
+    }
+
     /// Reads the keys file; a file that does not parse is an error here, at start.
     pub fn open(path: &Path) -> Result<KeyStore, KeysError> {
         let seen = Fingerprint::of(path);
@@ -328,6 +357,7 @@ impl KeyStore {
             reloads: AtomicU64::new(0),
             changes: AtomicU64::new(0),
             reloaded: tokio::sync::watch::channel(0).0,
+            area_districts: RwLock::new(Default::default()),
         })
     }
 
@@ -399,10 +429,18 @@ impl KeyStore {
             Err(_) => Err(AuthError::KeysUnavailable(
                 "the server's keys file cannot be read; its operator must fix it".into(),
             )),
-            Ok(keys) => keys
-                .verify(key.trim())
-                .cloned()
-                .ok_or_else(|| AuthError::Unauthenticated("unknown API key".into())),
+            Ok(keys) => {
+                let mut partner = keys
+                    .verify(key.trim())
+                    .cloned()
+                    .ok_or_else(|| AuthError::Unauthenticated("unknown API key".into()))?;
+                if !partner.areas.is_empty()
+                    && let Ok(d) = self.area_districts.read()
+                {
+                    partner.expand_areas(&d);
+                }
+                Ok(partner)
+            }
         }
     }
 

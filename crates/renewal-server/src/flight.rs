@@ -279,9 +279,15 @@ impl FlightSql {
                 let df = if partner.all_authorities() {
                     df
                 } else {
-                    let allowed = partner.authorities.iter().map(|a| lit(a.clone())).collect();
-                    df.filter(col(authority_column).in_list(allowed, false))
-                        .map_err(internal)?
+                    let allowed: Vec<_> =
+                        partner.authorities.iter().map(|a| lit(a.clone())).collect();
+                    // A key scoped by areas that cover no district reads no rows.
+                    let keep = if allowed.is_empty() {
+                        lit(false)
+                    } else {
+                        col(authority_column).in_list(allowed, false)
+                    };
+                    df.filter(keep).map_err(internal)?
                 };
                 let name = table_name(&id, table);
                 ctx.register_table(name.as_str(), df.into_view())

@@ -260,6 +260,20 @@ impl Running {
 }
 
 /// Binds and starts serving in the background.
+/// Parent area → districts wholly inside it, from the current parents datasets; empty (keys
+/// with `areas` then read nothing by them) when the warehouse cannot say.
+async fn area_districts(
+    warehouse: &renewal_warehouse::Warehouse,
+) -> std::collections::HashMap<String, Vec<String>> {
+    match renewal_query::parent_districts(warehouse).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "parent areas unreadable: keys scoped by areas read nothing by them");
+            Default::default()
+        }
+    }
+}
+
 pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, ServerError> {
     for addr in std::iter::once(config.addr).chain(config.http_addr) {
         if config.dev && !addr.ip().is_loopback() {
@@ -284,6 +298,10 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
     }
     renewal_query::set_memory_limit(config.memory_limit_mb.saturating_mul(1024 * 1024));
     let warehouse = engine.warehouse().clone();
+    // Keys scoped to parent areas (`areas = [...]`) read the districts inside them.
+    if let Some(store) = &keys {
+        store.set_area_districts(area_districts(&warehouse).await);
+    }
     let engine = Arc::new(
         engine
             .with_disclosure_threshold(config.disclosure_threshold)
@@ -294,7 +312,7 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
     );
     let timeout = Duration::from_secs(config.request_timeout_secs.max(1));
     let flight_sql = flight::FlightSql::new(
-        warehouse,
+        warehouse.clone(),
         state.clone(),
         config.memory_limit_mb.saturating_mul(1024 * 1024),
         timeout,
@@ -309,10 +327,12 @@ pub async fn start(engine: Engine, config: &ServerConfig) -> Result<Running, Ser
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
                     .map_err(|e| ServerError::Config(format!("SIGHUP handler: {e}")))?;
             let store = store.clone();
+            let warehouse = warehouse.clone();
             Some(tokio::spawn(async move {
                 while hangups.recv().await.is_some() {
                     // reload logs its own outcome.
                     let _ = store.reload();
+                    store.set_area_districts(area_districts(&warehouse).await);
                 }
             }))
         }

@@ -439,7 +439,7 @@ pub(crate) async fn area_gap(
     p: &Partner,
     r: pb::GapRequest,
 ) -> Result<Answer, Status> {
-    let benchmark = benchmark(r.benchmark)?;
+    let benchmark = benchmark_named(&r.benchmark_name, r.benchmark)?;
     gap(state, p, r, benchmark, "AreaGap").await
 }
 
@@ -1172,7 +1172,7 @@ pub(crate) async fn gap_map(
     r: pb::GapRequest,
     options: renewal_query::MapOptions,
 ) -> Result<renewal_query::GapMap, Status> {
-    let benchmark = benchmark(r.benchmark)?;
+    let benchmark = benchmark_named(&r.benchmark_name, r.benchmark)?;
     // A map is of one authority's areas.
     let (req, scope) = gap_question(p, r, benchmark, true)?;
     let engine = state.engine.clone();
@@ -1183,6 +1183,16 @@ pub(crate) async fn gap_map(
                 .map_err(to_status)
         })
         .await
+}
+
+/// The request's benchmark by name (`authority`, `england`, a parent type such as `pfa`);
+/// an empty name leaves it to the enum, as before the name existed.
+fn benchmark_named(name: &str, b: i32) -> Result<Benchmark, Status> {
+    if name.trim().is_empty() {
+        return benchmark(b);
+    }
+    name.parse()
+        .map_err(|e: String| Status::invalid_argument(format!("benchmark_name: {e}")))
 }
 
 /// The request's benchmark: England, else the area's authority (the default).

@@ -11,6 +11,7 @@ mod gaps;
 mod iod2025;
 mod lm3;
 mod map;
+mod parents;
 mod population;
 mod postcodes;
 mod sample;

@@ -12,6 +12,7 @@ mod file10;
 mod iod2025;
 mod lm3;
 mod observations;
+mod parents;
 mod population;
 mod postcodes;
 mod real_data;

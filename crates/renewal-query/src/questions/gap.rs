@@ -1,4 +1,5 @@
-//! Questions 1 and 2: every area of a level against its authority or England.
+//! Questions 1 and 2: every area of a level against its authority, England, or the parent
+//! area of a type (police force area, ICB, region …) containing it.
 
 use std::collections::BTreeSet;
 
@@ -14,11 +15,48 @@ use crate::{QueryError, Result};
 use super::{Gap, disclosure_note, gap, pick_period, withheld_name};
 
 /// What an area is compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Benchmark {
     /// The authority the area lies in.
     Authority,
     England,
+    /// The parent area of this type (`pfa`, `icb`, a user-defined type) wholly containing the
+    /// area.
+    Parent(String),
+}
+
+impl Benchmark {
+    /// The word a request uses for it: `authority`, `england` or the parent type.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Benchmark::Authority => "authority",
+            Benchmark::England => "england",
+            Benchmark::Parent(kind) => kind,
+        }
+    }
+}
+
+impl std::str::FromStr for Benchmark {
+    type Err = String;
+    /// `authority` (or `lad`), `england`, or a parent type, which must be a type name
+    /// (lowercase letters, digits, `-`); whether the warehouse has it is checked by the query.
+    fn from_str(s: &str) -> Result<Benchmark, String> {
+        let lower = s.trim().to_ascii_lowercase();
+        Ok(match lower.as_str() {
+            "authority" | "lad" => Benchmark::Authority,
+            "england" => Benchmark::England,
+            kind if renewal_schema::parents::valid_type_name(kind)
+                && !renewal_schema::parents::RESERVED_TYPES.contains(&kind) =>
+            {
+                Benchmark::Parent(kind.to_owned())
+            }
+            _ => {
+                return Err(format!(
+                    "unknown benchmark {s:?} (authority, england, or a parent type such as pfa, icb, region)"
+                ));
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -133,6 +171,25 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
         )));
     }
     let mut notes = agg.notes.clone();
+    let mut basis = agg.basis.clone();
+    if let Benchmark::Parent(kind) = &request.benchmark {
+        if !agg.parent_notes.contains_key(kind) {
+            let known = agg.parent_notes.keys().cloned().collect::<Vec<_>>();
+            return Err(QueryError::Precondition(format!(
+                "no parent areas of type {kind:?} in the warehouse ({}); ingest a lookup with `renewal ingest parents`",
+                if known.is_empty() {
+                    "it has none".to_owned()
+                } else {
+                    format!("it has {}", known.join(", "))
+                }
+            )));
+        }
+        notes.extend(agg.parent_notes[kind].iter().cloned());
+        if let Some((dataset, version)) = agg.parent_datasets.get(kind) {
+            basis.datasets.insert(dataset.clone(), *version);
+        }
+    }
+    let mut without_parent = 0usize;
     let mut rows = Vec::new();
     for area in agg.areas_of(request.level, None) {
         let authority = match request.level {
@@ -142,17 +199,22 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
         if request.authority.is_some() && authority != request.authority.as_deref() {
             continue;
         }
-        let benchmark_code = match request.benchmark {
-            Benchmark::England => ENGLAND_CODE.to_owned(),
+        let (benchmark_code, benchmark_level) = match &request.benchmark {
+            Benchmark::England => (ENGLAND_CODE.to_owned(), AreaLevel::England),
             Benchmark::Authority => match authority {
-                Some(a) if request.level != AreaLevel::Lad => a.to_owned(),
-                _ => ENGLAND_CODE.to_owned(),
+                Some(a) if request.level != AreaLevel::Lad => (a.to_owned(), AreaLevel::Lad),
+                _ => (ENGLAND_CODE.to_owned(), AreaLevel::England),
             },
-        };
-        let benchmark_level = if benchmark_code == ENGLAND_CODE {
-            AreaLevel::England
-        } else {
-            AreaLevel::Lad
+            // An area in no single parent of the type has no benchmark: an empty code.
+            Benchmark::Parent(kind) => {
+                match agg.containing_parent(kind, request.level, &area.code) {
+                    Some(p) => (p, AreaLevel::Parent),
+                    None => {
+                        without_parent += 1;
+                        (String::new(), AreaLevel::Parent)
+                    }
+                }
+            }
         };
         let (e, counts) = agg.assess(request.level, &area.code, &period);
         let (b, _) = agg.assess(benchmark_level, &benchmark_code, &period);
@@ -203,12 +265,34 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
         )));
     }
     rank_within(&mut rows, def);
+    if without_parent > 0 {
+        notes.push(format!(
+            "{without_parent} {} areas lie in no single {}: they have no benchmark",
+            request.level.as_str(),
+            request.benchmark.as_str()
+        ));
+    }
+    if let Benchmark::Parent(kind) = &request.benchmark {
+        let empty: BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| !r.benchmark_code.is_empty() && r.benchmark_value.is_none())
+            .map(|r| r.benchmark_code.as_str())
+            .collect();
+        if !empty.is_empty() && rows.iter().any(|r| r.benchmark_value.is_some()) {
+            notes.push(format!(
+                "{} {kind} areas have no figure, so their areas have no benchmark value: {}",
+                empty.len(),
+                empty.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
     if rows.iter().all(|r| r.benchmark_value.is_none()) {
         notes.push(format!(
             "no benchmark value: the {} figure needs data for all of its areas",
-            match request.benchmark {
+            match &request.benchmark {
                 Benchmark::England => "England",
                 Benchmark::Authority => "authority",
+                Benchmark::Parent(kind) => kind,
             }
         ));
     }
@@ -228,7 +312,7 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
     Ok(Answer {
         schema,
         batches,
-        basis: agg.basis.clone(),
+        basis,
         notes,
     })
 }

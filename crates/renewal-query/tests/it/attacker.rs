@@ -541,7 +541,7 @@ impl<'w> Attack<'w> {
                     period: period.clone(),
                     authority: authority.clone(),
                     level: *level,
-                    benchmark: *benchmark,
+                    benchmark: benchmark.clone(),
                 };
                 match renewal_query::gap_table(engine, &request, &scope(*vintage)).await {
                     Ok(a) => {
@@ -1254,7 +1254,9 @@ fn random_call(
     match rng.below(100) {
         0..25 => Call::Gap {
             level: *rng.pick(&[AreaLevel::Lsoa, AreaLevel::Ward, AreaLevel::Lad]),
-            benchmark: *rng.pick(&[Benchmark::Authority, Benchmark::England]),
+            benchmark: rng
+                .pick(&[Benchmark::Authority, Benchmark::England])
+                .clone(),
             vintage,
             authority: rng.chance(0.6).then(|| authority.clone()),
             period: some_period(rng),

@@ -163,11 +163,10 @@ pub(super) fn gap_request(
         period: text(period),
         authority: text(authority),
         level: level(l),
-        benchmark: match benchmark {
-            None => pb::Benchmark::Unspecified,
-            Some(BenchmarkParam::Authority) => pb::Benchmark::Authority,
-            Some(BenchmarkParam::England) => pb::Benchmark::England,
-        } as i32,
+        // The name carries every benchmark (authority, england, parent types); the service
+        // parses it.
+        benchmark: pb::Benchmark::Unspecified as i32,
+        benchmark_name: benchmark.map(|b| b.0).unwrap_or_default(),
         scope: Some(scope),
     }
 }

@@ -73,13 +73,13 @@ pub(super) fn level(l: Option<LevelParam>) -> i32 {
     l.map_or(pb::Level::Unspecified as i32, LevelParam::pb)
 }
 
-/// What an area is compared with.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum BenchmarkParam {
-    Authority,
-    England,
-}
+/// What an area is compared with: `authority`, `england`, or a parent type (`pfa`, `icb`,
+/// `region`, a user-defined type …): the parent area of that type containing each area.
+/// Checked by the service (unknown words and types are a 400 naming the parameter).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = String, example = "pfa")]
+pub struct BenchmarkParam(pub String);
 
 /// No parameters beyond `key` and `format`.
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -29,6 +29,7 @@ mod http_map;
 mod http_xlsx;
 mod national;
 mod overload;
+mod partner_geographies;
 mod registrations;
 mod revocation;
 mod spend;

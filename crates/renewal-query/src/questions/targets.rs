@@ -102,7 +102,7 @@ async fn evaluate(
             &agg,
             &chosen,
             &authority,
-            Benchmark::Authority,
+            &Benchmark::Authority,
             period,
             covered(period),
         );

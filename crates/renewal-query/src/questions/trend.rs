@@ -105,7 +105,7 @@ async fn narrowing_against(
             }
         )));
     }
-    let england_involved = needs_england(&authority, benchmark);
+    let england_involved = needs_england(&authority, &benchmark);
     let mut uncovered = Vec::new();
     let mut rows = Vec::new();
     let mut series = Vec::new();
@@ -119,7 +119,7 @@ async fn narrowing_against(
             uncovered.push(c.note(&agg, period));
         }
         let covered = c.covered();
-        let v = versus(&agg, &chosen, &authority, benchmark, period, covered);
+        let v = versus(&agg, &chosen, &authority, &benchmark, period, covered);
         let (s, sp) = v.selected;
         let (r, _) = v.rest;
         let suppressed = s.suppressed || r.suppressed;

@@ -229,8 +229,8 @@ pub(crate) struct Versus {
 }
 
 /// Whether a question about `authority` against `benchmark` needs England.
-pub(crate) fn needs_england(authority: &str, benchmark: Benchmark) -> bool {
-    authority == ENGLAND_CODE || benchmark == Benchmark::England
+pub(crate) fn needs_england(authority: &str, benchmark: &Benchmark) -> bool {
+    authority == ENGLAND_CODE || *benchmark == Benchmark::England
 }
 
 /// The selection against the rest of `authority` (`benchmark` Authority) or of England
@@ -241,7 +241,7 @@ pub(crate) fn versus(
     agg: &Aggregate,
     chosen: &BTreeSet<String>,
     authority: &str,
-    benchmark: Benchmark,
+    benchmark: &Benchmark,
     period: &str,
     covered: bool,
 ) -> Versus {
@@ -328,14 +328,14 @@ async fn selection_vs(
         )));
     }
     let mut notes = agg.notes.clone();
-    let england_involved = needs_england(&authority, benchmark);
+    let england_involved = needs_england(&authority, &benchmark);
     // Always checked: england_value is in every row, and a partial England is never given.
     let coverage = england_coverage(engine.catalog(), &agg, &period);
     let covered = coverage.covered();
     if england_involved && !covered {
         notes.push(coverage.note(&agg, &period));
     }
-    let v = versus(&agg, &chosen, &authority, benchmark, &period, covered);
+    let v = versus(&agg, &chosen, &authority, &benchmark, &period, covered);
     let (s, sp) = v.selected;
     let (r, rp) = v.rest;
     let suppressed = s.suppressed || r.suppressed;

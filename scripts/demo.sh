@@ -24,6 +24,7 @@ renewal ingest benefits "$SAMPLE"/claimant_rate_la_sample.csv
 renewal ingest services "$SAMPLE"/best_value_indicators_sample.csv
 renewal ingest crime "$SAMPLE"/2021-*-renewal-vale-street.csv
 renewal ingest boundaries "$SAMPLE"/*.geojson
+renewal ingest parents "$SAMPLE"/LAD_*_CSP_*_PFA_*.csv
 
 echo "== warehouse contents"
 renewal warehouse list
@@ -36,6 +37,9 @@ renewal summary --vintage 2019 --level ward --ward-vintage WD19 --format table
 
 echo "== Crime per 1,000 residents: every Renewal Vale ward against the authority"
 renewal gap --indicator crime-all --authority E08999001 --format table
+
+echo "== IMD score: every Renewal Vale ward against its police force area (a partner geography)"
+renewal gap --indicator iod-imd-score --authority E08999001 --benchmark pfa --format table
 
 echo "== The most deprived neighbourhoods (IMD deciles 1-2) against the rest of Renewal Vale"
 renewal versus --indicator crime-all --authority E08999001 --select 'imd-decile<=2' --format table

@@ -22,6 +22,8 @@ renewal ingest census "$SAMPLE"/2021_general_health_lsoa_sample.csv
 renewal ingest benefits --period 2021-01 "$SAMPLE"/claimant_count_lsoa_sample.csv
 renewal ingest benefits "$SAMPLE"/claimant_rate_la_sample.csv
 renewal ingest services "$SAMPLE"/best_value_indicators_sample.csv
+renewal ingest services "$SAMPLE"/neighbourhood_best_value_lsoa_sample.csv \
+    "$SAMPLE"/ward_best_value_values_sample.csv
 renewal ingest crime "$SAMPLE"/2021-*-renewal-vale-street.csv
 renewal ingest boundaries "$SAMPLE"/*.geojson
 renewal ingest parents "$SAMPLE"/LAD_*_CSP_*_PFA_*.csv
@@ -56,6 +58,12 @@ echo "== Target: halve Canal Side's gap by 2024-25"
 renewal target add --id halve-canal-side --indicator bv-homes-01 --select areas:E05999001 \
     --authority E08999001 --baseline 2014-15 --target 2024-25
 renewal target status --format table
+
+echo "== The Local Performance Plan for Renewal Vale, 2023-24: every Best Value and outcome"
+echo "   indicator, authority-wide, by ward, deprived neighbourhoods against the rest, trend, target"
+renewal target add --id homes2 --indicator bv-homes-02 --select 'imd-decile<=2' \
+    --authority E08999001 --baseline 2018-19 --target 2025-26
+renewal lpp --authority E08999001 --year 2023-24 --format table
 
 BC="$SAMPLE/boundary-change"
 echo "== Across the 2021 boundary change: the LSOA11 -> LSOA21 bridge, 2024 wards, IoD2025,"

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 mod indicator;
 pub mod lm3;
 pub mod period;
+pub mod plan;
 pub mod population;
 pub mod postcodes;
 pub mod spend;
@@ -376,6 +377,10 @@ pub struct ObservationColumns {
     /// `higher-is-better`, `lower-is-better` or `no-judgement`, for files that say.
     #[serde(default)]
     pub polarity: Option<String>,
+    /// The ward vintage (`WD19`, `WD24`) of the file's ward codes. Optional in a file: a file
+    /// without the column still matches the format, and its wards carry no vintage.
+    #[serde(default)]
+    pub ward_vintage: Option<String>,
 }
 
 /// A value column; `measure` names it unless the file has a measure column.
@@ -438,7 +443,8 @@ impl ObservationFormat {
         let mut rest = headers
             .iter()
             .map(|h| h.trim())
-            .filter(|h| !named.contains(h) && !self.ignore.iter().any(|i| i == h));
+            .filter(|h| !named.contains(h) && !self.ignore.iter().any(|i| i == h))
+            .filter(|h| Some(*h) != self.columns.ward_vintage.as_deref());
         match (rest.next(), rest.next()) {
             (Some(one), None) => Some(one),
             _ => None,
@@ -453,6 +459,7 @@ impl ObservationFormat {
             .map(|h| h.trim())
             .enumerate()
             .filter(|(_, h)| !named.contains(h) && !self.ignore.iter().any(|i| i == h))
+            .filter(|(_, h)| Some(*h) != self.columns.ward_vintage.as_deref())
             .collect()
     }
 
@@ -737,6 +744,8 @@ pub struct Catalog {
     pub editions: Editions,
     /// `datasets/spend/` and `datasets/suppliers/`: spend files, supplier registers, payee words.
     pub spend: spend::SpendCatalog,
+    /// `plans/`: report views over many indicators (the Local Performance Plan).
+    pub plans: Vec<(SchemaFile, plan::PlanDef)>,
 }
 
 /// `data-schemas/editions.toml`.
@@ -862,6 +871,13 @@ impl Catalog {
                     catalog.indicators.push((file, def));
                     id
                 }
+                ["plans", _] => {
+                    let def: plan::PlanDef = toml::from_str(&text).map_err(toml_err)?;
+                    def.check(&path)?;
+                    let id = format!("plan {}", def.id);
+                    catalog.plans.push((file, def));
+                    id
+                }
                 ["editions.toml"] => {
                     catalog.editions = toml::from_str(&text).map_err(toml_err)?;
                     continue;
@@ -876,6 +892,11 @@ impl Catalog {
             }
         }
         Ok(catalog)
+    }
+
+    /// A report view by id (`lpp`).
+    pub fn plan(&self, id: &str) -> Option<&plan::PlanDef> {
+        self.plans.iter().map(|(_, d)| d).find(|d| d.id == id)
     }
 
     /// An indicator definition by id.

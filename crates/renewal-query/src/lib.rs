@@ -44,6 +44,9 @@ pub use questions::{
     Benchmark, GAP_COLUMNS, GapRequest, GapRow, Selection, SelectionRequest, TrendRequest,
     deprived_vs_rest, financial_years, gap_table, narrowing, period_position, target_status,
 };
+pub use questions::{
+    DEFAULT_PLAN, LPP_COLUMNS, LppRequest, VALUES_NOT_POOLED, local_performance_plan,
+};
 pub use store::{
     LEGACY_OWNER, NEIGHBOURHOODS, TARGETS, Target, authorities_of, delete_neighbourhood,
     delete_target, neighbourhoods, register_neighbourhood, register_target, targets,

@@ -6,6 +6,7 @@
 //! against another, the period a question picks, and how withheld figures are named.
 
 mod gap;
+mod lpp;
 mod periods;
 mod selection;
 mod targets;
@@ -13,6 +14,7 @@ mod trend;
 mod versus;
 
 pub use gap::{Benchmark, GAP_COLUMNS, GapRequest, GapRow, gap_table};
+pub use lpp::{DEFAULT_PLAN, LPP_COLUMNS, LppRequest, VALUES_NOT_POOLED, local_performance_plan};
 pub use periods::{financial_years, period_position};
 pub use selection::Selection;
 pub use targets::target_status;

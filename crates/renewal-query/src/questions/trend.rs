@@ -65,6 +65,18 @@ const TREND_COLUMNS: [(&str, Kind); 17] = [
 /// with the Fingertips trend marker for the selection's own values (last five points) and
 /// whether the gap is narrowing.
 pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -> Result<Answer> {
+    narrowing_until(engine, request, None, scope).await
+}
+
+/// [`narrowing`] over the periods up to and including `until` only (all when `None` or when
+/// the indicator has no such period), so a view of one year (the Local Performance Plan)
+/// reports the trend as it stood then.
+pub(crate) async fn narrowing_until(
+    engine: &Engine,
+    request: &TrendRequest,
+    until: Option<&str>,
+    scope: &Scope,
+) -> Result<Answer> {
     let agg = engine.aggregate(&request.indicator, scope).await?;
     let def = &agg.indicator;
     let chosen =
@@ -78,9 +90,13 @@ pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -
     let mut rows = Vec::new();
     let mut series = Vec::new();
     let mut gaps = Vec::new();
-    let labels: Vec<&str> = agg.periods.iter().map(String::as_str).collect();
+    let upto = until
+        .and_then(|u| agg.periods.iter().position(|p| p == u))
+        .map_or(agg.periods.len(), |i| i + 1);
+    let periods = &agg.periods[..upto];
+    let labels: Vec<&str> = periods.iter().map(String::as_str).collect();
     let fy = financial_years(&labels);
-    for period in &agg.periods {
+    for period in periods {
         let v = versus(&agg, &chosen, &request.authority, period);
         let (s, sp) = v.selected;
         let (r, _) = v.rest;

@@ -30,6 +30,10 @@ pub struct PlanSection {
     /// Every other indicator of these themes, by id.
     #[serde(default)]
     pub themes: Vec<String>,
+    /// Ids or `*` patterns of indicators the themes bring in that the section leaves out (the
+    /// IoD domain scores share themes with outcomes but are editions, not yearly figures).
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 impl PlanDef {
@@ -62,7 +66,9 @@ impl PlanDef {
                 .indicators
                 .iter()
                 .flat_map(|p| sorted.iter().filter(move |d| dataset_matches(p, &d.id)));
-            let themed = sorted.iter().filter(|d| s.themes.contains(&d.theme));
+            let themed = sorted.iter().filter(|d| {
+                s.themes.contains(&d.theme) && !s.exclude.iter().any(|p| dataset_matches(p, &d.id))
+            });
             for d in named.chain(themed) {
                 if !out.iter().any(|(_, o)| o.id == d.id) {
                     out.push((s.title.clone(), d));
@@ -91,13 +97,14 @@ mod tests {
         let plan: PlanDef = toml::from_str(
             "id = \"p\"\ntitle = \"P\"\nlevel = \"ward\"\nselection = \"imd-decile<=2\"\n\
              [[sections]]\ntitle = \"A\"\nindicators = [\"z-one\", \"bv-*\"]\nthemes = [\"services\"]\n\
-             [[sections]]\ntitle = \"B\"\nthemes = [\"crime\", \"services\"]\n",
+             [[sections]]\ntitle = \"B\"\nthemes = [\"crime\", \"services\"]\nexclude = [\"crime-b*\"]\n",
         )
         .unwrap();
         let all = [
             def("oflog-x", "services"),
             def("bv-b", "services"),
             def("crime-a", "crime"),
+            def("crime-burglary", "crime"),
             def("bv-a", "services"),
             def("z-one", "health"),
             def("iod-x", "deprivation"),

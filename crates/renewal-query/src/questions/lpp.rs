@@ -180,7 +180,7 @@ pub async fn local_performance_plan(
                     }
                 }
             }
-            Err(e) => notes.push(format!("{}: not in the plan: {e}", def.id)),
+            Err(e) => notes.push(format!("{}: no rows: {e}", def.id)),
         }
     }
     if rows.is_empty() {
@@ -280,7 +280,15 @@ impl Context<'_> {
                 for r in table(&answer) {
                     area_rows.push(gap_row(&base, self.level.as_str(), &r));
                 }
-                notes.extend(answer.notes.iter().map(|n| format!("{id}: {n}")));
+                // A value-only indicator has no authority figure by design; its benchmark is
+                // set below, so gap_table's "no benchmark value" would mislead.
+                notes.extend(
+                    answer
+                        .notes
+                        .iter()
+                        .filter(|n| !(value_only && n.starts_with("no benchmark value")))
+                        .map(|n| prefixed(id, n)),
+                );
                 bases.push(answer.basis);
             }
             Err(e) => notes.push(format!("{id}: no {} rows: {e}", self.level.as_str())),
@@ -316,7 +324,7 @@ impl Context<'_> {
                 authority_row = Some(LppRow {
                     row_kind: "authority",
                     area_code: Some(self.authority.to_owned()),
-                    benchmark: Some(format!(
+                    area_name: Some(format!(
                         "median of the {} {} values",
                         values.len(),
                         self.level.as_str()
@@ -414,7 +422,7 @@ impl Context<'_> {
                                 "{id}: target status is as of {latest}, the indicator's latest period"
                             ));
                         }
-                        notes.extend(answer.notes.iter().map(|n| format!("{id}: {n}")));
+                        notes.extend(answer.notes.iter().map(|n| prefixed(id, n)));
                         bases.push(answer.basis);
                     }
                     Err(e) => {
@@ -512,6 +520,15 @@ fn pick_in_year(periods: &[String], year: &renewal_schema::Period) -> Option<(St
         ));
     }
     None
+}
+
+/// A composed answer's note under the indicator's id (once: aggregate notes often carry it).
+fn prefixed(id: &str, note: &str) -> String {
+    if note.starts_with(&format!("{id}:")) {
+        note.to_owned()
+    } else {
+        format!("{id}: {note}")
+    }
 }
 
 fn span(periods: &[String]) -> String {
@@ -632,7 +649,8 @@ fn join(rows: &[Map<String, Value>], key: &str) -> String {
 
 fn merge_basis(into: &mut Basis, other: Basis) {
     into.datasets.extend(other.datasets);
-    if !into.method.split("; ").any(|m| m == other.method) {
+    // Methods contain "; " themselves: compare whole methods, not pieces.
+    if !into.method.contains(&other.method) {
         into.method = format!("{}; {}", into.method, other.method);
     }
     if other.fit != renewal_geo::Fit::Exact {

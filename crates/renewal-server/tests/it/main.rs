@@ -27,6 +27,7 @@ mod flight_refusals;
 mod http;
 mod http_map;
 mod http_xlsx;
+mod lpp;
 mod overload;
 mod registrations;
 mod revocation;

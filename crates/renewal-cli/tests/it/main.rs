@@ -9,6 +9,7 @@ mod disclosure;
 mod gaps;
 mod iod2025;
 mod lm3;
+mod lpp;
 mod map;
 mod population;
 mod postcodes;

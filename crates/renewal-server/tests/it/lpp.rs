@@ -308,3 +308,59 @@ async fn local_performance_plan_end_to_end() {
     assert_eq!(c, Code::InvalidArgument, "{m}");
     assert!(m.contains("year"), "{m}");
 }
+
+/// `/api/v1/lpp`: the gRPC answer's rows as JSON, parameters checked like the other
+/// endpoints, and an OpenAPI entry with its parameters.
+#[tokio::test]
+async fn lpp_over_the_http_feed() {
+    let f = lpp_fixture().await;
+    let running = start(&f, |c| c.http_addr = Some("127.0.0.1:0".parse().unwrap())).await;
+    let (_, mut ana) = clients(&channel(&running).await);
+    let grpc = collect(
+        ana.local_performance_plan(authed(
+            pb::LocalPerformancePlanRequest {
+                authority: VALE.into(),
+                year: YEAR.into(),
+                ..Default::default()
+            },
+            FULL_KEY,
+        ))
+        .await,
+    )
+    .await
+    .unwrap();
+    let auth = crate::http::bearer(FULL_KEY);
+    let headers = [("authorization", auth.as_str())];
+    let get = |q: &'static str| crate::http::get(&running, q, &headers);
+    let r = get("/api/v1/lpp?authority=E08999001&year=2023/24").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc = r.json();
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), grpc.rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["indicator"].as_str(), grpc.text(i, "indicator").as_deref());
+        assert_eq!(row["row_kind"].as_str(), grpc.text(i, "row_kind").as_deref());
+        assert_eq!(row["value"].as_f64(), grpc.number(i, "value"));
+    }
+    let r = get("/api/v1/lpp?authority=E08999001&year=2023-24&level=lad").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("level"), "{}", r.body);
+    let r = get("/api/v1/lpp?authority=E08999001").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("year"), "{}", r.body);
+    let r = get("/api/v1/lpp?authority=E08999001&year=2023-24&colour=red").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("colour"), "{}", r.body);
+
+    let doc = crate::http::get(&running, "/api/v1/openapi.json", &[]).await.json();
+    let params: Vec<&str> = doc["paths"]["/api/v1/lpp"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in ["authority", "year", "level", "select", "plan", "format", "ward_vintage"] {
+        assert!(params.contains(&name), "{name} not in {params:?}");
+    }
+    running.stop().await.unwrap();
+}

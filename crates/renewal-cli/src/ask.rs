@@ -539,7 +539,6 @@ pub async fn lpp(e: Engine, args: &LppArgs) -> Result<()> {
         selection: args.selection.clone(),
         plan: Some(args.plan.clone()),
     };
-    let answer =
-        renewal_query::local_performance_plan(&e, &request, &args.query.scope()).await?;
+    let answer = renewal_query::local_performance_plan(&e, &request, &args.query.scope()).await?;
     render(&answer, &args.query, "renewal lpp")
 }

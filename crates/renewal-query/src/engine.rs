@@ -496,7 +496,10 @@ fn recorded_ward_vintage(
             return Err(QueryError::Precondition(format!(
                 "indicator {}: its datasets record different ward vintages ({}); pin or remove one",
                 def.id,
-                many.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     };

@@ -98,6 +98,9 @@ fn lpp_as_csv_and_xlsx() {
     assert!(has("method", &|v| v.contains("areas sum numerators")));
     assert!(has("suppressed rows", &|_| true), "{notes:?}");
     assert!(has("note", &|v| v.starts_with("bv-sat-03: ")
-        && v.contains("values compared, not pooled: the file gives no numerators")));
-    assert!(has("note", &|v| v == "bv-homes-02: financial-year periods: 2023-24"));
+        && v.contains(
+            "values compared, not pooled: the file gives no numerators"
+        )));
+    assert!(has("note", &|v| v
+        == "bv-homes-02: financial-year periods: 2023-24"));
 }

@@ -418,7 +418,8 @@ fn best_value_template_ward_vintage() {
 #[test]
 fn best_value_template_bad_ward_vintage_is_located() {
     let dir = temp_dir();
-    let header = "indicator_id,area_code,period,numerator,denominator,value,unit,polarity,ward_vintage";
+    let header =
+        "indicator_id,area_code,period,numerator,denominator,value,unit,polarity,ward_vintage";
     assert_eq!(
         services_error(
             dir.path(),
@@ -437,7 +438,9 @@ fn best_value_template_bad_ward_vintage_is_located() {
         services_error(
             dir.path(),
             "bv_lsoa.csv",
-            &format!("{header}\nBV-SAT-03,E05000820,2022-23,,,71.5,percent,higher-is-better,LSOA21\n"),
+            &format!(
+                "{header}\nBV-SAT-03,E05000820,2022-23,,,71.5,percent,higher-is-better,LSOA21\n"
+            ),
         )
         .starts_with("bv_lsoa.csv, line 2, column 9 (\"ward_vintage\"): ward_vintage \"LSOA21\"")
     );

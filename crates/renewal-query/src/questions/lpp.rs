@@ -676,7 +676,10 @@ mod tests {
         let y = fy("2021/22");
         assert_eq!(y.label, "2021-22");
         let pick = |p: &[&str]| pick_in_year(&labels(p), &y).map(|(p, _)| p);
-        assert_eq!(pick(&["2020-21", "2021-22", "2022-23"]).as_deref(), Some("2021-22"));
+        assert_eq!(
+            pick(&["2020-21", "2021-22", "2022-23"]).as_deref(),
+            Some("2021-22")
+        );
         // April 2021 to March 2022: the latest month inside, not the latest overall.
         assert_eq!(
             pick(&["2021-03", "2021-04", "2021-12", "2022-03", "2022-04"]).as_deref(),

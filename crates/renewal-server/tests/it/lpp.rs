@@ -101,9 +101,17 @@ async fn lsoa_best_value_versus_pools_the_raw_counts() {
         r["deprived"][1].as_f64().unwrap(),
         "selected denominator",
     );
-    close(t.number(0, "selected_value"), ratio(&r["deprived"]), "selected value");
+    close(
+        t.number(0, "selected_value"),
+        ratio(&r["deprived"]),
+        "selected value",
+    );
     close(t.number(0, "rest_value"), ratio(&r["rest"]), "rest value");
-    close(t.number(0, "authority_value"), ratio(&r["authority"]), "authority value");
+    close(
+        t.number(0, "authority_value"),
+        ratio(&r["authority"]),
+        "authority value",
+    );
     assert_eq!(
         t.rows[0]["selected_areas"],
         Some(pb::cell::Value::Integer(r["deprived"][2].as_i64().unwrap())),
@@ -186,10 +194,18 @@ async fn local_performance_plan_end_to_end() {
             .notes
             .iter()
             .any(|n| n.starts_with(&format!("{}: no rows:", def.id)));
-        assert!(has_rows != noted, "{}: rows {has_rows}, noted {noted}", def.id);
+        assert!(
+            has_rows != noted,
+            "{}: rows {has_rows}, noted {noted}",
+            def.id
+        );
     }
     // bv-homes-01 ends in 2019-20: noted, not an error for the plan.
-    assert!(t.notes.iter().any(|n| n.starts_with("bv-homes-01: no rows: no period in 2023-24")));
+    assert!(
+        t.notes
+            .iter()
+            .any(|n| n.starts_with("bv-homes-01: no rows: no period in 2023-24"))
+    );
 
     // LSOA-level Best Value with counts: the authority row, the deprived and rest rows equal
     // the raw file's sums.
@@ -197,12 +213,24 @@ async fn local_performance_plan_end_to_end() {
     assert_eq!(a.len(), 1);
     let a = a[0];
     assert_eq!(t.text(a, "period").as_deref(), Some(YEAR));
-    close(t.number(a, "value"), ratio(&r["authority"]), "authority value");
+    close(
+        t.number(a, "value"),
+        ratio(&r["authority"]),
+        "authority value",
+    );
     assert!(t.number(a, "lower_95").unwrap() < t.number(a, "value").unwrap());
     assert_eq!(t.text(a, "benchmark").as_deref(), Some("E92000001"));
     let d = rows_of(&t, "bv-homes-02", "deprived")[0];
-    close(t.number(d, "value"), ratio(&r["deprived"]), "deprived value");
-    close(t.number(d, "benchmark_value"), ratio(&r["rest"]), "rest as benchmark");
+    close(
+        t.number(d, "value"),
+        ratio(&r["deprived"]),
+        "deprived value",
+    );
+    close(
+        t.number(d, "benchmark_value"),
+        ratio(&r["rest"]),
+        "rest as benchmark",
+    );
     close(
         t.number(d, "gap"),
         ratio(&r["deprived"]) - ratio(&r["rest"]),
@@ -210,7 +238,11 @@ async fn local_performance_plan_end_to_end() {
     );
     let rest = rows_of(&t, "bv-homes-02", "rest")[0];
     close(t.number(rest, "value"), ratio(&r["rest"]), "rest value");
-    assert_eq!(rows_of(&t, "bv-homes-02", "ward").len(), 8, "the Vale's 8 wards");
+    assert_eq!(
+        rows_of(&t, "bv-homes-02", "ward").len(),
+        8,
+        "the Vale's 8 wards"
+    );
     assert!(t.text(d, "trend").is_some() && t.text(d, "gap_trend").is_some());
     assert!(
         t.notes
@@ -338,8 +370,14 @@ async fn lpp_over_the_http_feed() {
     let rows = doc["rows"].as_array().unwrap();
     assert_eq!(rows.len(), grpc.rows.len());
     for (i, row) in rows.iter().enumerate() {
-        assert_eq!(row["indicator"].as_str(), grpc.text(i, "indicator").as_deref());
-        assert_eq!(row["row_kind"].as_str(), grpc.text(i, "row_kind").as_deref());
+        assert_eq!(
+            row["indicator"].as_str(),
+            grpc.text(i, "indicator").as_deref()
+        );
+        assert_eq!(
+            row["row_kind"].as_str(),
+            grpc.text(i, "row_kind").as_deref()
+        );
         assert_eq!(row["value"].as_f64(), grpc.number(i, "value"));
     }
     let r = get("/api/v1/lpp?authority=E08999001&year=2023-24&level=lad").await;
@@ -352,14 +390,24 @@ async fn lpp_over_the_http_feed() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("colour"), "{}", r.body);
 
-    let doc = crate::http::get(&running, "/api/v1/openapi.json", &[]).await.json();
+    let doc = crate::http::get(&running, "/api/v1/openapi.json", &[])
+        .await
+        .json();
     let params: Vec<&str> = doc["paths"]["/api/v1/lpp"]["get"]["parameters"]
         .as_array()
         .unwrap()
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    for name in ["authority", "year", "level", "select", "plan", "format", "ward_vintage"] {
+    for name in [
+        "authority",
+        "year",
+        "level",
+        "select",
+        "plan",
+        "format",
+        "ward_vintage",
+    ] {
         assert!(params.contains(&name), "{name} not in {params:?}");
     }
     running.stop().await.unwrap();

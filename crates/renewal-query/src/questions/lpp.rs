@@ -475,7 +475,7 @@ fn pick_in_year(periods: &[String], year: &renewal_schema::Period) -> Option<(St
         start_year.parse::<u32>().ok()? + 1 // the next financial year's first day
     );
     let inside = |iso: &str| iso >= start && iso < end.as_str();
-    if periods.iter().any(|p| *p == year.label) {
+    if periods.contains(&year.label) {
         return Some((
             year.label.clone(),
             format!("financial-year periods: {}", year.label),

@@ -60,7 +60,7 @@ fn close(a: Option<f64>, b: f64, what: &str) {
     assert!((a - b).abs() < 1e-9, "{what}: {a} against {b}");
 }
 
-fn rows_of<'t>(t: &'t Table, indicator: &str, kind: &str) -> Vec<usize> {
+fn rows_of(t: &Table, indicator: &str, kind: &str) -> Vec<usize> {
     (0..t.rows.len())
         .filter(|&i| t.text(i, "indicator").as_deref() == Some(indicator))
         .filter(|&i| t.text(i, "row_kind").as_deref() == Some(kind))

@@ -26,6 +26,10 @@
 //!   polygons in the ONS portal's GeoJSON layout (WGS84), tiling the two authorities exactly as
 //!   the lookup assigns LSOAs to wards; for `renewal ingest boundaries` and maps.
 //! - `README.txt`: what these files are and the seed.
+//! - `neighbourhood_best_value_lsoa_sample.csv` and `ward_best_value_values_sample.csv`
+//!   (module `plan`): Best Value indicators for the Local Performance Plan, 2018-19 to
+//!   2023-24, by LSOA with counts and by ward as values only (with `ward_vintage`); written
+//!   after the README, which does not list them, so the files above stay byte-identical.
 //!
 //! With [`SampleScope::WithBoundaryChange`] (`renewal sample --boundary-change`), the place
 //! also crosses the 2021 boundary change, in the folder [`BOUNDARY_CHANGE_DIR`] so that the
@@ -66,6 +70,7 @@ mod lm3;
 mod lookup;
 mod partners;
 mod place;
+mod plan;
 mod population;
 mod rng;
 mod spend;
@@ -216,6 +221,9 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
         files.extend(boundary_change(&place, spec.seed));
     }
     let readme = readme(spec, &place, &files, scope);
+    // The Local Performance Plan's Best Value files (LSOA counts, ward values) come after the
+    // README too, so every file written before them stays byte-identical.
+    files.extend(plan::files(&place, spec.seed));
     // The council's spending comes after the README is made, so the README (and every file
     // before it) stays byte-identical; spend/README.txt describes these.
     if scope == SampleScope::WithBoundaryChange {

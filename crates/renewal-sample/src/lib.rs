@@ -217,13 +217,12 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
     files.extend(families::crime(&place, spec.seed));
     files.extend(lm3::files());
     files.push(partners::file());
+    // The Local Performance Plan's Best Value files: LSOA counts, ward values.
+    files.extend(plan::files(&place, spec.seed));
     if scope == SampleScope::WithBoundaryChange {
         files.extend(boundary_change(&place, spec.seed));
     }
     let readme = readme(spec, &place, &files, scope);
-    // The Local Performance Plan's Best Value files (LSOA counts, ward values) come after the
-    // README too, so every file written before them stays byte-identical.
-    files.extend(plan::files(&place, spec.seed));
     // The council's spending comes after the README is made, so the README (and every file
     // before it) stays byte-identical; spend/README.txt describes these.
     if scope == SampleScope::WithBoundaryChange {

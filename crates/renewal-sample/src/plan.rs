@@ -6,8 +6,8 @@
 //!   council's residents' survey, per ward as a published value only (no numerator or
 //!   denominator) with the template's `ward_vintage` column (`WD19`).
 //!
-//! Both run over [`PLAN_YEARS`], six financial years up to 2023-24. They are written after the
-//! README is made, so every earlier sample file, README included, is unchanged byte for byte.
+//! Both run over [`PLAN_YEARS`], six financial years up to 2023-24, each from its own random
+//! stream, so the other sample files are the same with or without them.
 
 use crate::Output;
 use crate::place::Place;

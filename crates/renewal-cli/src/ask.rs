@@ -573,3 +573,40 @@ pub async fn map(e: Engine, args: &MapArgs) -> Result<()> {
     output::basis_to_stderr(&map.basis, &map.notes);
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct LppArgs {
+    /// The authority (E06…/E07…/E08…/E09…).
+    #[arg(long)]
+    authority: String,
+    /// Financial year, 2023-24 or 2023/24. Each indicator shows its period inside it: that
+    /// financial year, the latest month in it, or the census day in it (the notes say which).
+    #[arg(long)]
+    year: String,
+    /// Level of the per-area rows (ward, neighbourhood or lsoa); the plan's (ward) by default.
+    #[arg(long, value_enum)]
+    level: Option<LevelName>,
+    /// The deprived areas set against the rest: imd-decile<=N, areas:CODE,CODE… or
+    /// neighbourhood:ID; the plan's (imd-decile<=2) by default.
+    #[arg(long)]
+    selection: Option<Selection>,
+    /// The plan file's id in data-schemas/plans/.
+    #[arg(long, default_value = renewal_query::DEFAULT_PLAN)]
+    plan: String,
+    #[command(flatten)]
+    query: QueryArgs,
+}
+
+/// `renewal lpp`: the Local Performance Plan table for an authority and a year.
+pub async fn lpp(e: Engine, args: &LppArgs) -> Result<()> {
+    let e = engine(e, &args.query);
+    let request = renewal_query::LppRequest {
+        authority: args.authority.clone(),
+        year: args.year.clone(),
+        level: args.level.map(Into::into),
+        selection: args.selection.clone(),
+        plan: Some(args.plan.clone()),
+    };
+    let answer = renewal_query::local_performance_plan(&e, &request, &args.query.scope()).await?;
+    render(&answer, &args.query, "renewal lpp")
+}

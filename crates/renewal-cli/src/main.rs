@@ -65,6 +65,10 @@ enum Command {
     /// Selected areas (deprived deciles, a list, a neighbourhood) pooled against the rest of
     /// their authority.
     Versus(ask::VersusArgs),
+    /// The Local Performance Plan for an authority and a financial year: every Best Value and
+    /// outcome indicator (data-schemas/plans/lpp.toml), authority-wide, per ward, deprived
+    /// against the rest, the trend up to the year and each target's status.
+    Lpp(ask::LppArgs),
     /// Narrowing the gap: the selection against the rest of its authority in every period,
     /// with the trend marker and whether the gap is narrowing.
     Trend(ask::TrendArgs),
@@ -513,6 +517,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Indicators { json } => ask::indicators(&query_engine(&cli)?, *json),
         Command::Gap(args) => ask::gap(query_engine(&cli)?, args).await,
         Command::Versus(args) => ask::versus(query_engine(&cli)?, args).await,
+        Command::Lpp(args) => ask::lpp(query_engine(&cli)?, args).await,
         Command::Trend(args) => ask::trend(query_engine(&cli)?, args).await,
         Command::Target(command) => ask::target(query_engine(&cli)?, command).await,
         Command::Priority(args) => ask::priority(query_engine(&cli)?, args).await,

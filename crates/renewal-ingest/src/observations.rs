@@ -60,6 +60,8 @@ struct Pending {
     keys: HashMap<(String, String, String, Option<String>, String), Location>,
     /// The LSOA vintage the codes have shown so far.
     vintage: crate::vintage::VintageWatch,
+    /// The ward vintage the files' `ward_vintage` column gave, and where it was first given.
+    ward_vintage: Option<(renewal_geo::Vintage, Location)>,
 }
 
 /// Reads files of one family (`census`, `benefits`, `services`) into drafts: one dataset per
@@ -99,6 +101,7 @@ pub fn read_observations(
             notes: Vec::new(),
             keys: HashMap::new(),
             vintage: crate::vintage::VintageWatch::new(options.bridge.clone()),
+            ward_vintage: None,
         });
         let rows = read_table(table, format, &source.name, options.period.as_deref(), p)?;
         progress.finish_file(&source.name, rows);
@@ -205,6 +208,7 @@ fn read_table(
         other => other.and_then(index),
     };
     let polarity_col = optional(&c.polarity);
+    let ward_vintage_col = optional(&c.ward_vintage);
     let (name_col, period_col, indicator_col, code_col, measure_col, unit_col) = (
         optional(&c.area_name),
         optional(&c.period),
@@ -288,6 +292,9 @@ fn read_table(
             })?;
         if area_type == AreaType::Lsoa {
             into.vintage.observe(area, || cell(area_col))?;
+        }
+        if let Some(i) = ward_vintage_col {
+            observe_ward_vintage(&row.fields[i], area_type, || cell(i), into)?;
         }
         let period = match &periods {
             PeriodSource::Fixed(p) => p.clone(),
@@ -393,6 +400,48 @@ fn read_table(
     Ok(table.rows.len() as u64)
 }
 
+/// Checks one row's `ward_vintage` cell: a ward row must name a ward vintage (`WD19`), and all
+/// ward rows of a dataset the same one, because a ward code means nothing without its vintage
+/// and one dataset is matched to one lookup. Other rows may leave it empty.
+fn observe_ward_vintage(
+    text: &str,
+    area_type: AreaType,
+    at: impl Fn() -> Location,
+    into: &mut Pending,
+) -> Result<()> {
+    let text = text.trim();
+    if text.is_empty() && area_type != AreaType::Ward {
+        return Ok(());
+    }
+    let vintage = text
+        .parse::<renewal_geo::Vintage>()
+        .ok()
+        .filter(|v| v.level == renewal_geo::Level::Ward)
+        .ok_or_else(|| {
+            IngestError::invalid(
+                at(),
+                format!("ward_vintage {text:?} is not a ward vintage such as WD19 or WD24"),
+            )
+        })?;
+    if area_type != AreaType::Ward {
+        return Ok(());
+    }
+    match &into.ward_vintage {
+        None => into.ward_vintage = Some((vintage, at())),
+        Some((first, where_first)) if *first != vintage => {
+            return Err(IngestError::invalid(
+                at(),
+                format!(
+                    "ward_vintage {vintage} differs from {first} given at {where_first}: one \
+                     dataset's wards must be of one vintage (ingest them as separate files)"
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
 /// A column holding values: its measure, and for the wide layout the (indicator, category)
 /// its header names.
 struct ValueColumn<'f> {
@@ -451,7 +500,12 @@ fn draft(family: &str, dataset: String, p: Pending) -> Result<Draft> {
         SortMultipleOptions::default().with_nulls_last(true),
     )?;
     let mut notes = p.notes;
-    if df
+    let ward_vintage = p.ward_vintage.map(|(v, _)| v);
+    if let Some(v) = ward_vintage {
+        notes.push(format!(
+            "ward codes are {v} wards, as the file's ward_vintage column says"
+        ));
+    } else if df
         .column("area_type")?
         .str()?
         .iter()
@@ -486,6 +540,7 @@ fn draft(family: &str, dataset: String, p: Pending) -> Result<Draft> {
                 .vintage()
                 .map(|v| ("lsoa".to_owned(), v.to_string())),
         )
+        .chain(ward_vintage.map(|v| ("ward".to_owned(), v.to_string())))
         .collect(),
         attributes,
         sources: p.sources,

@@ -215,6 +215,7 @@ impl Engine {
             .iter()
             .flat_map(|p| p.sums.keys().map(|(a, _)| a.as_str()))
             .collect();
+        let (lookups, recorded) = recorded_ward_vintage(&def, scope, &num_parts, lookups)?;
         let lookup = self.choose_lookup(lookups, &codes, &def).await?;
         let refinement = self.refinement(&lookup, all_lookups).await?;
         // Data on another LSOA vintage than the lookup's is moved through the bridge, dataset
@@ -343,6 +344,12 @@ impl Engine {
             ));
         }
         notes.extend(population_notes);
+        if let Some(v) = recorded {
+            notes.push(format!(
+                "{}: its wards are {v} wards, as the data record (ward_vintage), so the {v} lookup places them",
+                def.id
+            ));
+        }
         if let Some(c) = &covered {
             notes.push(format!(
                 "{}: an LSOA without a row counts as zero in the {} LSOAs of the authorities the data covers",
@@ -477,4 +484,60 @@ impl Engine {
             .map(|(_, l)| l)
             .ok_or_else(|| QueryError::Precondition("no lookup".into()))
     }
+}
+
+/// Ward-native data whose datasets record their ward vintage (the Best Value template's
+/// `ward_vintage` column) are placed with a lookup of that vintage only, instead of the lookup
+/// that happens to know most codes: ward codes of two vintages can coincide. Only datasets
+/// that gave rows for this indicator count. A requested ward vintage other than the recorded
+/// one cannot place the data, so it is refused rather than guessed at.
+fn recorded_ward_vintage(
+    def: &IndicatorDef,
+    scope: &Scope,
+    num_parts: &[crate::native::Part],
+    lookups: Vec<Manifest>,
+) -> Result<(Vec<Manifest>, Option<Vintage>)> {
+    if def.native_geography != renewal_schema::NativeGeography::Ward {
+        return Ok((lookups, None));
+    }
+    let recorded: std::collections::BTreeSet<&str> = num_parts
+        .iter()
+        .filter(|p| !p.sums.is_empty())
+        .filter_map(|p| p.manifest.vintage.get("ward").map(String::as_str))
+        .collect();
+    let vintage = match recorded.iter().collect::<Vec<_>>().as_slice() {
+        [] => return Ok((lookups, None)),
+        [one] => one
+            .parse::<Vintage>()
+            .map_err(|e| QueryError::Precondition(format!("indicator {}: {e}", def.id)))?,
+        many => {
+            return Err(QueryError::Precondition(format!(
+                "indicator {}: its datasets record different ward vintages ({}); pin or remove one",
+                def.id,
+                many.iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    };
+    if let Some(asked) = scope.ward_vintage
+        && asked != vintage
+    {
+        return Err(QueryError::InvalidArgument(format!(
+            "indicator {}: its data are {vintage} wards and cannot be placed in {asked} wards",
+            def.id
+        )));
+    }
+    let fitting: Vec<Manifest> = lookups
+        .into_iter()
+        .filter(|m| m.vintage.get("ward").map(String::as_str) == Some(vintage.to_string().as_str()))
+        .collect();
+    if fitting.is_empty() {
+        return Err(QueryError::Precondition(format!(
+            "indicator {}: its data are {vintage} wards and the warehouse has no LSOA → {vintage} ward lookup; ingest one with `renewal ingest lookup`",
+            def.id
+        )));
+    }
+    Ok((fitting, Some(vintage)))
 }

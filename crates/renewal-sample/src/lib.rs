@@ -26,6 +26,10 @@
 //!   polygons in the ONS portal's GeoJSON layout (WGS84), tiling the two authorities exactly as
 //!   the lookup assigns LSOAs to wards; for `renewal ingest boundaries` and maps.
 //! - `README.txt`: what these files are and the seed.
+//! - `neighbourhood_best_value_lsoa_sample.csv` and `ward_best_value_values_sample.csv`
+//!   (module `plan`): Best Value indicators for the Local Performance Plan, 2018-19 to
+//!   2023-24, by LSOA with counts and by ward as values only (with `ward_vintage`); written
+//!   after the README, which does not list them, so the files above stay byte-identical.
 //!
 //! With [`SampleScope::WithBoundaryChange`] (`renewal sample --boundary-change`), the place
 //! also crosses the 2021 boundary change, in the folder [`BOUNDARY_CHANGE_DIR`] so that the
@@ -66,6 +70,7 @@ mod lm3;
 mod lookup;
 mod partners;
 mod place;
+mod plan;
 mod population;
 mod rng;
 mod spend;
@@ -212,6 +217,8 @@ fn outputs(spec: &SampleSpec, scope: SampleScope) -> Vec<Output> {
     files.extend(families::crime(&place, spec.seed));
     files.extend(lm3::files());
     files.push(partners::file());
+    // The Local Performance Plan's Best Value files: LSOA counts, ward values.
+    files.extend(plan::files(&place, spec.seed));
     if scope == SampleScope::WithBoundaryChange {
         files.extend(boundary_change(&place, spec.seed));
     }

@@ -276,6 +276,11 @@ fn report_lists_every_file_with_its_rows() {
         ])
         .map(|(n, r)| (n.to_owned(), r)),
     );
+    // The Local Performance Plan's Best Value files: 80 LSOAs and 11 wards, six years each.
+    expected.extend([
+        (crate::plan::LSOA_FILE.to_owned(), 80 * 6),
+        (crate::plan::WARD_FILE.to_owned(), 11 * 6),
+    ]);
     // Then the council's spending: payments per month depend on the seed (each checked
     // against its file below), the register has 34 contracts, the directory 4 postcodes in
     // each of the 80 LSOAs, one terminated and 9 beyond the sample.
@@ -350,8 +355,9 @@ fn base_scope_is_the_sample_without_the_boundary_change() {
     // The spend folder's files (the LM3 survey) are compared as the others are.
     names.extend([crate::lm3::SURVEY, crate::lm3::RESPEND].map(String::from));
     names.sort();
-    assert_eq!(names.len(), 26, "{names:?}");
-    assert_eq!(written.files.len(), 26);
+    // 26 files (the CSP/PFA lookup among them), and the two Local Performance Plan Best Value files.
+    assert_eq!(names.len(), 28, "{names:?}");
+    assert_eq!(written.files.len(), 28);
     for name in &names {
         let ours = std::fs::read(base.path().join(name)).unwrap();
         let with = std::fs::read(all.path().join(name)).unwrap();

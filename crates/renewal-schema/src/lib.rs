@@ -21,6 +21,7 @@ mod indicator;
 pub mod lm3;
 pub mod parents;
 pub mod period;
+pub mod plan;
 pub mod population;
 pub mod postcodes;
 pub mod spend;
@@ -377,6 +378,10 @@ pub struct ObservationColumns {
     /// `higher-is-better`, `lower-is-better` or `no-judgement`, for files that say.
     #[serde(default)]
     pub polarity: Option<String>,
+    /// The ward vintage (`WD19`, `WD24`) of the file's ward codes. Optional in a file: a file
+    /// without the column still matches the format, and its wards carry no vintage.
+    #[serde(default)]
+    pub ward_vintage: Option<String>,
 }
 
 /// A value column; `measure` names it unless the file has a measure column.
@@ -439,7 +444,8 @@ impl ObservationFormat {
         let mut rest = headers
             .iter()
             .map(|h| h.trim())
-            .filter(|h| !named.contains(h) && !self.ignore.iter().any(|i| i == h));
+            .filter(|h| !named.contains(h) && !self.ignore.iter().any(|i| i == h))
+            .filter(|h| Some(*h) != self.columns.ward_vintage.as_deref());
         match (rest.next(), rest.next()) {
             (Some(one), None) => Some(one),
             _ => None,
@@ -454,6 +460,7 @@ impl ObservationFormat {
             .map(|h| h.trim())
             .enumerate()
             .filter(|(_, h)| !named.contains(h) && !self.ignore.iter().any(|i| i == h))
+            .filter(|(_, h)| Some(*h) != self.columns.ward_vintage.as_deref())
             .collect()
     }
 
@@ -740,6 +747,8 @@ pub struct Catalog {
     pub spend: spend::SpendCatalog,
     /// `datasets/parents/`: district or LSOA → parent-area lookups (PFA, ICB, region …).
     pub parents: Vec<(SchemaFile, parents::ParentsFormat)>,
+    /// `plans/`: report views over many indicators (the Local Performance Plan).
+    pub plans: Vec<(SchemaFile, plan::PlanDef)>,
 }
 
 /// `data-schemas/editions.toml`.
@@ -872,6 +881,13 @@ impl Catalog {
                     catalog.indicators.push((file, def));
                     id
                 }
+                ["plans", _] => {
+                    let def: plan::PlanDef = toml::from_str(&text).map_err(toml_err)?;
+                    def.check(&path)?;
+                    let id = format!("plan {}", def.id);
+                    catalog.plans.push((file, def));
+                    id
+                }
                 ["editions.toml"] => {
                     catalog.editions = toml::from_str(&text).map_err(toml_err)?;
                     continue;
@@ -886,6 +902,11 @@ impl Catalog {
             }
         }
         Ok(catalog)
+    }
+
+    /// A report view by id (`lpp`).
+    pub fn plan(&self, id: &str) -> Option<&plan::PlanDef> {
+        self.plans.iter().map(|(_, d)| d).find(|d| d.id == id)
     }
 
     /// An indicator definition by id.

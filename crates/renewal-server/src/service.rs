@@ -505,6 +505,46 @@ pub(crate) async fn narrowing_the_gap(
         .await
 }
 
+/// The Local Performance Plan for an authority and a year (LocalPerformancePlan).
+pub(crate) async fn local_performance_plan(
+    state: &State,
+    p: &Partner,
+    r: pb::LocalPerformancePlanRequest,
+) -> Result<Answer, Status> {
+    required("authority", &r.authority)?;
+    required("year", &r.year)?;
+    authority_in_scope(p, &r.authority)?;
+    let level = match level(r.level, AreaLevel::Ward)? {
+        l @ (AreaLevel::Ward | AreaLevel::Neighbourhood | AreaLevel::Lsoa) => l,
+        other => {
+            return Err(Status::invalid_argument(format!(
+                "level: {} is not a level of the plan's area rows (ward, neighbourhood, lsoa)",
+                other.as_str()
+            )));
+        }
+    };
+    let req = renewal_query::LppRequest {
+        authority: r.authority,
+        year: r.year,
+        level: (r.level != pb::Level::Unspecified as i32).then_some(level),
+        selection: if r.selection.trim().is_empty() {
+            None
+        } else {
+            Some(selection(&r.selection)?)
+        },
+        plan: Some(r.plan).filter(|p| !p.trim().is_empty()),
+    };
+    let scope = scope(r.scope)?;
+    let engine = state.engine.clone();
+    state
+        .answer("LocalPerformancePlan", p, async move {
+            renewal_query::local_performance_plan(&engine, &req, &scope)
+                .await
+                .map_err(to_status)
+        })
+        .await
+}
+
 /// Registered targets' status (TargetStatus).
 pub(crate) async fn target_status(
     state: &State,
@@ -828,6 +868,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
     type PriorityNeighbourhoodsStream = ChunkStream;
     type AreaProfileStream = ChunkStream;
     type MostSimilarStream = ChunkStream;
+    type LocalPerformancePlanStream = ChunkStream;
     type DeprivedVsEnglandStream = ChunkStream;
     type NarrowingTheGapVsEnglandStream = ChunkStream;
     type ChangeVsSimilarStream = ChunkStream;
@@ -918,6 +959,14 @@ impl pb::analysis_server::Analysis for AnalysisService {
     ) -> Result<Response<ChunkStream>, Status> {
         let p = partner(&request)?;
         stream(most_similar(&self.0, &p, request.into_inner()).await)
+    }
+
+    async fn local_performance_plan(
+        &self,
+        request: Request<pb::LocalPerformancePlanRequest>,
+    ) -> Result<Response<ChunkStream>, Status> {
+        let p = partner(&request)?;
+        stream(local_performance_plan(&self.0, &p, request.into_inner()).await)
     }
 
     async fn register_neighbourhood(

@@ -10,6 +10,7 @@ mod disclosure;
 mod gaps;
 mod iod2025;
 mod lm3;
+mod lpp;
 mod map;
 mod parents;
 mod population;

@@ -344,6 +344,130 @@ fn best_value_template() {
     );
 }
 
+fn services(dir: &std::path::Path, name: &str, text: &str) -> renewal_warehouse::Draft {
+    let f = write_file(dir, name, text);
+    let mut drafts = read_observations(
+        &catalog(),
+        "services",
+        &[f],
+        &ObservationOptions::default(),
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(drafts.len(), 1);
+    drafts.remove(0)
+}
+
+fn services_error(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let f = write_file(dir, name, text);
+    read_observations(
+        &catalog(),
+        "services",
+        &[f],
+        &ObservationOptions::default(),
+        &NoProgress,
+    )
+    .unwrap_err()
+    .to_string()
+}
+
+/// The template's optional `ward_vintage` column: without it a file loads as before and its
+/// wards carry no vintage; with it the dataset records the vintage for the query side.
+#[test]
+fn best_value_template_ward_vintage() {
+    let dir = temp_dir();
+    let header = "indicator_id,area_code,period,numerator,denominator,value,unit,polarity";
+    let without = services(
+        dir.path(),
+        "bv_without.csv",
+        &format!("{header}\nBV-SAT-03,E05000820,2022-23,,,71.5,percent,higher-is-better\n"),
+    );
+    assert_eq!(without.vintage.get("ward"), None);
+    assert!(
+        without
+            .notes
+            .iter()
+            .any(|n| n.contains("carry no ward vintage"))
+    );
+    let with = services(
+        dir.path(),
+        "bv_with.csv",
+        &format!(
+            "{header},ward_vintage\n\
+             BV-SAT-03,E05000820,2022-23,,,71.5,percent,higher-is-better,WD19\n\
+             BV-SAT-03,E05000821,2022-23,,,64.0,percent,higher-is-better,wd19\n\
+             BV-SAT-03,E08000009,2022-23,,,68.0,percent,higher-is-better,\n"
+        ),
+    );
+    assert_eq!(with.vintage.get("ward").map(String::as_str), Some("WD19"));
+    assert!(
+        with.notes
+            .iter()
+            .any(|n| n == "ward codes are WD19 wards, as the file's ward_vintage column says")
+    );
+    // The column does not change the rows: the same three values either way.
+    let df = table(&with, "observations");
+    assert_eq!(df.height(), 3);
+    assert_eq!(
+        df.column("value").unwrap().f64().unwrap().get(0),
+        Some(71.5)
+    );
+}
+
+/// A bad or mixed ward vintage is an error at its cell; a ward row must state one.
+#[test]
+fn best_value_template_bad_ward_vintage_is_located() {
+    let dir = temp_dir();
+    let header =
+        "indicator_id,area_code,period,numerator,denominator,value,unit,polarity,ward_vintage";
+    assert_eq!(
+        services_error(
+            dir.path(),
+            "bv_bad.csv",
+            &format!(
+                "{header}\n\
+                 BV-SAT-03,E05000820,2022-23,,,71.5,percent,higher-is-better,WD19\n\
+                 BV-SAT-03,E05000821,2022-23,,,64.0,percent,higher-is-better,WARD2019\n"
+            ),
+        ),
+        "bv_bad.csv, line 3, column 9 (\"ward_vintage\"): ward_vintage \"WARD2019\" is not a \
+         ward vintage such as WD19 or WD24"
+    );
+    // An LSOA vintage is a vintage, but not of wards.
+    assert!(
+        services_error(
+            dir.path(),
+            "bv_lsoa.csv",
+            &format!(
+                "{header}\nBV-SAT-03,E05000820,2022-23,,,71.5,percent,higher-is-better,LSOA21\n"
+            ),
+        )
+        .starts_with("bv_lsoa.csv, line 2, column 9 (\"ward_vintage\"): ward_vintage \"LSOA21\"")
+    );
+    assert!(
+        services_error(
+            dir.path(),
+            "bv_empty.csv",
+            &format!("{header}\nBV-SAT-03,E05000820,2022-23,,,71.5,percent,higher-is-better,\n"),
+        )
+        .starts_with("bv_empty.csv, line 2, column 9 (\"ward_vintage\"): ward_vintage \"\"")
+    );
+    assert_eq!(
+        services_error(
+            dir.path(),
+            "bv_mixed.csv",
+            &format!(
+                "{header}\n\
+                 BV-SAT-03,E05000820,2022-23,,,71.5,percent,higher-is-better,WD19\n\
+                 BV-SAT-03,E05000821,2022-23,,,64.0,percent,higher-is-better,WD24\n"
+            ),
+        ),
+        "bv_mixed.csv, line 3, column 9 (\"ward_vintage\"): ward_vintage WD24 differs from \
+         WD19 given at bv_mixed.csv, line 2, column 9 (\"ward_vintage\"): one dataset's wards \
+         must be of one vintage (ingest them as separate files)"
+    );
+}
+
 /// The Nomis bulk layout, built by pivoting the shared long Trafford extract: every
 /// (LSOA, category) count must come out the same from both layouts.
 #[test]

@@ -7,6 +7,7 @@
 
 mod change;
 mod gap;
+mod lpp;
 mod periods;
 mod selection;
 mod targets;
@@ -15,6 +16,7 @@ mod versus;
 
 pub use change::{CHANGE_COLUMNS, ChangeRequest, change_vs_similar};
 pub use gap::{Benchmark, GAP_COLUMNS, GapRequest, GapRow, gap_table};
+pub use lpp::{DEFAULT_PLAN, LPP_COLUMNS, LppRequest, VALUES_NOT_POOLED, local_performance_plan};
 pub use periods::{financial_years, period_position};
 pub use selection::Selection;
 pub use targets::target_status;

@@ -71,7 +71,19 @@ const TREND_COLUMNS: [(&str, Kind); 18] = [
 /// whether the gap is narrowing. With `authority` England (`E92000001` or `england`) the
 /// selection is national and the benchmark the rest of England.
 pub async fn narrowing(engine: &Engine, request: &TrendRequest, scope: &Scope) -> Result<Answer> {
-    narrowing_against(engine, request, Benchmark::Authority, scope).await
+    narrowing_against(engine, request, Benchmark::Authority, None, scope).await
+}
+
+/// [`narrowing`] over the periods up to and including `until` only (all when `None` or when
+/// the indicator has no such period), so a view of one year (the Local Performance Plan)
+/// reports the trend as it stood then.
+pub(crate) async fn narrowing_until(
+    engine: &Engine,
+    request: &TrendRequest,
+    until: Option<&str>,
+    scope: &Scope,
+) -> Result<Answer> {
+    narrowing_against(engine, request, Benchmark::Authority, until, scope).await
 }
 
 /// Question 4 against England: an authority's selection against England without it, every
@@ -81,13 +93,14 @@ pub async fn narrowing_vs_england(
     request: &TrendRequest,
     scope: &Scope,
 ) -> Result<Answer> {
-    narrowing_against(engine, request, Benchmark::England, scope).await
+    narrowing_against(engine, request, Benchmark::England, None, scope).await
 }
 
 async fn narrowing_against(
     engine: &Engine,
     request: &TrendRequest,
     benchmark: Benchmark,
+    until: Option<&str>,
     scope: &Scope,
 ) -> Result<Answer> {
     let authority = authority_code(&request.authority);
@@ -110,9 +123,13 @@ async fn narrowing_against(
     let mut rows = Vec::new();
     let mut series = Vec::new();
     let mut gaps = Vec::new();
-    let labels: Vec<&str> = agg.periods.iter().map(String::as_str).collect();
+    let upto = until
+        .and_then(|u| agg.periods.iter().position(|p| p == u))
+        .map_or(agg.periods.len(), |i| i + 1);
+    let periods = &agg.periods[..upto];
+    let labels: Vec<&str> = periods.iter().map(String::as_str).collect();
     let fy = financial_years(&labels);
-    for period in &agg.periods {
+    for period in periods {
         // Always checked: england_value is in every row, and a partial England is never given.
         let c = england_coverage(engine.catalog(), &agg, period);
         if england_involved && !c.covered() {

@@ -314,6 +314,16 @@ async fn selection_vs(
     let authority = authority_code(&request.authority);
     let agg = engine.aggregate(&request.indicator, scope).await?;
     let def = &agg.indicator;
+    // Published values have no numerators to pool: an empty pooled row would read as "no
+    // data", so the question is refused and says why.
+    if def.value_type == renewal_schema::ValueType::Value {
+        return Err(QueryError::InvalidArgument(format!(
+            "indicator {} is published as values only: values compared, not pooled: the file \
+             gives no numerators, so a selection and the rest cannot be pooled; the gap table \
+             and the Local Performance Plan set the areas' values side by side",
+            def.id
+        )));
+    }
     let period = pick_period(&agg, request.period.as_deref())?;
     let chosen = resolve_selection(engine, &agg, &request.selection, &authority, scope).await?;
     if chosen.is_empty() {

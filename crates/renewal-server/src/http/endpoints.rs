@@ -438,3 +438,23 @@ pub(super) async fn change(parts: Parts) -> Response {
     )
     .await
 }
+
+pub(super) async fn lpp(parts: Parts) -> Response {
+    respond(
+        parts,
+        true,
+        "lpp",
+        |feed, p, q: LppParams, scope| async move {
+            let r = pb::LocalPerformancePlanRequest {
+                authority: text(q.authority),
+                year: text(q.year),
+                level: level(q.level),
+                selection: text(q.select),
+                plan: text(q.plan),
+                scope: Some(scope),
+            };
+            Ok(service::local_performance_plan(&feed.state, &p, r).await?)
+        },
+    )
+    .await
+}

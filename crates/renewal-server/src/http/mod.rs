@@ -229,6 +229,7 @@ pub fn router(feed: Feed, extra: Router<Feed>) -> Router {
         .route("/api/v1/spend", get(spend))
         .route("/api/v1/spend-years", get(spend_years))
         .route("/api/v1/lm3", get(lm3))
+        .route("/api/v1/lpp", get(lpp))
         .merge(extra)
         .fallback(|| async {
             ApiError(Status::not_found(

@@ -214,6 +214,14 @@ impl utoipa::Modify for Security {
     }
 }
 
+feed_path!(
+    doc_lpp,
+    "/api/v1/lpp",
+    "The Local Performance Plan for an authority and a financial year (LocalPerformancePlan)",
+    LppParams,
+    ScopeParams
+);
+
 /// The feed's OpenAPI 3.1 description, generated from the handlers' annotations.
 #[derive(OpenApi)]
 #[openapi(
@@ -224,7 +232,7 @@ impl utoipa::Modify for Security {
     paths(
         doc_datasets, doc_indicators, doc_vintages, doc_areas, doc_gap, doc_map, doc_gap_vs_england, doc_versus,
         doc_trend, doc_target_status, doc_priority, doc_profile, doc_similar, doc_spend,
-        doc_spend_years, doc_lm3, doc_change
+        doc_spend_years, doc_lm3, doc_change, doc_lpp
     ),
     components(schemas(AnswerDocument, ErrorDocument, Format, LevelParam, BenchmarkParam)),
     modifiers(&Security)

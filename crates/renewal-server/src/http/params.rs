@@ -471,3 +471,23 @@ pub(super) fn parse_flag(name: &str, v: Option<&str>) -> Result<bool, ApiError> 
         Some(other) => Err(bad(format!("{name}: {other:?} is not true or false"))),
     }
 }
+
+/// `GET /api/v1/lpp` (LocalPerformancePlan).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LppParams {
+    /// The local authority.
+    #[param(required = true)]
+    pub(super) authority: Option<String>,
+    /// The financial year, `2023-24` or `2023/24`.
+    #[param(required = true)]
+    pub(super) year: Option<String>,
+    /// Level of the per-area rows: `ward` (default), `neighbourhood` or `lsoa`.
+    pub(super) level: Option<LevelParam>,
+    /// The deprived areas set against the rest: `imd-decile<=N` (default `imd-decile<=2`),
+    /// `areas:CODE,CODE…` or `neighbourhood:ID`.
+    pub(super) select: Option<String>,
+    /// The plan in `data-schemas/plans/` (default `lpp`).
+    pub(super) plan: Option<String>,
+}

@@ -28,6 +28,7 @@ mod http;
 mod http_map;
 mod http_xlsx;
 mod national;
+mod lpp;
 mod overload;
 mod partner_geographies;
 mod registrations;

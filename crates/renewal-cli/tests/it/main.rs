@@ -6,6 +6,7 @@ mod boundary;
 mod conformance;
 mod crash;
 mod disclosure;
+mod england;
 mod gaps;
 mod iod2025;
 mod lm3;

@@ -44,7 +44,7 @@ pub struct EnglandSize {
     pub forces: u32,
     /// Months of claimant counts, from January 2010.
     pub claimant_months: u32,
-    /// Mean street crimes per LSOA and month before deprivation and season (about 15 gives
+    /// Mean street crimes per LSOA and month before deprivation and season (12 gives
     /// six million crimes a year across England).
     pub crimes_per_lsoa_month: f64,
 }
@@ -59,7 +59,7 @@ impl EnglandSize {
         districts: 317,
         forces: 43,
         claimant_months: 120,
-        crimes_per_lsoa_month: 15.0,
+        crimes_per_lsoa_month: 12.0,
     };
 
     /// [`EnglandSize::FULL`] with every area count divided by `divisor` (at least one force

@@ -68,7 +68,7 @@ if ours != theirs:
 print(f"same count in all {len(ours)} wards ({sum(ours.values())} points)")
 PY
 {
-    echo "| $POINTS points into 7,000 ward polygons | wall s | points/s | peak RSS MB | note |"
+    echo "| $POINTS points into $(grep -c "\"WD19CD\"" "$WARDS") ward polygons | wall s | points/s | peak RSS MB | note |"
     echo "|---|---:|---:|---:|---|"
     read -r _ w rss <<<"$r"
     awk -v w="$w" -v rss="$rss" -v n="$POINTS" 'BEGIN { printf "| Renewal `ingest crime --boundaries` | %.2f | %.0f | %.0f | CSV read, validation, point-in-polygon, Parquet write |\n", w, n / w, rss / 1024 }'

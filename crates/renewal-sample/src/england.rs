@@ -622,7 +622,7 @@ fn crime(
                     s if s % 50 == 7 => ("", ""),
                     _ => (code.as_str(), lsoa_name.as_str()),
                 };
-                let located = serial % 1_000 != 0;
+                let located = !serial.is_multiple_of(1_000);
                 if located {
                     let _ = write!(lon, "{x:.6}");
                     let _ = write!(lat, "{y:.6}");

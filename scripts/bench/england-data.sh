@@ -9,7 +9,8 @@
 #      scan_csv(...).sink_parquet(...), each in its own process, each timed the same way.
 # Prints a markdown table (also in $BENCH_DIR/results/england-data.md). The warehouse is kept for
 # query.sh, load.sh and spatial.sh. Takes several minutes and ~6 GB of disk.
-#   scripts/bench/england-data.sh   (env BENCH_DIR, SEED=2019, BENCH_SKIP_BUILD=1, SCALE_DIVISOR=1)
+#   scripts/bench/england-data.sh   (env BENCH_DIR, SEED=2019, BENCH_SKIP_BUILD=1, SCALE_DIVISOR=1,
+#                                    REUSE_INPUTS=1 keeps the inputs of the last run)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 bench_setup
@@ -30,18 +31,23 @@ LOG="$OUT/england-data.log"
 export LOG
 R=("$RENEWAL" --warehouse "$WH" --schemas "$BENCH_ROOT/data-schemas")
 
-echo "# writing England-scale inputs (seed $SEED) into $DATA"
-rm -rf "$DATA"
-gen="$(timed generate "${R[@]}" sample "${SCALE[@]}" --seed "$SEED" --out "$DATA")"
-"${R[@]}" sample "${SCALE[@]}" --seed "$SEED" --out "$DATA.check" >"$OUT/sample.txt" 2>&1 || true
-# Generated twice: the second listing gives rows and sizes; the files must be identical.
-if ! diff -rq "$DATA" "$DATA.check" >/dev/null; then
-    echo "the generator is not deterministic: $DATA and $DATA.check differ" >&2
-    exit 1
+if [ "${REUSE_INPUTS:-0}" = 1 ] && [ -s "$OUT/sample.txt" ] && [ -d "$DATA/crime" ]; then
+    echo "# reusing the inputs in $DATA (REUSE_INPUTS=1)"
+else
+    echo "# writing England-scale inputs (seed $SEED) into $DATA"
+    rm -rf "$DATA"
+    gen="$(timed generate "${R[@]}" sample "${SCALE[@]}" --seed "$SEED" --out "$DATA")"
+    "${R[@]}" sample "${SCALE[@]}" --seed "$SEED" --out "$DATA.check" >"$OUT/sample.txt" 2>&1 || true
+    # Generated twice: the second listing gives rows and sizes; the files must be identical.
+    if ! diff -rq "$DATA" "$DATA.check" >/dev/null; then
+        echo "the generator is not deterministic: $DATA and $DATA.check differ" >&2
+        exit 1
+    fi
+    rm -rf "$DATA.check"
+    tail -1 "$OUT/sample.txt"
+    echo "generated in $(awk '{print $2}' <<<"$gen") s (peak RSS $(awk '{print $3}' <<<"$gen") kB); byte-identical on a second run"
 fi
-rm -rf "$DATA.check"
-tail -1 "$OUT/sample.txt"
-echo "generated in $(awk '{print $2}' <<<"$gen") s (peak RSS $(awk '{print $3}' <<<"$gen") kB); byte-identical on a second run"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 rows_of() { # rows of the files whose paths match $1 in the sample listing
     grep -E "^wrote .*$1" "$OUT/sample.txt" | sed -E 's/.*\(([0-9]+) rows.*/\1/' | paste -sd+ | bc

@@ -16,6 +16,7 @@ PORT="${PORT:-50232}"
 AUTH="${AUTHORITY:-E08900001}"
 INDICATOR="${INDICATOR:-claimant-rate}"
 mkdir -p "$OUT"
+echo "load average: $(cut -d" " -f1-3 /proc/loadavg)" >&2
 [ -d "$WH" ] || { echo "no warehouse: run scripts/bench/england-data.sh first" >&2; exit 1; }
 TMP="$(mktemp -d)"
 "$BENCH_DIR/bin/renewal" --warehouse "$WH" --schemas "$BENCH_ROOT/data-schemas" serve --dev \

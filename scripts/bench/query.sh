@@ -25,6 +25,7 @@ SECS="${SECS:-10}"
 PORT="${PORT:-50231}"
 AUTH="${AUTHORITY:-E08900001}"
 mkdir -p "$OUT"
+echo "load average: $(cut -d" " -f1-3 /proc/loadavg)" >&2
 [ -d "$WH" ] || { echo "no warehouse: run scripts/bench/england-data.sh first" >&2; exit 1; }
 R=("$RENEWAL" --warehouse "$WH" --schemas "$BENCH_ROOT/data-schemas")
 TMP="$(mktemp -d)"

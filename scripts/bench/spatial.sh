@@ -20,6 +20,7 @@ WARDS="$BENCH_DIR/england/Wards_(December_2019)_Boundaries_EW_BGC.geojson"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$OUT"
+echo "load average: $(cut -d" " -f1-3 /proc/loadavg)" >&2
 LOG="$OUT/spatial.log"
 : >"$LOG"
 export LOG

@@ -430,6 +430,25 @@ struct SampleArgs {
     /// 2015-2025) into the `boundary-change` folder inside --out.
     #[arg(long)]
     boundary_change: bool,
+    /// `england` writes England-sized benchmark inputs instead of the two-authority sample:
+    /// 32,844 LSOAs in 7,000 wards in 317 districts (synthetic 9-series codes), IoD2019 Files
+    /// 2, 5 and 6, the LSOA11 -> WD19 -> LAD19 lookup, ten years of monthly claimant counts,
+    /// 2019 street crime in 43 police.uk force files (about six million rows) and the ward
+    /// boundaries (rectangles tiling a box). Several GB; streamed.
+    #[arg(long, value_enum, default_value = "sample")]
+    scale: SampleScaleArg,
+    /// Divide England's area counts by N (tests of the generator; 1 = full size).
+    #[arg(long, default_value_t = 1, hide = true)]
+    scale_divisor: u32,
+}
+
+/// What `renewal sample --scale` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SampleScaleArg {
+    /// The fictional two-authority place.
+    Sample,
+    /// England-sized benchmark inputs.
+    England,
 }
 
 fn main() -> ExitCode {
@@ -761,6 +780,9 @@ async fn ingest_files(cli: &Cli, ingest: &Ingest) -> Result<()> {
 }
 
 fn sample(args: &SampleArgs) -> Result<()> {
+    if args.scale == SampleScaleArg::England {
+        return sample_england(args);
+    }
     let spec = renewal_sample::SampleSpec { seed: args.seed };
     let scope = if args.boundary_change {
         renewal_sample::SampleScope::WithBoundaryChange
@@ -777,6 +799,40 @@ fn sample(args: &SampleArgs) -> Result<()> {
             file.description
         );
     }
+    Ok(())
+}
+
+/// `renewal sample --scale england`: every file with its rows and size, then the total.
+fn sample_england(args: &SampleArgs) -> Result<()> {
+    use renewal_sample::england::{EnglandSize, write_england};
+    let size = if args.scale_divisor > 1 {
+        EnglandSize::divided(args.scale_divisor)
+    } else {
+        EnglandSize::FULL
+    };
+    let report = write_england(&args.out, args.seed, size)
+        .with_context(|| format!("writing England-sized inputs into {}", args.out.display()))?;
+    let mut total = 0;
+    for file in &report.files {
+        let bytes = std::fs::metadata(&file.path).map_or(0, |m| m.len());
+        total += bytes;
+        println!(
+            "wrote {} ({} rows, {} bytes): {}",
+            file.path.display(),
+            file.rows,
+            bytes,
+            file.description
+        );
+    }
+    println!(
+        "{} files, {total} bytes: {} LSOAs, {} wards, {} districts, {} forces (seed {})",
+        report.files.len(),
+        size.lsoas,
+        size.wards,
+        size.districts,
+        size.forces,
+        args.seed
+    );
     Ok(())
 }
 

@@ -122,6 +122,9 @@ struct Report {
     refused: Latency,
     /// Requests by final gRPC code (`Ok` included).
     codes: BTreeMap<String, usize>,
+    /// Latency of the first client's first request, ms: the cold figure when the run is the
+    /// first after the server starts (nothing cached yet).
+    first_ms: Option<f64>,
     /// Server resident set size, MiB: before the run, highest sampled during it, after it.
     rss_before_mib: Option<f64>,
     rss_peak_mib: Option<f64>,
@@ -281,8 +284,13 @@ async fn main() -> Result<()> {
         })
         .collect();
     let mut outcomes = Vec::new();
+    let mut first_ms = None;
     for t in tasks {
-        outcomes.extend(t.await?);
+        let client = t.await?;
+        if first_ms.is_none() {
+            first_ms = client.first().map(|o| o.elapsed.as_secs_f64() * 1000.0);
+        }
+        outcomes.extend(client);
     }
     let wall = started.elapsed().as_secs_f64();
     if let Some(s) = sampler {
@@ -321,6 +329,7 @@ async fn main() -> Result<()> {
             .collect(),
         refused: Latency::of(refused),
         codes,
+        first_ms,
         rss_before_mib: rss_before,
         rss_peak_mib: rss_peak,
         rss_after_mib: rss_after,
@@ -363,6 +372,9 @@ fn print_text(r: &Report) {
         r.refused.count, r.refused.p50_ms, r.refused.p99_ms, r.refused.max_ms
     );
     println!("  codes     {:?}", r.codes);
+    if let Some(first) = r.first_ms {
+        println!("  first request {first:.2} ms");
+    }
     println!(
         "  server RSS MiB: before {}, peak {}, after {}",
         mib(r.rss_before_mib),

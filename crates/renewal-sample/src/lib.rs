@@ -62,6 +62,7 @@ use std::path::{Path, PathBuf};
 
 mod boundaries;
 mod crime2024;
+pub mod england;
 mod families;
 mod geography2021;
 mod iod;

@@ -7,6 +7,7 @@ mod change;
 mod conformance;
 mod crash;
 mod disclosure;
+mod england;
 mod gaps;
 mod iod2025;
 mod lm3;

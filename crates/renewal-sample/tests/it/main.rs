@@ -3,3 +3,4 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 mod boundaries;
+mod england;

@@ -45,10 +45,10 @@ pub use questions::{
     deprived_vs_rest, financial_years, gap_table, narrowing, period_position, target_status,
 };
 pub use questions::{CHANGE_COLUMNS, ChangeRequest, change_vs_similar};
-pub use questions::{authority_code, deprived_vs_england, narrowing_vs_england};
 pub use questions::{
     DEFAULT_PLAN, LPP_COLUMNS, LppRequest, VALUES_NOT_POOLED, local_performance_plan,
 };
+pub use questions::{authority_code, deprived_vs_england, narrowing_vs_england};
 pub use store::{
     LEGACY_OWNER, NEIGHBOURHOODS, TARGETS, Target, authorities_of, delete_neighbourhood,
     delete_target, neighbourhoods, register_neighbourhood, register_target, targets,

@@ -68,6 +68,7 @@ pub async fn area_profile(engine: &Engine, area: &str, scope: &Scope) -> Result<
     let mut datasets = BTreeMap::new();
     let mut name = None;
     let mut fits = Vec::new();
+    let mut uncovered: Vec<String> = Vec::new();
     for id in ids {
         let agg = match engine.aggregate(&id, scope).await {
             Ok(a) => a,
@@ -100,7 +101,14 @@ pub async fn area_profile(engine: &Engine, area: &str, scope: &Scope) -> Result<
             _ => found.parent.clone(),
         };
         let a = authority.as_deref().map(|c| eval(AreaLevel::Lad, c));
-        let en = eval(AreaLevel::England, ENGLAND_CODE);
+        // England only where the data cover it, never the sum of a partnership's authorities.
+        let coverage = crate::questions::england_coverage(engine.catalog(), &agg, &period);
+        let en = if coverage.covered() {
+            eval(AreaLevel::England, ENGLAND_CODE)
+        } else {
+            uncovered.push(id.clone());
+            crate::questions::absent().0
+        };
         let def = &agg.indicator;
         let ga = a.map(|a| gap(def, &e, &a)).unwrap_or_default();
         let ge = gap(def, &e, &en);
@@ -133,6 +141,12 @@ pub async fn area_profile(engine: &Engine, area: &str, scope: &Scope) -> Result<
         )));
     }
     fits.dedup();
+    if !uncovered.is_empty() {
+        notes.push(format!(
+            "no England figures for {}: their data do not cover England",
+            uncovered.join(", ")
+        ));
+    }
     notes.insert(0, format!("{area}: {}", name.unwrap_or_default()));
     let (schema, batches) = to_batches(&PROFILE_COLUMNS, &rows)?;
     Ok(Answer {

@@ -237,6 +237,11 @@ fn report_lists_every_file_with_its_rows() {
     ]);
     // The CSP/PFA lookup: one row per authority.
     expected.push((crate::partners::FILE.to_owned(), 2));
+    // The Local Performance Plan's Best Value files: 80 LSOAs and 11 wards, six years each.
+    expected.extend([
+        (crate::plan::LSOA_FILE.to_owned(), 80 * 6),
+        (crate::plan::WARD_FILE.to_owned(), 11 * 6),
+    ]);
     // Then the files across the 2021 break (rows checked against the files in their own
     // tests): 85 bridge pairs, 81 LSOA21s, 3 rows per LSOA11 a year, 6 age groups per LSOA21,
     // 80 LSOA11s × 6 Januaries and 81 LSOA21s × 5.
@@ -276,11 +281,6 @@ fn report_lists_every_file_with_its_rows() {
         ])
         .map(|(n, r)| (n.to_owned(), r)),
     );
-    // The Local Performance Plan's Best Value files: 80 LSOAs and 11 wards, six years each.
-    expected.extend([
-        (crate::plan::LSOA_FILE.to_owned(), 80 * 6),
-        (crate::plan::WARD_FILE.to_owned(), 11 * 6),
-    ]);
     // Then the council's spending: payments per month depend on the seed (each checked
     // against its file below), the register has 34 contracts, the directory 4 postcodes in
     // each of the 80 LSOAs, one terminated and 9 beyond the sample.

@@ -192,6 +192,11 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
         }
     }
     let mut without_parent = 0usize;
+    // England is given only where the data cover it: a sum over the authorities a partnership
+    // loaded is not England.
+    let coverage = super::england_coverage(engine.catalog(), &agg, &period);
+    let england_covered = coverage.covered();
+    let mut england_missing = false;
     let mut rows = Vec::new();
     for area in agg.areas_of(request.level, None) {
         let authority = match request.level {
@@ -219,7 +224,12 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
             }
         };
         let (e, counts) = agg.assess(request.level, &area.code, &period);
-        let (b, _) = agg.assess(benchmark_level, &benchmark_code, &period);
+        let (b, _) = if benchmark_level == AreaLevel::England && !england_covered {
+            england_missing = true;
+            super::absent()
+        } else {
+            agg.assess(benchmark_level, &benchmark_code, &period)
+        };
         let g = if e.suppressed {
             Gap::default()
         } else {
@@ -288,7 +298,9 @@ pub async fn gap_table(engine: &Engine, request: &GapRequest, scope: &Scope) -> 
             ));
         }
     }
-    if rows.iter().all(|r| r.benchmark_value.is_none()) {
+    if england_missing {
+        notes.push(coverage.note(&agg, &period));
+    } else if rows.iter().all(|r| r.benchmark_value.is_none()) {
         notes.push(format!(
             "no benchmark value: the {} figure needs data for all of its areas",
             match &request.benchmark {

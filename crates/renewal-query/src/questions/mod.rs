@@ -22,6 +22,7 @@ pub use selection::Selection;
 pub use targets::target_status;
 pub use trend::{TrendRequest, narrowing, narrowing_vs_england};
 pub use versus::{SelectionRequest, authority_code, deprived_vs_england, deprived_vs_rest};
+pub(crate) use versus::{absent, england_coverage};
 
 use renewal_schema::{IndicatorDef, PolarityName};
 use renewal_stats::{Comparison, Interval, Polarity};

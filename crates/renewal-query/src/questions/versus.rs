@@ -126,7 +126,7 @@ pub(crate) fn england_coverage(
 }
 
 /// A figure that is not given (not withheld: it does not exist).
-fn absent() -> Assessed {
+pub(crate) fn absent() -> Assessed {
     (
         Evaluated {
             value: None,

@@ -176,6 +176,27 @@ async fn most_deprived_decile_against_england_equals_the_reference_on_real_iod()
         national.notes
     );
 
+    // The data cover England, so Blackpool's wards have England as their benchmark: the
+    // reference's England figure, and no coverage note.
+    let wards = collect(
+        ana.gap_vs_england(authed(
+            pb::GapRequest {
+                indicator: "iod-imd-score".into(),
+                authority: "E06000009".into(),
+                ..Default::default()
+            },
+            FULL_KEY,
+        ))
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(!wards.rows.is_empty());
+    for i in 0..wards.rows.len() {
+        close(wards.number(i, "benchmark_value"), r["england"].3, "england");
+    }
+    assert!(!wards.notes.iter().any(|n| n.contains("not covered")));
+
     // One authority's deprived LSOAs (Blackpool) against England without them.
     let blackpool = collect(
         ana.deprived_vs_england(authed(
@@ -480,6 +501,60 @@ async fn national_questions_on_the_sample_say_england_is_not_covered() {
             .notes
             .iter()
             .any(|n| n.starts_with("England is not covered by"))
+    );
+
+    // The gap against England and the area profile give no England either.
+    let gap = collect(
+        ana.gap_vs_england(authed(
+            pb::GapRequest {
+                indicator: "crime-all".into(),
+                authority: VALE.into(),
+                ..Default::default()
+            },
+            FULL_KEY,
+        ))
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(gap.rows.len() >= 2);
+    for i in 0..gap.rows.len() {
+        assert!(gap.number(i, "value").is_some() || gap.flag(i, "suppressed") == Some(true));
+        assert_eq!(gap.text(i, "benchmark_code").as_deref(), Some("E92000001"));
+        assert_eq!(gap.number(i, "benchmark_value"), None, "a false England");
+        assert_eq!(gap.number(i, "gap"), None);
+    }
+    assert!(
+        gap.notes
+            .iter()
+            .any(|n| n.starts_with("England is not covered by")),
+        "{:?}",
+        gap.notes
+    );
+    let profile = collect(
+        ana.area_profile(authed(
+            pb::ProfileRequest {
+                area: "E05999001".into(),
+                ..Default::default()
+            },
+            FULL_KEY,
+        ))
+        .await,
+    )
+    .await
+    .unwrap();
+    assert!(!profile.rows.is_empty());
+    for i in 0..profile.rows.len() {
+        assert_eq!(profile.number(i, "england_value"), None, "a false England");
+        assert_eq!(profile.number(i, "gap_england"), None);
+    }
+    assert!(
+        profile
+            .notes
+            .iter()
+            .any(|n| n.starts_with("no England figures for")),
+        "{:?}",
+        profile.notes
     );
 
     // Ward data: every ward of the sample's lookup has data, but the lookup is not England.

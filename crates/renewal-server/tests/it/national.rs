@@ -193,7 +193,11 @@ async fn most_deprived_decile_against_england_equals_the_reference_on_real_iod()
     .unwrap();
     assert!(!wards.rows.is_empty());
     for i in 0..wards.rows.len() {
-        close(wards.number(i, "benchmark_value"), r["england"].3, "england");
+        close(
+            wards.number(i, "benchmark_value"),
+            r["england"].3,
+            "england",
+        );
     }
     assert!(!wards.notes.iter().any(|n| n.contains("not covered")));
 

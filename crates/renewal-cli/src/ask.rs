@@ -191,6 +191,10 @@ pub enum TargetCommand {
         /// Who registered it.
         #[arg(long, default_value = "local")]
         owner: String,
+        /// What the gap is measured against: the selection's authority (default) or England
+        /// as a whole (a target whose authority is `england` always is).
+        #[arg(long, value_enum, default_value = "authority")]
+        benchmark: BenchmarkName,
     },
     /// Baseline gap, target gap, trajectory, latest gap with CI and on-track status.
     Status {
@@ -358,6 +362,7 @@ pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
             fraction_remaining,
             ward_vintage,
             owner,
+            benchmark,
         } => {
             e.indicator(indicator)?;
             let t = Target {
@@ -371,6 +376,8 @@ pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
                 fraction_remaining: *fraction_remaining,
                 ward_vintage: ward_vintage.map(|v| v.to_string()),
                 owner: owner.clone(),
+                against_england: matches!(benchmark, BenchmarkName::England)
+                    || renewal_query::authority_code(authority) == renewal_query::ENGLAND_CODE,
             };
             let version = renewal_query::register_target(e.warehouse(), t).await?;
             println!("registered target {id} (targets version {version})");

@@ -56,6 +56,11 @@ pub struct Target {
     /// Who registered it; targets stored before owners were recorded read as [`LEGACY_OWNER`].
     #[serde(default = "legacy_owner")]
     pub owner: String,
+    /// Measured against England as a whole instead of the selection's authority (a national
+    /// target, authority `E92000001`, always is). Targets stored before this existed read
+    /// `false`.
+    #[serde(default)]
+    pub against_england: bool,
 }
 
 pub(crate) async fn load_neighbourhoods(

@@ -1043,6 +1043,15 @@ impl pb::analysis_server::Analysis for AnalysisService {
         let mut r = r;
         r.authority = renewal_query::authority_code(&r.authority);
         authority_in_scope(&p, &r.authority)?;
+        let against_england = match r.benchmark.to_ascii_lowercase().as_str() {
+            "" | "authority" => r.authority == renewal_query::ENGLAND_CODE,
+            "england" => true,
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "benchmark: {other:?} is not authority or england"
+                )));
+            }
+        };
         self.0.engine.indicator(&r.indicator).map_err(to_status)?;
         // The edition is pinned at registration: a newer IoD never changes a target.
         let pinned = selection(&r.selection)?
@@ -1062,6 +1071,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
             },
             ward_vintage: (!r.ward_vintage.is_empty()).then_some(r.ward_vintage),
             owner: p.partner.clone(),
+            against_england,
         };
         let version = renewal_query::register_target(self.0.engine.warehouse(), t)
             .await
@@ -1129,6 +1139,12 @@ impl pb::analysis_server::Analysis for AnalysisService {
                     fraction_remaining: t.fraction_remaining,
                     ward_vintage: t.ward_vintage.unwrap_or_default(),
                     owner: t.owner,
+                    benchmark: if t.against_england {
+                        "england"
+                    } else {
+                        "authority"
+                    }
+                    .into(),
                 })
                 .collect(),
         }))

@@ -34,9 +34,11 @@ struct TargetRow {
     baseline_withheld: Option<&'static str>,
     latest_withheld: Option<&'static str>,
     unit: String,
+    /// What the gap is measured against: `authority` or `england`.
+    benchmark: &'static str,
 }
 
-const TARGET_COLUMNS: [(&str, Kind); 18] = [
+const TARGET_COLUMNS: [(&str, Kind); 19] = [
     ("target", Kind::Text),
     ("indicator", Kind::Text),
     ("selection", Kind::Text),
@@ -55,6 +57,7 @@ const TARGET_COLUMNS: [(&str, Kind); 18] = [
     ("baseline_withheld", Kind::Text),
     ("latest_withheld", Kind::Text),
     ("unit", Kind::Text),
+    ("benchmark", Kind::Text),
 ];
 
 /// Question 5: each target's baseline gap, target gap, trajectory value now, latest gap with
@@ -79,11 +82,17 @@ async fn evaluate(
     let def = &agg.indicator;
     let selection: Selection = t.selection.parse().map_err(QueryError::InvalidArgument)?;
     let authority = authority_code(&t.authority);
-    let national = authority == crate::ENGLAND_CODE;
+    let national = authority == crate::ENGLAND_CODE || t.against_england;
     let chosen = resolve_selection(engine, &agg, &selection, &authority, &scope).await?;
-    // A national target is against England as a whole: only where the data cover England.
+    // A national target, or one against England, is against England as a whole: only where
+    // the data cover England.
     let covered = |period: &str| -> bool {
         !national || england_coverage(engine.catalog(), &agg, period).covered()
+    };
+    let benchmark = if national {
+        Benchmark::England
+    } else {
+        Benchmark::Authority
     };
     for p in [
         t.baseline_period.as_str(),
@@ -96,19 +105,22 @@ async fn evaluate(
             }
         }
     }
-    // The gap needs both the selection and its authority released.
+    // The gap needs both the selection and what it is measured against released.
     let gap_at = |period: &str| -> (Gap, Option<&'static str>) {
         let v = versus(
             &agg,
             &chosen,
             &authority,
-            &Benchmark::Authority,
+            &benchmark,
             period,
             covered(period),
         );
-        match withheld_name(&v.selected.0).or(withheld_name(&v.authority)) {
+        // Against England as a whole (a national target, or one against England), else
+        // against the selection's authority.
+        let whole = if national { &v.england } else { &v.authority };
+        match withheld_name(&v.selected.0).or(withheld_name(whole)) {
             Some(why) => (Gap::default(), Some(why)),
-            None => (gap(def, &v.selected.0, &v.authority), None),
+            None => (gap(def, &v.selected.0, whole), None),
         }
     };
     let baseline_at = agg
@@ -164,6 +176,7 @@ async fn evaluate(
         baseline_withheld,
         latest_withheld,
         unit: def.unit.clone(),
+        benchmark: if national { "england" } else { "authority" },
     };
     Ok((row, agg.basis.clone(), notes))
 }

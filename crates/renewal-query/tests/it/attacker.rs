@@ -627,6 +627,7 @@ impl<'w> Attack<'w> {
                     fraction_remaining: FRACTION,
                     ward_vintage: Some(VINTAGES[*vintage].into()),
                     owner: "partner".into(),
+                    against_england: false,
                 };
                 if let Err(e) = renewal_query::register_target(wh, t).await {
                     return format!("error: {e}");

@@ -29,6 +29,7 @@ fn target(id: &str, owner: &str, selection: &str) -> Target {
         fraction_remaining: 0.5,
         ward_vintage: None,
         owner: owner.into(),
+        against_england: false,
     }
 }
 

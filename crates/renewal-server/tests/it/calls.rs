@@ -151,6 +151,7 @@ async fn every_rpc_answers_with_its_basis() {
                 target_period: "2024-25".into(),
                 fraction_remaining: 0.5,
                 ward_vintage: String::new(),
+                benchmark: String::new(),
             },
             FULL_KEY,
         ))

@@ -161,6 +161,7 @@ async fn every_question_matches_grpc_in_json_and_csv() {
             target_period: "2024-25".into(),
             fraction_remaining: 0.5,
             ward_vintage: String::new(),
+            benchmark: String::new(),
         },
         FULL_KEY,
     ))

@@ -165,6 +165,7 @@ async fn local_performance_plan_end_to_end() {
             target_period: "2025-26".into(),
             fraction_remaining: 0.5,
             ward_vintage: String::new(),
+            benchmark: String::new(),
         },
         FULL_KEY,
     ))

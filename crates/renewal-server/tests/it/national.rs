@@ -350,6 +350,7 @@ async fn national_target_against_england_equals_the_reference() {
             target_period: "2020-21".into(),
             fraction_remaining: 0.5,
             ward_vintage: String::new(),
+            benchmark: String::new(),
         },
         FULL_KEY,
     ))
@@ -392,6 +393,103 @@ async fn national_target_against_england_equals_the_reference() {
         status.text(0, "status").as_deref(),
         Some(if on_track { "on-track" } else { "off-track" })
     );
+    assert_eq!(status.text(0, "benchmark").as_deref(), Some("england"));
+
+    // One authority's wards against England as a whole (benchmark "england"): the same gaps
+    // as the reference's, and the authority is kept.
+    let lad = ward_authority(&root, &wards[0]);
+    let own: Vec<&String> = wards[..10]
+        .iter()
+        .filter(|w| ward_authority(&root, w) == lad)
+        .collect();
+    let own = own.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
+    ana.register_target(authed(
+        pb::RegisterTargetRequest {
+            id: "vs-england".into(),
+            indicator: "bv-homes-01".into(),
+            selection: format!("areas:{own}"),
+            authority: lad.clone(),
+            baseline_period: "2016-17".into(),
+            target_period: "2020-21".into(),
+            fraction_remaining: 0.5,
+            ward_vintage: String::new(),
+            benchmark: "england".into(),
+        },
+        FULL_KEY,
+    ))
+    .await
+    .unwrap();
+    let status = collect(
+        ana.target_status(authed(
+            pb::TargetStatusRequest {
+                id: "vs-england".into(),
+                scope: None,
+            },
+            FULL_KEY,
+        ))
+        .await,
+    )
+    .await
+    .unwrap();
+    let gap_in = |period: &str| {
+        let r = reference(&["counts", "--file", &bv, "--areas", &own, "--period", period]);
+        r["selected"].3 - r["england"].3
+    };
+    assert_eq!(status.text(0, "authority").as_deref(), Some(lad.as_str()));
+    assert_eq!(status.text(0, "benchmark").as_deref(), Some("england"));
+    close(
+        status.number(0, "baseline_gap"),
+        gap_in("2016-17"),
+        "baseline gap",
+    );
+    close(
+        status.number(0, "latest_gap"),
+        gap_in("2018-19"),
+        "latest gap",
+    );
+    // Registered with an unknown benchmark: refused, naming the field.
+    let refused = ana
+        .register_target(authed(
+            pb::RegisterTargetRequest {
+                id: "vs-nowhere".into(),
+                indicator: "bv-homes-01".into(),
+                selection: format!("areas:{own}"),
+                authority: lad,
+                baseline_period: "2016-17".into(),
+                target_period: "2020-21".into(),
+                fraction_remaining: 0.5,
+                ward_vintage: String::new(),
+                benchmark: "region".into(),
+            },
+            FULL_KEY,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().starts_with("benchmark:"),
+        "{}",
+        refused.message()
+    );
+}
+
+/// The district of a 2019 ward, read from the raw LSOA11 → WD19 → LAD19 lookup: the first
+/// district code after the ward's column (names may hold commas; codes never do).
+fn ward_authority(root: &Path, ward: &str) -> String {
+    let text = std::fs::read_to_string(shared_file(root, LOOKUP)).unwrap();
+    let is_lad = |f: &str| {
+        f.len() == 9
+            && ["E06", "E07", "E08", "E09"]
+                .iter()
+                .any(|p| f.starts_with(p))
+    };
+    text.lines()
+        .map(|l| l.split(',').map(str::trim).collect::<Vec<_>>())
+        .find_map(|f| {
+            let at = f.iter().position(|x| *x == ward)?;
+            f[at..].iter().find(|x| is_lad(x)).map(|x| x.to_string())
+        })
+        .unwrap_or_else(|| panic!("ward {ward} not in the lookup"))
 }
 
 #[tokio::test]

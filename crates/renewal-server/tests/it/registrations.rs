@@ -25,6 +25,7 @@ pub fn target(id: &str, authority: &str, selection: &str) -> pb::RegisterTargetR
         target_period: "2024-25".into(),
         fraction_remaining: 0.5,
         ward_vintage: String::new(),
+        benchmark: String::new(),
     }
 }
 

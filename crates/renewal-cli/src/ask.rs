@@ -376,8 +376,7 @@ pub async fn target(e: Engine, command: &TargetCommand) -> Result<()> {
                 fraction_remaining: *fraction_remaining,
                 ward_vintage: ward_vintage.map(|v| v.to_string()),
                 owner: owner.clone(),
-                against_england: matches!(benchmark, BenchmarkName::England)
-                    || renewal_query::authority_code(authority) == renewal_query::ENGLAND_CODE,
+                against_england: matches!(benchmark, BenchmarkName::England),
             };
             let version = renewal_query::register_target(e.warehouse(), t).await?;
             println!("registered target {id} (targets version {version})");

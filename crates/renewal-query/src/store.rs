@@ -56,11 +56,19 @@ pub struct Target {
     /// Who registered it; targets stored before owners were recorded read as [`LEGACY_OWNER`].
     #[serde(default = "legacy_owner")]
     pub owner: String,
-    /// Measured against England as a whole instead of the selection's authority (a national
-    /// target, authority `E92000001`, always is). Targets stored before this existed read
-    /// `false`.
+    /// Registered against England as a whole instead of the selection's authority. A national
+    /// target (authority `E92000001`) is against England either way: ask
+    /// [`Target::measured_against_england`]. Targets stored before this existed read `false`.
     #[serde(default)]
     pub against_england: bool,
+}
+
+impl Target {
+    /// Whether the target's gap is measured against England as a whole: registered so, or
+    /// national.
+    pub fn measured_against_england(&self) -> bool {
+        self.against_england || crate::authority_code(&self.authority) == crate::ENGLAND_CODE
+    }
 }
 
 pub(crate) async fn load_neighbourhoods(

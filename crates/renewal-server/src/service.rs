@@ -1044,7 +1044,7 @@ impl pb::analysis_server::Analysis for AnalysisService {
         r.authority = renewal_query::authority_code(&r.authority);
         authority_in_scope(&p, &r.authority)?;
         let against_england = match r.benchmark.to_ascii_lowercase().as_str() {
-            "" | "authority" => r.authority == renewal_query::ENGLAND_CODE,
+            "" | "authority" => false,
             "england" => true,
             other => {
                 return Err(Status::invalid_argument(format!(
@@ -1130,6 +1130,12 @@ impl pb::analysis_server::Analysis for AnalysisService {
             targets: all
                 .into_iter()
                 .map(|t| pb::RegisteredTarget {
+                    benchmark: if t.measured_against_england() {
+                        "england"
+                    } else {
+                        "authority"
+                    }
+                    .into(),
                     id: t.id,
                     indicator: t.indicator,
                     selection: t.selection,
@@ -1139,12 +1145,6 @@ impl pb::analysis_server::Analysis for AnalysisService {
                     fraction_remaining: t.fraction_remaining,
                     ward_vintage: t.ward_vintage.unwrap_or_default(),
                     owner: t.owner,
-                    benchmark: if t.against_england {
-                        "england"
-                    } else {
-                        "authority"
-                    }
-                    .into(),
                 })
                 .collect(),
         }))

@@ -82,14 +82,14 @@ async fn evaluate(
     let def = &agg.indicator;
     let selection: Selection = t.selection.parse().map_err(QueryError::InvalidArgument)?;
     let authority = authority_code(&t.authority);
-    let national = authority == crate::ENGLAND_CODE || t.against_england;
+    let against_england = t.measured_against_england();
     let chosen = resolve_selection(engine, &agg, &selection, &authority, &scope).await?;
     // A national target, or one against England, is against England as a whole: only where
     // the data cover England.
     let covered = |period: &str| -> bool {
-        !national || england_coverage(engine.catalog(), &agg, period).covered()
+        !against_england || england_coverage(engine.catalog(), &agg, period).covered()
     };
-    let benchmark = if national {
+    let benchmark = if against_england {
         Benchmark::England
     } else {
         Benchmark::Authority
@@ -98,7 +98,7 @@ async fn evaluate(
         t.baseline_period.as_str(),
         agg.latest_period().unwrap_or_default(),
     ] {
-        if national && agg.periods.iter().any(|q| q == p) {
+        if against_england && agg.periods.iter().any(|q| q == p) {
             let c = england_coverage(engine.catalog(), &agg, p);
             if !c.covered() {
                 notes.push(format!("target {}: {}", t.id, c.note(&agg, p)));
@@ -117,7 +117,11 @@ async fn evaluate(
         );
         // Against England as a whole (a national target, or one against England), else
         // against the selection's authority.
-        let whole = if national { &v.england } else { &v.authority };
+        let whole = if against_england {
+            &v.england
+        } else {
+            &v.authority
+        };
         match withheld_name(&v.selected.0).or(withheld_name(whole)) {
             Some(why) => (Gap::default(), Some(why)),
             None => (gap(def, &v.selected.0, whole), None),
@@ -176,7 +180,11 @@ async fn evaluate(
         baseline_withheld,
         latest_withheld,
         unit: def.unit.clone(),
-        benchmark: if national { "england" } else { "authority" },
+        benchmark: if against_england {
+            "england"
+        } else {
+            "authority"
+        },
     };
     Ok((row, agg.basis.clone(), notes))
 }

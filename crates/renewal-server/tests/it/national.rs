@@ -397,10 +397,11 @@ async fn national_target_against_england_equals_the_reference() {
 
     // One authority's wards against England as a whole (benchmark "england"): the same gaps
     // as the reference's, and the authority is kept.
-    let lad = ward_authority(&root, &wards[0]);
+    let authority_of = ward_authorities(&root);
+    let lad = authority_of[&wards[0]].clone();
     let own: Vec<&String> = wards[..10]
         .iter()
-        .filter(|w| ward_authority(&root, w) == lad)
+        .filter(|w| authority_of[*w] == lad)
         .collect();
     let own = own.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(",");
     ana.register_target(authed(
@@ -473,9 +474,9 @@ async fn national_target_against_england_equals_the_reference() {
     );
 }
 
-/// The district of a 2019 ward, read from the raw LSOA11 → WD19 → LAD19 lookup: the first
+/// The district of every 2019 ward, read from the raw LSOA11 → WD19 → LAD19 lookup: the first
 /// district code after the ward's column (names may hold commas; codes never do).
-fn ward_authority(root: &Path, ward: &str) -> String {
+fn ward_authorities(root: &Path) -> BTreeMap<String, String> {
     let text = std::fs::read_to_string(shared_file(root, LOOKUP)).unwrap();
     let is_lad = |f: &str| {
         f.len() == 9
@@ -483,13 +484,15 @@ fn ward_authority(root: &Path, ward: &str) -> String {
                 .iter()
                 .any(|p| f.starts_with(p))
     };
+    let is_ward = |f: &str| f.len() == 9 && f.starts_with("E05");
     text.lines()
-        .map(|l| l.split(',').map(str::trim).collect::<Vec<_>>())
-        .find_map(|f| {
-            let at = f.iter().position(|x| *x == ward)?;
-            f[at..].iter().find(|x| is_lad(x)).map(|x| x.to_string())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            let at = f.iter().position(|x| is_ward(x))?;
+            let lad = f[at..].iter().find(|x| is_lad(x))?;
+            Some((f[at].to_owned(), (*lad).to_owned()))
         })
-        .unwrap_or_else(|| panic!("ward {ward} not in the lookup"))
+        .collect()
 }
 
 #[tokio::test]
